@@ -1,0 +1,12 @@
+"""tfgan_app: train, evaluate and deploy GANs with TensorFlow 2 / Keras 3.
+
+>>> from tfgan_app import GAN, architectures, data
+>>> gan = GAN(architectures.dcgan_generator(100, (28, 28, 1)), architectures.dcgan_discriminator((28, 28, 1)))
+>>> gan.compile(d_optimizer="adam", g_optimizer="adam", loss="non_saturating")
+>>> gan.fit(data.load_dataset("mnist", batch_size=128).dataset, epochs=1)
+"""
+
+from tfgan_app.gans import GAN, ConditionalGAN
+
+__version__ = "0.1.0"
+__all__ = ["GAN", "ConditionalGAN", "__version__"]

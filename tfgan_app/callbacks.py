@@ -1,0 +1,82 @@
+"""Keras callbacks for GAN training runs."""
+
+import os
+from typing import Optional, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan_app import images as image_utils
+from tfgan_app.errors import TrainingDivergedError
+
+
+@keras.saving.register_keras_serializable(package="tfgan_app")
+class SampleGrid(keras.callbacks.Callback):
+    """Writes a grid of samples from a fixed latent batch after every `every_n_epochs` epochs.
+
+    The same latents are used at every epoch (`gan.generate(num_samples, seed)`),
+    so the grids show how the generator's mapping evolves. Each grid is saved as
+    `<output_dir>/samples/epoch_0001.png` and, if `log_dir` is set, as a
+    TensorBoard image summary named `samples`.
+
+    Args:
+      output_dir: run folder; grids go to its `samples/` sub-folder.
+      num_samples: images per grid (a square number gives a square grid).
+      seed: seed of the fixed latents.
+      labels: class labels for conditional GANs (default: 0..num_classes-1 repeated).
+      log_dir: TensorBoard log folder, or None.
+      every_n_epochs: how often to write.
+    """
+
+    def __init__(self, output_dir: str, num_samples: int = 64, seed: int = 0,
+                 labels: Optional[Sequence[int]] = None, log_dir: Optional[str] = None,
+                 every_n_epochs: int = 1):
+        super().__init__()
+        self.output_dir = output_dir
+        self.num_samples = num_samples
+        self.seed = seed
+        self.labels = labels
+        self.log_dir = log_dir
+        self.every_n_epochs = every_n_epochs
+        self._writer = None
+
+    def get_config(self):
+        return {"output_dir": self.output_dir, "num_samples": self.num_samples, "seed": self.seed,
+                "labels": self.labels, "log_dir": self.log_dir, "every_n_epochs": self.every_n_epochs}
+
+    def write(self, epoch: int) -> str:
+        """Generates the grid for `epoch` (1-based) and writes it; returns the PNG path."""
+        samples = self.model.generate(self.num_samples, seed=self.seed, labels=self.labels)
+        path = image_utils.save_grid(os.path.join(self.output_dir, "samples", f"epoch_{epoch:04d}.png"), samples)
+        if self.log_dir and samples.ndim == 4:
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
+            grid = image_utils.make_grid(samples)
+            with self._writer.as_default():
+                tf.summary.image("samples", grid[None], step=epoch)
+            self._writer.flush()
+        return path
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs == 0:
+            self.write(epoch + 1)
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training with a clear error when a loss becomes NaN or infinite.
+
+    Checked after every batch; the checkpoints written before the bad batch stay
+    untouched, so training can be resumed from the last good one (e.g. with a
+    lower learning rate).
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        for key in ("d_loss", "g_loss"):
+            value = (logs or {}).get(key)
+            if value is not None and not np.isfinite(float(value)):
+                self.model.stop_training = True
+                raise TrainingDivergedError(
+                    f"{key} became {float(value)} at batch {batch}: training diverged and was stopped. The last "
+                    "checkpoint written before this batch is intact; resume from it with a lower learning rate, "
+                    "a different loss, or mixed precision off.")

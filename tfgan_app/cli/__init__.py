@@ -1,0 +1,1 @@
+"""The `tfgan` command line: one small module per command, built on absl flags."""

@@ -1,0 +1,86 @@
+"""`tfgan`: train, export, generate from, evaluate and serve GANs.
+
+Usage: tfgan COMMAND [--flag=value ...]     (tfgan COMMAND --help for its flags)
+
+Each command lives in `tfgan_app/cli/<command>.py` and exposes
+`define_flags(flag_values)` and `run(flag_values) -> int`. Commands only parse
+flags and call the library; no logic lives only in the CLI.
+"""
+
+import importlib
+import sys
+from typing import List, Optional
+
+from absl import flags
+from absl import logging
+
+from tfgan_app.errors import TfganError
+
+COMMANDS = {
+    "train": "Train a GAN from a preset in models/ (or a preset file).",
+    "export": "Export a trained generator as a TF Serving SavedModel and TFLite files.",
+    "generate": "Write images from a .keras generator, SavedModel, .tflite file or a served model.",
+    "evaluate": "Score a generator or image folder with FID, KID, IS, precision/recall.",
+    "serve": "Serve exported models with the local TF Serving-compatible REST/gRPC server.",
+}
+
+
+def _usage() -> str:
+    lines = [__doc__.split("\n\n")[0], "", "Commands:"]
+    lines += [f"  {name:<10} {summary}" for name, summary in COMMANDS.items()]
+    lines += ["", "Run `tfgan COMMAND --help` to see what a command does and all of its flags."]
+    return "\n".join(lines)
+
+
+def _command_help(module, fv: flags.FlagValues) -> str:
+    text = [module.__doc__.strip(), "", "Flags:"]
+    for flag in sorted(fv._flags().values(), key=lambda f: f.name):  # pylint: disable=protected-access
+        if flag.name in ("help", "helpfull", "helpshort", "helpxml"):
+            continue
+        default = "" if flag.default is None else f" (default: {flag.default!r})"
+        text.append(f"  --{flag.name}: {flag.help}{default}")
+    return "\n".join(text)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the `tfgan` console script; returns the process exit code."""
+    argv = list(sys.argv if argv is None else argv)
+    if len(argv) < 2 or argv[1] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    command = argv[1]
+    if command not in COMMANDS:
+        print(f"error: unknown command {command!r}. Valid commands: {', '.join(COMMANDS)}.\n",
+              file=sys.stderr)
+        print(_usage(), file=sys.stderr)
+        return 2
+    module = importlib.import_module(f"tfgan_app.cli.{command}")
+    fv = flags.FlagValues()
+    module.define_flags(fv)
+    rest = argv[2:]
+    if any(a in ("-h", "--help", "--helpfull", "-help") for a in rest):
+        print(_command_help(module, fv))
+        return 0
+    try:
+        fv([f"tfgan {command}"] + rest)
+    except flags.Error as e:
+        print(f"error: {e}\nRun `tfgan {command} --help` to see the valid flags.", file=sys.stderr)
+        return 2
+    logging.set_verbosity(logging.WARNING)
+    try:
+        return int(module.run(fv) or 0)
+    except TfganError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def console_main() -> None:
+    """`tfgan` console-script wrapper."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console_main()

@@ -1,0 +1,277 @@
+"""The `GAN` base class: the adversarial training loop, once.
+
+`GAN` is a `keras.Model` holding a generator and a discriminator. Its
+`train_step` runs `d_steps` discriminator updates and then one generator update
+(Goodfellow et al. 2014, Algorithm 1), so `fit`, callbacks, `tf.distribute`
+strategies and `keras.saving` work as for any Keras model.
+
+Variants subclass `GAN` and override only what differs, through these hooks:
+
+| hook | default |
+|---|---|
+| `unpack_batch(data)` | images = first element of the batch, condition = None |
+| `generator_inputs(z, condition)` | `z` |
+| `discriminate(images, condition, training)` | `discriminator(images)` |
+| `discriminator_loss(real_logits, fake_logits, real, fake, condition)` | the compiled loss pair's D loss (per example) |
+| `discriminator_penalty(real, fake, condition)` | 0 (e.g. gradient penalty, scalar) |
+| `generator_loss(fake_logits, fake, real, condition)` | the compiled loss pair's G loss (per example) |
+| `after_discriminator_step()` | nothing (e.g. weight clipping) |
+
+Losses are reduced over the **global** batch: per-example losses go through
+`tf.nn.compute_average_loss`, scalar penalties are divided by the number of
+replicas, because Keras optimizers sum gradients across replicas.
+
+Example:
+>>> gan = GAN(dcgan_generator(64, (28, 28, 1)), dcgan_discriminator((28, 28, 1)))
+>>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+...             g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), loss="non_saturating")
+>>> gan.fit(load_dataset("mnist", batch_size=64).dataset, epochs=1)
+>>> images = gan.generate(16, seed=0)   # numpy [16, 28, 28, 1] in [-1, 1]
+"""
+
+from typing import Any, Dict, Optional, Sequence, Union
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan_app import losses as gan_losses
+from tfgan_app.errors import UsageError
+from tfgan_app.latent import sample_latents
+
+
+def _replica_context_info():
+    """Returns (replica id, number of replicas in sync) for the current replica."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:  # cross-replica context
+        return tf.constant(0, tf.int32), tf.distribute.get_strategy().num_replicas_in_sync
+    return tf.cast(ctx.replica_id_in_sync_group, tf.int32), ctx.num_replicas_in_sync
+
+
+@keras.saving.register_keras_serializable(package="tfgan_app")
+class GAN(keras.Model):
+    """An unconditional GAN trained with `fit`.
+
+    Args:
+      generator: `keras.Model` mapping latents `[B, latent_dim]` to samples.
+      discriminator: `keras.Model` mapping samples to logits `[B, 1]` (or `[B, ...]`).
+      latent_dim: size of z; inferred from the generator's first input if omitted.
+      d_steps: discriminator updates per generator update (k in Algorithm 1). Each
+        uses the same real batch with fresh latents, as in keras.io's WGAN-GP.
+      seed: base seed of the training latents. Latents are a stateless function of
+        (seed, optimizer step, replica), so training is reproducible, resumes
+        exactly after a restore, and every replica draws different latents.
+    """
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model,
+                 latent_dim: Optional[int] = None, d_steps: int = 1, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
+            raise UsageError(f"d_steps must be a positive integer, received {d_steps!r}.")
+        inferred = generator.inputs[0].shape[-1] if generator.inputs else None
+        if latent_dim is not None and inferred is not None and latent_dim != inferred:
+            raise UsageError(f"latent_dim={latent_dim} does not match the generator's latent input size "
+                             f"{inferred}; omit latent_dim or rebuild the generator with latent_dim={latent_dim}.")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = int(latent_dim or inferred)
+        self.d_steps = int(d_steps)
+        self.seed = int(seed)
+        self.loss_pair = None
+        self.built = True  # generator and discriminator are built Keras models
+
+    # --- configuration and saving ---------------------------------------------------------------
+
+    def get_config(self) -> Dict[str, Any]:
+        return {
+            **super().get_config(),
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "latent_dim": self.latent_dim,
+            "d_steps": self.d_steps,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any], custom_objects=None):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
+        return cls(**config)
+
+    def compile(self, d_optimizer: Union[str, keras.optimizers.Optimizer] = "adam",
+                g_optimizer: Union[str, keras.optimizers.Optimizer] = "adam",
+                loss: Union[str, gan_losses.GANLoss] = "non_saturating", **kwargs) -> None:
+        """Configures training.
+
+        Args:
+          d_optimizer, g_optimizer: optimizers (instances, names or configs) of D and G.
+          loss: a name from `tfgan_app.losses.LOSSES` or a `GANLoss` pair.
+          **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`, `jit_compile`).
+        """
+        kwargs.pop("optimizer", None)
+        super().compile(optimizer=None, **kwargs)
+        self.d_optimizer = self._maybe_loss_scale(keras.optimizers.get(d_optimizer), "d")
+        self.g_optimizer = self._maybe_loss_scale(keras.optimizers.get(g_optimizer), "g")
+        self.loss_pair = gan_losses.get(loss)
+        self._gan_compile_config = {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "loss": self.loss_pair.name if self.loss_pair.name in gan_losses.LOSSES else None,
+        }
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.real_logit_tracker = keras.metrics.Mean(name="d_real")
+        self.fake_logit_tracker = keras.metrics.Mean(name="d_fake")
+
+    @staticmethod
+    def _maybe_loss_scale(optimizer: keras.optimizers.Optimizer, prefix: str) -> keras.optimizers.Optimizer:
+        """Wraps the optimizer in a LossScaleOptimizer under the `mixed_float16` policy."""
+        if (keras.config.dtype_policy().name == "mixed_float16"
+                and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)):
+            return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{prefix}_loss_scale_optimizer")
+        return optimizer
+
+    def get_compile_config(self) -> Optional[Dict[str, Any]]:
+        return getattr(self, "_gan_compile_config", None)
+
+    def compile_from_config(self, config: Dict[str, Any]) -> None:
+        """Recompiles after `keras.saving.load_model` and builds the optimizers so their state loads."""
+        config = dict(config)
+        for key in ("d_optimizer", "g_optimizer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        if config.get("loss") is None:
+            config.pop("loss")
+        self.compile(**config)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        if self.loss_pair is None:
+            return []
+        return [self.d_loss_tracker, self.g_loss_tracker, self.real_logit_tracker, self.fake_logit_tracker]
+
+    # --- sampling -------------------------------------------------------------------------------
+
+    def call(self, inputs, training: bool = False):
+        """Runs the generator: `inputs` are what `generator_inputs` returns."""
+        return self.generator(inputs, training=training)
+
+    def generate(self, num: int, seed: Optional[int] = 0, labels: Optional[Sequence[int]] = None,
+                 batch_size: int = 256) -> np.ndarray:
+        """Returns `num` samples as a numpy array (images in [-1, 1]) from `sample_latents(num, latent_dim, seed)`."""
+        z = sample_latents(num, self.latent_dim, seed)
+        condition = self.condition_for_generation(num, labels)
+        outputs = []
+        for start in range(0, num, batch_size):
+            part = None if condition is None else condition[start:start + batch_size]
+            outputs.append(self.generator(self.generator_inputs(z[start:start + batch_size], part),
+                                          training=False))
+        return np.concatenate([np.asarray(o) for o in outputs])
+
+    def condition_for_generation(self, num: int, labels: Optional[Sequence[int]]):
+        """What `generate` passes as condition; unconditional GANs reject labels."""
+        if labels is not None:
+            raise UsageError(f"{type(self).__name__} is unconditional and takes no labels.")
+        return None
+
+    # --- hooks ----------------------------------------------------------------------------------
+
+    def unpack_batch(self, data):
+        """Splits a dataset element into `(real, condition)`."""
+        if isinstance(data, (tuple, list)):
+            return data[0], None
+        return data, None
+
+    def generator_inputs(self, z: tf.Tensor, condition):
+        return z
+
+    def discriminate(self, samples: tf.Tensor, condition, training: bool = True) -> tf.Tensor:
+        return self.discriminator(samples, training=training)
+
+    def discriminator_loss(self, real_logits, fake_logits, real, fake, condition) -> tf.Tensor:
+        """Per-example discriminator loss."""
+        return self.loss_pair.discriminator(real_logits, fake_logits)
+
+    def discriminator_penalty(self, real, fake, condition) -> tf.Tensor:
+        """Scalar penalty added to the D loss of the local batch (e.g. gradient penalty)."""
+        return tf.constant(0.0)
+
+    def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
+        """Per-example generator loss."""
+        return self.loss_pair.generator(fake_logits)
+
+    def after_discriminator_step(self) -> None:
+        """Called after each discriminator update (e.g. WGAN weight clipping)."""
+
+    def sample_latents(self, batch_size, stream: int, counter) -> tf.Tensor:
+        """Training latents `[batch_size, latent_dim]` for a stream (0: D steps, 1: G steps) and step counter.
+
+        A stateless function of (seed, counter, stream, replica id): reproducible,
+        resumable, and different on every replica.
+        """
+        replica_id, _ = _replica_context_info()
+        salt = tf.cast(self.seed, tf.int64) * 1024 + tf.cast(replica_id, tf.int64) * 2 + stream
+        seed = tf.stack([tf.cast(counter, tf.int64), salt])
+        return tf.random.stateless_normal(tf.stack([batch_size, self.latent_dim]), seed=seed)
+
+    # --- the adversarial loop -------------------------------------------------------------------
+
+    def _average(self, per_example: tf.Tensor) -> tf.Tensor:
+        """Mean over the global batch of a per-example loss."""
+        _, replicas = _replica_context_info()
+        per_example = tf.cast(per_example, tf.float32)
+        return tf.nn.compute_average_loss(per_example, global_batch_size=tf.shape(per_example)[0] * replicas)
+
+    def _scale_scalar(self, value: tf.Tensor) -> tf.Tensor:
+        """A scalar computed on the local batch, scaled so that summing over replicas averages it."""
+        _, replicas = _replica_context_info()
+        return tf.cast(value, tf.float32) / tf.cast(replicas, tf.float32)
+
+    def _apply(self, optimizer, loss, tape, variables) -> None:
+        grads = tape.gradient(optimizer.scale_loss(loss), variables)
+        optimizer.apply_gradients(zip(grads, variables))
+
+    def discriminator_step(self, real, condition):
+        """One D update; returns (global D loss contribution, real logits, fake logits)."""
+        batch_size = tf.shape(real)[0]
+        z = self.sample_latents(batch_size, 0, self.d_optimizer.iterations)
+        fake = self.generator(self.generator_inputs(z, condition), training=True)
+        variables = self.discriminator.trainable_variables
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminate(real, condition, training=True)
+            fake_logits = self.discriminate(fake, condition, training=True)
+            loss = (self._average(self.discriminator_loss(real_logits, fake_logits, real, fake, condition))
+                    + self._scale_scalar(self.discriminator_penalty(real, fake, condition)))
+        self._apply(self.d_optimizer, loss, tape, variables)
+        self.after_discriminator_step()
+        return loss, real_logits, fake_logits
+
+    def generator_step(self, real, condition):
+        """One G update; returns the global G loss contribution."""
+        batch_size = tf.shape(real)[0]
+        z = self.sample_latents(batch_size, 1, self.g_optimizer.iterations)
+        variables = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.generator_inputs(z, condition), training=True)
+            fake_logits = self.discriminate(fake, condition, training=True)
+            loss = self._average(self.generator_loss(fake_logits, fake, real, condition))
+        self._apply(self.g_optimizer, loss, tape, variables)
+        return loss
+
+    def train_step(self, data):
+        if self.loss_pair is None:
+            raise UsageError("Call gan.compile(d_optimizer=..., g_optimizer=..., loss=...) before fit().")
+        real, condition = self.unpack_batch(data)
+        for _ in range(self.d_steps):
+            d_loss, real_logits, fake_logits = self.discriminator_step(real, condition)
+        g_loss = self.generator_step(real, condition)
+        _, replicas = _replica_context_info()
+        # Each replica's loss is its share of the global mean: times replicas = this replica's mean;
+        # the Mean metrics then average the replicas, giving the global value.
+        self.d_loss_tracker.update_state(d_loss * replicas)
+        self.g_loss_tracker.update_state(g_loss * replicas)
+        self.real_logit_tracker.update_state(tf.reduce_mean(tf.cast(real_logits, tf.float32)))
+        self.fake_logit_tracker.update_state(tf.reduce_mean(tf.cast(fake_logits, tf.float32)))
+        return {m.name: m.result() for m in self.metrics}

@@ -1,0 +1,53 @@
+"""Conditional GAN (Mirza & Osindero 2014): G and D both see the class label.
+
+Batches are `(images, labels)`. The generator is trained on the labels of the
+real batch, so generated classes follow the data's class frequencies.
+"""
+
+from typing import Any, Dict, Optional, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan_app.errors import UsageError
+from tfgan_app.gans.base import GAN
+
+
+@keras.saving.register_keras_serializable(package="tfgan_app")
+class ConditionalGAN(GAN):
+    """A label-conditioned GAN: generator `[z, labels]`, discriminator `[images, labels]`.
+
+    Args:
+      num_classes: number of labels; `labels` must be in `[0, num_classes)`.
+      (other arguments as `GAN`)
+    """
+
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, num_classes: int,
+                 **kwargs):
+        if len(generator.inputs) != 2 or len(discriminator.inputs) != 2:
+            raise UsageError("ConditionalGAN needs a generator taking [z, labels] and a discriminator taking "
+                             "[images, labels]; build them with num_classes set.")
+        super().__init__(generator, discriminator, **kwargs)
+        self.num_classes = int(num_classes)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+    def unpack_batch(self, data):
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise UsageError("ConditionalGAN needs (images, labels) batches; use a labelled dataset.")
+        return data[0], tf.cast(data[1], tf.int32)
+
+    def generator_inputs(self, z, condition):
+        return [z, condition]
+
+    def discriminate(self, samples, condition, training: bool = True):
+        return self.discriminator([samples, condition], training=training)
+
+    def condition_for_generation(self, num: int, labels: Optional[Sequence[int]]):
+        """`labels` (cycled to `num`), or 0, 1, ..., num_classes-1 repeated when omitted."""
+        labels = np.arange(num) % self.num_classes if labels is None else np.resize(np.asarray(labels), num)
+        if labels.min() < 0 or labels.max() >= self.num_classes:
+            raise UsageError(f"labels must be in [0, {self.num_classes}), received {sorted(set(labels))}.")
+        return tf.constant(labels, tf.int32)

@@ -1,0 +1,154 @@
+"""GAN objectives as pure functions of discriminator outputs.
+
+Every function takes discriminator logits (the raw, pre-sigmoid output D(x)) and
+returns a **per-example** loss of shape `[batch]` (outputs with more than one
+value per example, e.g. PatchGAN maps, are averaged per example). The batch
+loss is the mean of that vector; `GAN.train_step` takes it with
+`tf.nn.compute_average_loss` so that under a `tf.distribute` strategy the
+loss is averaged over the *global* batch.
+
+Notation (see Goodfellow et al. 2014 and TF-GAN's `losses_impl.py`):
+D(x) is the logit, σ the sigmoid, log σ(a) = -softplus(-a) and
+log(1 - σ(a)) = -softplus(a).
+
+Example:
+>>> real_logits, fake_logits = tf.constant([2.0]), tf.constant([-1.0])
+>>> pair = get("non_saturating")
+>>> float(pair.discriminator(real_logits, fake_logits)[0])  # softplus(-2) + softplus(-1)
+0.4401...
+"""
+
+import dataclasses
+from typing import Callable, Dict, Union
+
+import tensorflow as tf
+
+from tfgan_app.errors import UsageError
+
+
+def per_example_mean(values: tf.Tensor) -> tf.Tensor:
+    """Averages every axis but the first: `[B, ...]` → `[B]` (`[B]` stays as it is)."""
+    values = tf.convert_to_tensor(values)
+    values = tf.cast(values, tf.float32)
+    if values.shape.rank == 1:
+        return values
+    return tf.reduce_mean(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
+
+
+# --- minimax / non-saturating (Goodfellow et al. 2014) ----------------------------------------
+
+def minimax_discriminator_loss(real_logits, fake_logits, real_label: float = 1.0) -> tf.Tensor:
+    """D loss of the original GAN: −log σ(D(x)) − log(1 − σ(D(G(z)))).
+
+    `real_label` < 1 gives one-sided label smoothing (Salimans et al. 2016 use 0.9):
+    the real term becomes the cross-entropy against target `real_label`.
+    """
+    real_logits, fake_logits = per_example_mean(real_logits), per_example_mean(fake_logits)
+    real_term = tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(real_logits), real_label), real_logits)
+    return real_term + tf.nn.softplus(fake_logits)
+
+
+def minimax_generator_loss(fake_logits) -> tf.Tensor:
+    """G loss of the original minimax game: log(1 − σ(D(G(z)))) = −softplus(D(G(z))).
+
+    Saturates (vanishing gradient) when D confidently rejects fakes; prefer the
+    non-saturating loss in practice.
+    """
+    return -tf.nn.softplus(per_example_mean(fake_logits))
+
+
+def non_saturating_generator_loss(fake_logits) -> tf.Tensor:
+    """G loss of the non-saturating game: −log σ(D(G(z))) = softplus(−D(G(z)))."""
+    return tf.nn.softplus(-per_example_mean(fake_logits))
+
+
+# --- least squares (Mao et al. 2017, a=0, b=1, c=1) -------------------------------------------
+
+def least_squares_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
+    """LSGAN D loss: ½(D(x) − 1)² + ½D(G(z))² (D outputs are used raw, without sigmoid)."""
+    real_logits, fake_logits = per_example_mean(real_logits), per_example_mean(fake_logits)
+    return 0.5 * tf.square(real_logits - 1.0) + 0.5 * tf.square(fake_logits)
+
+
+def least_squares_generator_loss(fake_logits) -> tf.Tensor:
+    """LSGAN G loss: ½(D(G(z)) − 1)²."""
+    return 0.5 * tf.square(per_example_mean(fake_logits) - 1.0)
+
+
+# --- Wasserstein (Arjovsky et al. 2017) -------------------------------------------------------
+
+def wasserstein_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
+    """WGAN critic loss: D(G(z)) − D(x) (needs a Lipschitz critic: clipping or a gradient penalty)."""
+    return per_example_mean(fake_logits) - per_example_mean(real_logits)
+
+
+def wasserstein_generator_loss(fake_logits) -> tf.Tensor:
+    """WGAN generator loss: −D(G(z))."""
+    return -per_example_mean(fake_logits)
+
+
+# --- hinge (Lim & Ye 2017; Miyato et al. 2018) ------------------------------------------------
+
+def hinge_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
+    """Hinge D loss: relu(1 − D(x)) + relu(1 + D(G(z)))."""
+    return tf.nn.relu(1.0 - per_example_mean(real_logits)) + tf.nn.relu(1.0 + per_example_mean(fake_logits))
+
+
+# --- penalties ---------------------------------------------------------------------------------
+
+def gradient_penalty(critic: Callable[[tf.Tensor], tf.Tensor], real: tf.Tensor, fake: tf.Tensor,
+                     alpha: tf.Tensor) -> tf.Tensor:
+    """WGAN-GP penalty (Gulrajani et al. 2017): (‖∇x̂ D(x̂)‖₂ − 1)² per example.
+
+    Args:
+      critic: maps a batch of inputs to logits, e.g. `lambda x: D(x, training=True)`.
+      real, fake: batches of the same shape `[B, ...]`.
+      alpha: `[B]` interpolation weights, one per example, usually U(0, 1);
+        x̂ = α·x + (1 − α)·G(z).
+
+    Multiply by λ (10 in the paper) and average over the batch.
+    """
+    real = tf.cast(real, tf.float32)
+    fake = tf.cast(fake, tf.float32)
+    alpha = tf.reshape(tf.cast(alpha, tf.float32), [-1] + [1] * (real.shape.rank - 1))
+    interpolates = alpha * real + (1.0 - alpha) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(interpolates)
+        scores = tf.reduce_sum(per_example_mean(critic(interpolates)))
+    grads = tf.reshape(tape.gradient(scores, interpolates), [tf.shape(real)[0], -1])
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=1) + 1e-12)
+    return tf.square(norms - 1.0)
+
+
+# --- registry ----------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class GANLoss:
+    """A (discriminator, generator) loss pair; both return per-example losses.
+
+    `discriminator(real_logits, fake_logits)` and `generator(fake_logits)`.
+    """
+
+    name: str
+    discriminator: Callable[..., tf.Tensor]
+    generator: Callable[..., tf.Tensor]
+
+
+LOSSES: Dict[str, GANLoss] = {
+    pair.name: pair for pair in (
+        GANLoss("minimax", minimax_discriminator_loss, minimax_generator_loss),
+        GANLoss("non_saturating", minimax_discriminator_loss, non_saturating_generator_loss),
+        GANLoss("least_squares", least_squares_discriminator_loss, least_squares_generator_loss),
+        GANLoss("wasserstein", wasserstein_discriminator_loss, wasserstein_generator_loss),
+        GANLoss("hinge", hinge_discriminator_loss, wasserstein_generator_loss),
+    )
+}
+
+
+def get(identifier: Union[str, GANLoss]) -> GANLoss:
+    """Returns the `GANLoss` named `identifier` (or `identifier` itself if it already is one)."""
+    if isinstance(identifier, GANLoss):
+        return identifier
+    if identifier not in LOSSES:
+        raise UsageError(f"Unknown GAN loss {identifier!r}. Valid losses: {', '.join(sorted(LOSSES))}.")
+    return LOSSES[identifier]

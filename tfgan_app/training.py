@@ -1,0 +1,121 @@
+"""A training run: preset → dataset → GAN → `fit` → artifacts in an output folder.
+
+`train(preset, output_dir)` is what `tfgan train` calls. The output folder holds:
+
+    config.json          the resolved preset + image_shape / num_classes (read by export and generate)
+    generator.keras      the trained generator (keras.saving.load_model)
+    gan.keras            the whole GAN with both optimizers' state (load and keep training)
+    samples/epoch_*.png  sample grids from a fixed latent batch
+    logs/                TensorBoard scalars (d_loss, g_loss, ...) and sample images
+    checkpoints/         gan.keras after every epoch
+"""
+
+import dataclasses
+import inspect
+import json
+import os
+import sys
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+import keras
+import tensorflow as tf
+
+from tfgan_app import architectures, callbacks as gan_callbacks, data, gans
+from tfgan_app.errors import UsageError
+from tfgan_app.presets import Preset, build_optimizer
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What a run produced."""
+
+    gan: gans.GAN
+    history: Dict[str, List[float]]
+    output_dir: str
+    seconds: float
+
+    @property
+    def generator_path(self) -> str:
+        return os.path.join(self.output_dir, "generator.keras")
+
+    @property
+    def gan_path(self) -> str:
+        return os.path.join(self.output_dir, "gan.keras")
+
+
+def load_data(preset: Preset, split: str = "train") -> data.DatasetInfo:
+    """Loads the preset's dataset as training batches."""
+    return data.load_dataset(preset.dataset, preset.batch_size, split=split, image_size=preset.image_size,
+                             channels=preset.channels, seed=preset.seed)
+
+
+def build_gan(preset: Preset, image_shape: Sequence[int], num_classes: Optional[int]) -> gans.GAN:
+    """Builds and compiles the preset's GAN for data of `image_shape` with `num_classes` labels."""
+    if preset.conditional and not num_classes:
+        raise UsageError(f"Preset {preset.name!r} is conditional but dataset {preset.dataset!r} has no labels; "
+                         "use a labelled dataset (e.g. folder with class sub-folders) or set conditional=false.")
+    condition_classes = num_classes if preset.conditional else None
+    generator = architectures.build_generator(preset.generator, preset.latent_dim, tuple(image_shape),
+                                              condition_classes, **preset.generator_options)
+    discriminator = architectures.build_discriminator(preset.discriminator, tuple(image_shape), condition_classes,
+                                                      **preset.discriminator_options)
+    gan_class = gans.get_gan_class(preset.gan)
+    options: Dict[str, Any] = dict(preset.gan_options)
+    if "num_classes" in inspect.signature(gan_class.__init__).parameters:
+        if not num_classes:
+            raise UsageError(f"GAN type {preset.gan!r} needs class labels, but dataset {preset.dataset!r} has none.")
+        options["num_classes"] = num_classes
+    try:
+        gan = gan_class(generator, discriminator, latent_dim=preset.latent_dim, seed=preset.seed, **options)
+    except TypeError as e:
+        raise UsageError(f"Bad gan_options for GAN type {preset.gan!r}: {e}") from e
+    gan.compile(d_optimizer=build_optimizer(preset.d_optimizer), g_optimizer=build_optimizer(preset.g_optimizer),
+                loss=preset.loss, jit_compile=preset.jit_compile)
+    return gan
+
+
+def run_config(preset: Preset, info: data.DatasetInfo) -> Dict[str, Any]:
+    """The `config.json` of a run: the preset plus what export/generate need to know."""
+    return {**preset.to_dict(), "image_shape": list(info.image_shape),
+            "num_classes": info.num_classes if preset.conditional else None,
+            "dataset_num_classes": info.num_classes}
+
+
+def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Strategy] = None,
+          extra_callbacks: Sequence[keras.callbacks.Callback] = (), verbose: Any = "auto") -> TrainResult:
+    """Trains `preset` and writes the run folder `output_dir` (see the module docstring).
+
+    Args:
+      preset: the validated configuration.
+      output_dir: run folder (created; existing files of the same names are replaced).
+      strategy: a `tf.distribute.Strategy` to build and train under (default: the current one).
+      extra_callbacks: more Keras callbacks for `fit`.
+      verbose: `fit` verbosity ("auto": a progress bar on a terminal, a line per epoch otherwise).
+    """
+    if verbose == "auto":
+        verbose = 1 if sys.stdout.isatty() else 2
+    keras.utils.set_random_seed(preset.seed)
+    keras.mixed_precision.set_global_policy(preset.mixed_precision or "float32")
+    strategy = strategy or tf.distribute.get_strategy()
+    info = load_data(preset)
+    with strategy.scope():
+        gan = build_gan(preset, info.image_shape, info.num_classes)
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(run_config(preset, info), f, indent=2)
+    log_dir = os.path.join(output_dir, "logs")
+    fit_callbacks = [
+        gan_callbacks.StopOnNonFiniteLoss(),
+        gan_callbacks.SampleGrid(output_dir, seed=preset.seed, log_dir=log_dir),
+        keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"),
+        keras.callbacks.ModelCheckpoint(os.path.join(output_dir, "checkpoints", "gan.keras")),
+        *extra_callbacks,
+    ]
+    start = time.time()
+    history = gan.fit(info.dataset, epochs=preset.epochs, steps_per_epoch=preset.steps_per_epoch,
+                      callbacks=fit_callbacks, verbose=verbose, shuffle=False)
+    seconds = time.time() - start
+    gan.generator.save(os.path.join(output_dir, "generator.keras"))
+    gan.save(os.path.join(output_dir, "gan.keras"))
+    return TrainResult(gan, history.history, output_dir, seconds)
