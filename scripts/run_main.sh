@@ -3,6 +3,6 @@
 # as a versioned TF Serving SavedModel + TFLite files under export/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh all
+bash scripts/install.sh
 tfgan train --model=dcgan_mnist --output_dir=runs/dcgan_mnist "$@"
 tfgan export --run_dir=runs/dcgan_mnist --name=dcgan_mnist

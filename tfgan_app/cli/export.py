@@ -1,0 +1,44 @@
+"""Export a trained generator for deployment: a versioned TF Serving SavedModel plus TFLite files.
+
+Reads DIR/config.json and DIR/generator.keras of a `tfgan train` run and writes
+<base>/<name>/<version>/ (SavedModel with serving_default / generate /
+generate_png signatures and warm-up requests), <base>/<name>/<version>/tflite/
+(generator_{float32,float16,int8}.tflite + generator.json with parity numbers),
+and rewrites <base>/models.config for tensorflow_model_server. See export/README.md.
+
+Example: tfgan export --run_dir=runs/dcgan_mnist --base=export
+"""
+
+import json
+
+from absl import flags
+
+from tfgan_app.export import QUANTIZATIONS, export_run
+from tfgan_app.export.tflite import check_quantizations
+
+
+def define_flags(fv: flags.FlagValues) -> None:
+    """Defines the `tfgan export` flags on `fv`."""
+    flags.DEFINE_string("run_dir", None, "Training run directory (holds config.json and generator.keras).",
+                        flag_values=fv, required=True)
+    flags.DEFINE_string("name", None, "Model name in the serving layout (default: the config's 'name').",
+                        flag_values=fv)
+    flags.DEFINE_string("base", "export", "TF Serving base folder; the model goes to <base>/<name>/<version>/.",
+                        flag_values=fv)
+    flags.DEFINE_string("version", "auto", "'auto' (one past the highest) or an unused positive integer.",
+                        flag_values=fv)
+    flags.DEFINE_list("tflite", list(QUANTIZATIONS), "TFLite files to write (subset of float32,float16,int8; "
+                      "empty for none).", flag_values=fv)
+
+
+def run(fv: flags.FlagValues) -> int:
+    """Exports and prints where everything went and the TFLite parity report."""
+    result = export_run(fv.run_dir, name=fv.name, base_dir=fv.base, version=fv.version,
+                        quantizations=check_quantizations(fv.tflite))
+    print(f"SavedModel: {result.version_dir} (model {result.name!r}, version {result.version})")
+    print(f"models.config: {result.models_config}")
+    if result.tflite:
+        for quantization, entry in result.tflite["files"].items():
+            print(f"TFLite {quantization:>7}: {result.version_dir}/tflite/{entry['file']} "
+                  f"({entry['size_bytes']} bytes) parity vs SavedModel: {json.dumps(entry['parity'])}")
+    return 0

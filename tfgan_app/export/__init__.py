@@ -1,0 +1,21 @@
+"""Deployment artifacts: TF Serving SavedModels (signatures, warm-up, models.config) and TFLite files.
+
+Example:
+>>> from tfgan_app.export import export_run
+>>> export_run("runs/dcgan_mnist", base_dir="export").version_dir
+'export/dcgan_mnist/1'
+"""
+
+from tfgan_app.export.exporter import DEFAULT_BASE_DIR, ExportResult, export_generator, export_run
+from tfgan_app.export.run_dir import TrainedGenerator, load_keras_generator, load_run
+from tfgan_app.export.savedmodel import SIGNATURES, GeneratorModule, write_savedmodel
+from tfgan_app.export.serving_config import list_models, list_versions, read_models_config, write_models_config
+from tfgan_app.export.tflite import QUANTIZATIONS, TFLiteGenerator, export_tflite
+from tfgan_app.export.warmup import read_warmup, write_warmup
+
+__all__ = [
+    "DEFAULT_BASE_DIR", "ExportResult", "export_generator", "export_run", "TrainedGenerator",
+    "load_keras_generator", "load_run", "SIGNATURES", "GeneratorModule", "write_savedmodel", "list_models",
+    "list_versions", "read_models_config", "write_models_config", "QUANTIZATIONS", "TFLiteGenerator",
+    "export_tflite", "read_warmup", "write_warmup",
+]

@@ -1,0 +1,106 @@
+"""One-call export of a generator into the TF Serving layout, with TFLite files.
+
+    <base>/models.config, models.docker.config     every model in <base> (see serving_config)
+    <base>/<name>/<version>/saved_model.pb, variables/
+    <base>/<name>/<version>/assets.extra/tf_serving_warmup_requests, tfgan_model.json
+    <base>/<name>/<version>/tflite/generator_{float32,float16,int8}.tflite, generator.json
+
+A version is assembled in a hidden `<base>/<name>/.staging-*` folder and renamed
+into place when complete, so a running TF Serving never sees half a version.
+Existing versions are never overwritten.
+
+Example:
+>>> result = export_run("runs/dcgan_mnist", base_dir="export")
+>>> result.version_dir
+'export/dcgan_mnist/1'
+"""
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from typing import Dict, Optional, Sequence, Union
+
+import keras
+
+from tfgan_app.errors import UsageError
+from tfgan_app.export import serving_config
+from tfgan_app.export.run_dir import load_run
+from tfgan_app.export.savedmodel import write_savedmodel
+from tfgan_app.export.tflite import QUANTIZATIONS, export_tflite
+from tfgan_app.export.warmup import write_warmup
+
+DEFAULT_BASE_DIR = "export"
+
+
+@dataclass
+class ExportResult:
+    """Where an export went: `version_dir` is `<base_dir>/<name>/<version>`."""
+
+    name: str
+    version: int
+    base_dir: str
+    version_dir: str
+    models_config: str
+    tflite: Optional[Dict]
+
+
+def _resolve_version(model_dir: str, version: Union[int, str, None]) -> int:
+    if version in (None, "auto", ""):
+        return serving_config.next_version(model_dir)
+    try:
+        number = int(version)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 1:
+        raise UsageError(f"Expected --version=auto or a positive integer, received {version!r}.")
+    if os.path.exists(os.path.join(model_dir, str(number))):
+        raise UsageError(f"Version {number} already exists in {model_dir!r} and is never overwritten; "
+                         "pass --version=auto (next free version) or another number.")
+    return number
+
+
+def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_BASE_DIR,
+                     version: Union[int, str, None] = "auto", num_classes: Optional[int] = None,
+                     quantizations: Sequence[str] = QUANTIZATIONS) -> ExportResult:
+    """Exports `generator` as `<base_dir>/<name>/<version>/` (SavedModel, warm-up, TFLite) and
+    rewrites `<base_dir>/models.config`.
+
+    Args:
+        generator: Keras generator following the contract.
+        name: model name (URL and folder safe).
+        base_dir: TF Serving base folder.
+        version: "auto" for one past the highest existing version, or an unused positive integer.
+        num_classes: class count of a conditional generator, None otherwise.
+        quantizations: TFLite files to write (empty for none).
+    """
+    serving_config.check_model_name(name)
+    model_dir = os.path.join(base_dir, name)
+    number = _resolve_version(model_dir, version)
+    os.makedirs(model_dir, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".staging-{number}-", dir=model_dir)
+    os.chmod(staging, 0o755)  # mkdtemp makes it private; TF Serving may run as another user.
+    try:
+        metadata = write_savedmodel(generator, staging, num_classes)
+        write_warmup(staging, name, metadata)
+        sidecar = export_tflite(generator, staging, num_classes, quantizations) if quantizations else None
+        version_dir = os.path.join(model_dir, str(number))
+        if os.path.exists(version_dir):
+            raise UsageError(f"Version {number} appeared in {model_dir!r} during export (another export?); "
+                             "nothing was overwritten, run the export again.")
+        os.rename(staging, version_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not os.listdir(model_dir):  # a failed first export leaves no empty model folder behind
+            os.rmdir(model_dir)
+    config_path = serving_config.write_models_config(base_dir)
+    return ExportResult(name, number, base_dir, version_dir, config_path, sidecar)
+
+
+def export_run(run_dir: str, name: Optional[str] = None, base_dir: str = DEFAULT_BASE_DIR,
+               version: Union[int, str, None] = "auto",
+               quantizations: Sequence[str] = QUANTIZATIONS) -> ExportResult:
+    """Exports the generator of a training run directory; `name` defaults to the config's "name"."""
+    trained = load_run(run_dir)
+    return export_generator(trained.generator, name or trained.name, base_dir, version,
+                            trained.num_classes, quantizations)

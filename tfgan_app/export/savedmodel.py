@@ -1,0 +1,188 @@
+"""SavedModel export of a generator with explicit TF Serving signatures.
+
+The exported module wraps the Keras generator in `tf.function`s with fixed
+input signatures, so TF Serving (or `tfgan serve`, or `tf.saved_model.load`)
+can call it without Keras:
+
+| signature         | inputs                                         | outputs                               |
+| ----------------- | ---------------------------------------------- | ------------------------------------- |
+| `serving_default` | `latents` float32 `[None, latent_dim]`         | `images` float32 `[None, H, W, C]`,   |
+|                   | (+ `labels`)                                   | in [-1, 1]                            |
+| `generate`        | `seed` int64 `[]`, `num_images` int32 `[]`     | `images` uint8 `[None, H, W, C]`      |
+|                   | (+ `labels`)                                   |                                       |
+| `generate_png`    | same as `generate`                             | `png_bytes` string `[None]` (PNGs)    |
+
+For conditional generators, `labels` is int32 `[None]` (one class id per image;
+for `generate*` it must hold `num_images` ids). `generate*` turn `seed` into
+latents with `tfgan_app.latent.sample_latents`, so they give
+`to_uint8(GAN.generate(num_images, seed))`. uint8 pixels are `round((x + 1) * 127.5)`
+clipped to [0, 255] (`tfgan_app.images.to_uint8`). The output name
+`png_bytes` ends in `_bytes` so TF Serving's REST API returns it base64-encoded
+(`{"b64": ...}`), which any HTTP client can decode into a PNG file.
+
+Example:
+>>> write_savedmodel(generator, "/tmp/sm")
+>>> images = tf.saved_model.load("/tmp/sm").signatures["serving_default"](
+...     latents=tf.zeros([2, 8]))["images"]
+"""
+
+import json
+import os
+from typing import Dict, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan_app.errors import UsageError
+from tfgan_app.latent import sample_latents
+
+SIGNATURES = ("serving_default", "generate", "generate_png")
+METADATA_FILE = os.path.join("assets.extra", "tfgan_model.json")
+OUTPUT_RANGE = (-1.0, 1.0)
+
+
+def images_to_uint8(images: tf.Tensor) -> tf.Tensor:
+    """TensorFlow twin of `tfgan_app.images.to_uint8`: `round((x + 1) * 127.5)` clipped to uint8."""
+    return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
+
+
+def generator_spec(generator: keras.Model) -> Dict:
+    """Reads `latent_dim`, `conditional` and `image_shape` off a generator that follows the contract.
+
+    Raises `UsageError` when the model does not have the contract's inputs
+    (`[None, latent_dim]` float latents, plus optional `[None]` int labels) or a
+    4-D image output.
+    """
+    inputs = generator.inputs
+    if len(inputs) not in (1, 2) or len(inputs[0].shape) != 2 or inputs[0].shape[-1] is None:
+        raise UsageError(
+            "Expected a generator with inputs [latents [None, latent_dim]] or [latents, labels [None]], "
+            f"received inputs {[tuple(i.shape) for i in inputs]}. Build it with tfgan_app.architectures "
+            "or follow the generator contract.")
+    if len(inputs) == 2 and len(inputs[1].shape) != 1:
+        raise UsageError(f"Expected conditional labels of shape [None], received {tuple(inputs[1].shape)}.")
+    output_shape = tuple(generator.outputs[0].shape)
+    if len(output_shape) != 4 or None in output_shape[1:]:
+        raise UsageError(f"Expected generator output [None, H, W, C], received {output_shape}.")
+    return {"latent_dim": int(inputs[0].shape[-1]), "conditional": len(inputs) == 2,
+            "image_shape": [int(d) for d in output_shape[1:]]}
+
+
+def input_specs(latent_dim: int, conditional: bool) -> Dict[str, tf.TensorSpec]:
+    """The `serving_default` inputs: `latents` float32 `[None, latent_dim]` (+ `labels` int32 `[None]`)."""
+    specs = {"latents": tf.TensorSpec([None, latent_dim], tf.float32, name="latents")}
+    if conditional:
+        specs["labels"] = tf.TensorSpec([None], tf.int32, name="labels")
+    return specs
+
+
+class GeneratorModule(tf.Module):
+    """`tf.Module` holding a generator and the three serving signatures described in the module doc.
+
+    Args:
+        generator: Keras generator following the contract.
+        num_classes: number of classes of a conditional generator (labels are
+            checked to be in `[0, num_classes)`), `None` for unconditional ones.
+    """
+
+    def __init__(self, generator: keras.Model, num_classes: Optional[int] = None):
+        super().__init__(name="tfgan_generator")
+        spec = generator_spec(generator)
+        if spec["conditional"] and not num_classes:
+            raise UsageError("The generator takes labels, so num_classes must be a positive integer; "
+                             f"received num_classes={num_classes!r}. Pass the run's config num_classes.")
+        if not spec["conditional"] and num_classes:
+            raise UsageError(f"num_classes={num_classes} was given but the generator takes no labels; "
+                             "pass num_classes=None for an unconditional generator.")
+        self.generator = generator
+        self.latent_dim = spec["latent_dim"]
+        self.num_classes = num_classes
+        self.conditional = spec["conditional"]
+        self.image_shape = spec["image_shape"]
+        specs = input_specs(self.latent_dim, self.conditional)
+        seed_specs = [tf.TensorSpec([], tf.int64, name="seed"), tf.TensorSpec([], tf.int32, name="num_images")]
+        if self.conditional:
+            self.serving_default = tf.function(
+                lambda latents, labels: {"images": self._images(latents, labels)},
+                input_signature=[specs["latents"], specs["labels"]])
+            self.generate = tf.function(
+                lambda seed, num_images, labels: {"images": self._seeded(seed, num_images, labels)},
+                input_signature=seed_specs + [specs["labels"]])
+            self.generate_png = tf.function(
+                lambda seed, num_images, labels: {"png_bytes": _encode_png(self._seeded(seed, num_images, labels))},
+                input_signature=seed_specs + [specs["labels"]])
+        else:
+            self.serving_default = tf.function(
+                lambda latents: {"images": self._images(latents)}, input_signature=[specs["latents"]])
+            self.generate = tf.function(
+                lambda seed, num_images: {"images": self._seeded(seed, num_images)}, input_signature=seed_specs)
+            self.generate_png = tf.function(
+                lambda seed, num_images: {"png_bytes": _encode_png(self._seeded(seed, num_images))},
+                input_signature=seed_specs)
+
+    def _images(self, latents, labels=None):
+        if labels is None:
+            return self.generator(latents, training=False)
+        checks = [
+            tf.debugging.assert_equal(tf.shape(labels)[0], tf.shape(latents)[0],
+                                      message="labels must hold one class id per latent row"),
+            tf.debugging.assert_non_negative(labels, message="labels must be >= 0"),
+            tf.debugging.assert_less(labels, tf.constant(self.num_classes, tf.int32),
+                                     message=f"labels must be < num_classes={self.num_classes}"),
+        ]
+        with tf.control_dependencies(checks):
+            return self.generator([latents, labels], training=False)
+
+    def _seeded(self, seed, num_images, labels=None):
+        with tf.control_dependencies([tf.debugging.assert_non_negative(num_images, message="num_images must be >= 0")]):
+            latents = sample_latents(num_images, self.latent_dim, seed)
+        return images_to_uint8(self._images(latents, labels))
+
+    def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+        """Concrete functions keyed by signature name, ready for `tf.saved_model.save`."""
+        return {name: getattr(self, name).get_concrete_function() for name in SIGNATURES}
+
+    def metadata(self) -> Dict:
+        """JSON-serialisable description stored next to the SavedModel (`assets.extra/tfgan_model.json`)."""
+        return {"latent_dim": self.latent_dim, "num_classes": self.num_classes,
+                "image_shape": self.image_shape, "output_range": list(OUTPUT_RANGE),
+                "signatures": list(SIGNATURES)}
+
+
+def _encode_png(images_uint8: tf.Tensor) -> tf.Tensor:
+    return tf.map_fn(tf.io.encode_png, images_uint8, fn_output_signature=tf.string)
+
+
+def write_savedmodel(generator: keras.Model, path: str, num_classes: Optional[int] = None) -> Dict:
+    """Writes `generator` as a SavedModel with the serving signatures to `path`; returns its metadata.
+
+    Low level: writes into `path` as given (no versioning, no warm-up). Use
+    `tfgan_app.export.export_generator` for the TF Serving layout.
+    """
+    module = GeneratorModule(generator, num_classes)
+    tf.saved_model.save(module, path, signatures=module.signatures())
+    metadata = module.metadata()
+    os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
+    with open(os.path.join(path, METADATA_FILE), "w") as f:
+        json.dump(metadata, f, indent=2)
+    return metadata
+
+
+def read_metadata(path: str) -> Dict:
+    """Reads the `tfgan_model.json` of an exported SavedModel version directory."""
+    with open(os.path.join(path, METADATA_FILE)) as f:
+        return json.load(f)
+
+
+def example_inputs(signature: str, metadata: Dict, num_images: int = 2, seed: int = 0) -> Dict[str, np.ndarray]:
+    """Small valid inputs for `signature` (used for warm-up requests, tests and benchmarks)."""
+    labels = {}
+    if metadata["num_classes"]:
+        labels = {"labels": (np.arange(num_images) % metadata["num_classes"]).astype(np.int32)}
+    if signature == "serving_default":
+        latents = sample_latents(num_images, metadata["latent_dim"], seed).numpy()
+        return {"latents": latents, **labels}
+    if signature in ("generate", "generate_png"):
+        return {"seed": np.array(seed, np.int64), "num_images": np.array(num_images, np.int32), **labels}
+    raise UsageError(f"Unknown signature {signature!r}; expected one of {SIGNATURES}.")

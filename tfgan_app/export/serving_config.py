@@ -1,0 +1,99 @@
+"""The TF Serving layout `<base>/<model_name>/<version>/` and its `models.config`.
+
+TF Serving watches each model's base path and serves the integer-named
+subfolders as versions (anything else, e.g. a `.staging-*` folder, is ignored).
+`models.config` is a `ModelServerConfig` text proto listing every model in the
+base folder, for `tensorflow_model_server --model_config_file=...`:
+
+    model_config_list {
+      config {
+        name: "dcgan_mnist"
+        base_path: "/abs/path/export/dcgan_mnist"
+        model_platform: "tensorflow"
+        model_version_policy { all {} }
+      }
+    }
+
+Two files are written: `models.config` with absolute host paths, and
+`models.docker.config` with `/models/<name>` paths for the `tensorflow/serving`
+container when `<base>` is mounted at `/models`.
+"""
+
+import os
+import re
+from typing import List, Optional
+
+from google.protobuf import text_format
+from tensorflow_serving.config import model_server_config_pb2
+
+from tfgan_app.errors import UsageError
+
+CONFIG_FILE = "models.config"
+DOCKER_CONFIG_FILE = "models.docker.config"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def is_model_name(name: str) -> bool:
+    """True if `name` is usable as a model name in URLs and folder names."""
+    return isinstance(name, str) and bool(_NAME.match(name))
+
+
+def check_model_name(name: str) -> str:
+    """Returns `name` if it is usable as a model name in URLs and folders, else raises `UsageError`."""
+    if not is_model_name(name):
+        raise UsageError(f"Expected a model name of letters, digits, '_', '.', '-' (e.g. 'dcgan_mnist'), "
+                         f"received {name!r}. Pass --name=... with such a name.")
+    return name
+
+
+def list_versions(model_dir: str) -> List[int]:
+    """Sorted integer versions under `model_dir` that hold a `saved_model.pb`."""
+    if not os.path.isdir(model_dir):
+        return []
+    return sorted(int(d) for d in os.listdir(model_dir)
+                  if d.isdigit() and os.path.isfile(os.path.join(model_dir, d, "saved_model.pb")))
+
+
+def list_models(base_dir: str) -> List[str]:
+    """Sorted names of model folders in `base_dir` that hold at least one version."""
+    if not os.path.isdir(base_dir):
+        return []
+    return sorted(d for d in os.listdir(base_dir) if list_versions(os.path.join(base_dir, d)))
+
+
+def next_version(model_dir: str) -> int:
+    """The version after the highest existing one (1 for a new model); integer-named folders all count."""
+    existing = [int(d) for d in os.listdir(model_dir) if d.isdigit()] if os.path.isdir(model_dir) else []
+    return max(existing, default=0) + 1
+
+
+def models_config(base_dir: str, path_prefix: Optional[str] = None) -> model_server_config_pb2.ModelServerConfig:
+    """A `ModelServerConfig` serving all versions of every model in `base_dir`.
+
+    `path_prefix` replaces the absolute `base_dir` in each `base_path` (e.g.
+    `/models` inside the TF Serving container).
+    """
+    prefix = path_prefix if path_prefix is not None else os.path.abspath(base_dir)
+    config = model_server_config_pb2.ModelServerConfig()
+    for name in list_models(base_dir):
+        entry = config.model_config_list.config.add()
+        entry.name = name
+        entry.base_path = f"{prefix.rstrip('/')}/{name}"
+        entry.model_platform = "tensorflow"
+        entry.model_version_policy.all.SetInParent()
+    return config
+
+
+def write_models_config(base_dir: str) -> str:
+    """(Re)writes `models.config` and `models.docker.config` in `base_dir`; returns the first path."""
+    path = os.path.join(base_dir, CONFIG_FILE)
+    for file_name, prefix in ((CONFIG_FILE, None), (DOCKER_CONFIG_FILE, "/models")):
+        with open(os.path.join(base_dir, file_name), "w") as f:
+            f.write(text_format.MessageToString(models_config(base_dir, prefix)))
+    return path
+
+
+def read_models_config(path: str) -> model_server_config_pb2.ModelServerConfig:
+    """Parses a `models.config` text proto."""
+    with open(path) as f:
+        return text_format.Parse(f.read(), model_server_config_pb2.ModelServerConfig())

@@ -1,0 +1,270 @@
+"""TFLite export (float32, float16, full-int8), a LiteRT runner and a parity report.
+
+Files go next to the SavedModel, in a subfolder TF Serving ignores:
+
+    <base>/<name>/<version>/tflite/generator_float32.tflite
+    <base>/<name>/<version>/tflite/generator_float16.tflite
+    <base>/<name>/<version>/tflite/generator_int8.tflite
+    <base>/<name>/<version>/tflite/generator.json      (sidecar)
+
+Conversion goes through a *frozen* concrete function of the generator (variables
+folded into constants): on TF 2.21 / Keras 3, int8 calibration of a SavedModel
+whose weights are resource variables fails with `READ_VARIABLE` errors, the
+frozen graph calibrates fine.
+
+* `float32`: plain conversion, matches the SavedModel to float rounding.
+* `float16`: weights stored as float16 (half the size), computed in float32.
+* `int8`: full-integer model (`TFLITE_BUILTINS_INT8` ops only, int8 latents in
+  and int8 images out), calibrated on a representative set of latents drawn
+  with `sample_latents`. The sidecar records each tensor's (scale, zero_point);
+  `TFLiteGenerator` applies them, so callers always pass float latents and get
+  float images in [-1, 1]. Latents outside the calibrated range are clipped.
+
+Example:
+>>> runner = TFLiteGenerator("export/dcgan_mnist/1/tflite/generator_int8.tflite")
+>>> images = runner(sample_latents(4, runner.latent_dim, seed=0).numpy())
+"""
+
+import json
+import math
+import os
+import re
+import warnings
+from typing import Dict, Iterable, Optional, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+from ai_edge_litert.interpreter import Interpreter
+from tensorflow.lite.python.convert_phase import ConverterError
+from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.export.savedmodel import OUTPUT_RANGE, input_specs, generator_spec
+from tfgan_app.latent import sample_latents
+
+QUANTIZATIONS = ("float32", "float16", "int8")
+TFLITE_DIR = "tflite"
+SIDECAR_FILE = "generator.json"
+# Parity each file must reach against the SavedModel (images in [-1, 1]); tests enforce them on tiny
+# generators, and `export_tflite` records in the sidecar whether a real export meets them. int8 at
+# >= 30 dB PSNR (mean error about one uint8 grey level) is visually equivalent.
+PARITY_THRESHOLDS = {"float32": {"max_abs_error": 1e-4, "min_psnr_db": 80.0},
+                     "float16": {"max_abs_error": 1e-2, "min_psnr_db": 50.0},
+                     "int8": {"max_abs_error": 0.15, "min_psnr_db": 30.0}}
+CALIBRATION_SEED = 1234
+PARITY_SEED = 4321
+
+
+def tflite_file_name(quantization: str) -> str:
+    """`generator_<quantization>.tflite`."""
+    return f"generator_{quantization}.tflite"
+
+
+def check_quantizations(quantizations: Iterable[str]) -> list:
+    """Returns the list of quantizations, raising `UsageError` on unknown names."""
+    quantizations = [q.strip() for q in quantizations if q.strip()]
+    unknown = [q for q in quantizations if q not in QUANTIZATIONS]
+    if unknown:
+        raise UsageError(f"Unknown TFLite quantization(s) {unknown}; expected a subset of {list(QUANTIZATIONS)} "
+                         "(e.g. --tflite=float32,float16,int8, or --tflite= for none).")
+    return quantizations
+
+
+def _frozen_function(generator: keras.Model):
+    spec = generator_spec(generator)
+    specs = list(input_specs(spec["latent_dim"], spec["conditional"]).values())
+    if spec["conditional"]:
+        fn = tf.function(lambda latents, labels: generator([latents, labels], training=False), input_signature=specs)
+    else:
+        fn = tf.function(lambda latents: generator(latents, training=False), input_signature=specs)
+    return convert_variables_to_constants_v2(fn.get_concrete_function())
+
+
+def calibration_inputs(latent_dim: int, num_classes: Optional[int], num_samples: int = 256,
+                       seed: int = CALIBRATION_SEED) -> list:
+    """Representative inputs for int8 calibration: `[latents[1, D](, labels[1])]` per sample."""
+    latents = sample_latents(num_samples, latent_dim, seed).numpy()
+    samples = []
+    for i in range(num_samples):
+        sample = [latents[i:i + 1]]
+        if num_classes:
+            sample.append(np.array([i % num_classes], np.int32))
+        samples.append(sample)
+    return samples
+
+
+def convert(generator: keras.Model, quantization: str, num_classes: Optional[int] = None,
+            calibration_samples: int = 256) -> bytes:
+    """Converts `generator` to a TFLite flatbuffer with the given quantization."""
+    check_quantizations([quantization])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([_frozen_function(generator)])
+    if quantization == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "int8":
+        samples = calibration_inputs(generator_spec(generator)["latent_dim"], num_classes, calibration_samples)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: iter(samples)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    with warnings.catch_warnings():
+        # int8 I/O has no float input statistics by design; the converter warns about it on every call.
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
+        try:
+            return converter.convert()
+        except ConverterError as e:
+            unsupported = re.search(r"TF Select ops: ([^\n]+)", str(e))
+            reason = (f"the generator uses ops the TFLite builtin runtime lacks: {unsupported.group(1)}"
+                      if unsupported else str(e).splitlines()[0])
+            raise UsageError(f"TFLite {quantization} conversion failed: {reason}. Export the SavedModel only "
+                             "with --tflite= (quantizations=()), or replace those ops in the generator.") from e
+
+
+class TFLiteGenerator:
+    """Runs a generator `.tflite` file with the LiteRT interpreter (`ai_edge_litert`).
+
+    Takes float latents (and int labels for conditional models) of any batch
+    size and returns float32 images in [-1, 1]; int8 models are quantized and
+    dequantized with the tensors' own (scale, zero_point).
+
+    Args:
+        path: `.tflite` file written by `export_tflite`.
+        num_threads: interpreter threads.
+    """
+
+    def __init__(self, path: str, num_threads: int = 2):
+        if not os.path.isfile(path):
+            raise MissingResourceError(f"Expected a .tflite file, {path!r} does not exist. "
+                                       "Export one with `tfgan export --run_dir=DIR`.")
+        try:
+            self._interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        except (ValueError, RuntimeError) as e:
+            raise MissingResourceError(f"Could not read {path!r} as a TFLite model: {e}") from e
+        details = {d["name"]: d for d in self._interpreter.get_input_details()}
+        self._latents = next((d for n, d in details.items() if "latents" in n), None)
+        self._labels = next((d for n, d in details.items() if "labels" in n), None)
+        if self._latents is None:
+            raise MissingResourceError(f"{path!r} has no 'latents' input (inputs: {sorted(details)}); "
+                                       "it was not written by tfgan export.")
+        self._output = self._interpreter.get_output_details()[0]
+        self.path = path
+        self.latent_dim = int(self._latents["shape_signature"][-1])
+        self.conditional = self._labels is not None
+        self.image_shape = [int(d) for d in self._output["shape_signature"][1:]]
+        self._batch = None
+
+    def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None) -> np.ndarray:
+        latents = np.asarray(latents, np.float32)
+        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
+            raise UsageError(f"Expected latents of shape [N, {self.latent_dim}], received {latents.shape}.")
+        if self.conditional != (labels is not None):
+            raise UsageError("This model is conditional: pass labels." if self.conditional
+                             else "This model is unconditional: do not pass labels.")
+        n = latents.shape[0]
+        if self._batch != n:
+            self._interpreter.resize_tensor_input(self._latents["index"], [n, self.latent_dim])
+            if self.conditional:
+                self._interpreter.resize_tensor_input(self._labels["index"], [n])
+            self._interpreter.allocate_tensors()
+            self._batch = n
+        self._interpreter.set_tensor(self._latents["index"], _quantize(latents, self._latents))
+        if self.conditional:
+            self._interpreter.set_tensor(self._labels["index"], np.asarray(labels, np.int32).reshape([n]))
+        self._interpreter.invoke()
+        return _dequantize(self._interpreter.get_tensor(self._output["index"]), self._output)
+
+    def quantization_params(self) -> Dict:
+        """(scale, zero_point) of the latents input and image output (0.0, 0 for float tensors)."""
+        return {"latents": list(map(float, self._latents["quantization"])),
+                "images": list(map(float, self._output["quantization"]))}
+
+
+def _quantize(x: np.ndarray, detail: Dict) -> np.ndarray:
+    if detail["dtype"] != np.int8:
+        return x.astype(detail["dtype"])
+    scale, zero_point = detail["quantization"]
+    return np.clip(np.round(x / scale) + zero_point, -128, 127).astype(np.int8)
+
+
+def _dequantize(x: np.ndarray, detail: Dict) -> np.ndarray:
+    if detail["dtype"] != np.int8:
+        return x.astype(np.float32)
+    scale, zero_point = detail["quantization"]
+    return ((x.astype(np.float32) - zero_point) * scale).astype(np.float32)
+
+
+def psnr(reference: np.ndarray, images: np.ndarray) -> float:
+    """PSNR in dB of images in [-1, 1] (peak-to-peak 2): `10 log10(4 / MSE)`; `inf` when identical."""
+    mse = float(np.mean((np.asarray(reference, np.float64) - np.asarray(images, np.float64)) ** 2))
+    return math.inf if mse == 0 else 10.0 * math.log10(4.0 / mse)
+
+
+def parity(reference: np.ndarray, images: np.ndarray, quantization: str) -> Dict:
+    """`{"max_abs_error", "psnr_db", "meets_threshold"}` of `images` against `reference`.
+
+    `psnr_db` is None when the images are identical; `meets_threshold` compares
+    with `PARITY_THRESHOLDS[quantization]`.
+    """
+    value = psnr(reference, images)
+    max_abs = float(np.max(np.abs(np.asarray(reference) - np.asarray(images))))
+    limits = PARITY_THRESHOLDS[quantization]
+    return {"max_abs_error": max_abs, "psnr_db": None if math.isinf(value) else round(value, 3),
+            "meets_threshold": max_abs <= limits["max_abs_error"] and value >= limits["min_psnr_db"]}
+
+
+def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optional[int] = None,
+                  quantizations: Sequence[str] = QUANTIZATIONS, parity_samples: int = 64,
+                  calibration_samples: int = 256) -> Dict:
+    """Writes the `.tflite` files and the sidecar JSON into `version_dir/tflite/`; returns the sidecar.
+
+    Parity is measured against the SavedModel already written in `version_dir`
+    (its `serving_default` signature) on `parity_samples` latents drawn with
+    seed `PARITY_SEED` (disjoint from the calibration seed), each file run by
+    `TFLiteGenerator` (LiteRT).
+    """
+    quantizations = check_quantizations(quantizations)
+    spec = generator_spec(generator)
+    out_dir = os.path.join(version_dir, TFLITE_DIR)
+    os.makedirs(out_dir, exist_ok=True)
+    latents = sample_latents(parity_samples, spec["latent_dim"], PARITY_SEED).numpy()
+    labels = (np.arange(parity_samples) % num_classes).astype(np.int32) if num_classes else None
+    serving = tf.saved_model.load(version_dir).signatures["serving_default"]
+    feed = {"latents": tf.constant(latents)}
+    if labels is not None:
+        feed["labels"] = tf.constant(labels)
+    reference = serving(**feed)["images"].numpy()
+    sidecar = {"latent_dim": spec["latent_dim"], "num_classes": num_classes, "image_shape": spec["image_shape"],
+               "output_range": list(OUTPUT_RANGE),
+               "inputs": {"latents": "float32 [N, latent_dim]", **({"labels": "int32 [N]"} if num_classes else {})},
+               "parity": {"reference": "SavedModel serving_default", "num_latents": parity_samples,
+                          "seed": PARITY_SEED, "thresholds": PARITY_THRESHOLDS},
+               "files": {}}
+    for quantization in quantizations:
+        path = os.path.join(out_dir, tflite_file_name(quantization))
+        with open(path, "wb") as f:
+            f.write(convert(generator, quantization, num_classes, calibration_samples))
+        runner = TFLiteGenerator(path)
+        entry = {"file": os.path.basename(path), "size_bytes": os.path.getsize(path),
+                 "quantization": quantization, "tensor_quantization": runner.quantization_params(),
+                 "parity": parity(reference, runner(latents, labels), quantization)}
+        if not entry["parity"]["meets_threshold"]:
+            logging.warning("TFLite %s parity %s misses the threshold %s; check %s before deploying it.",
+                            quantization, entry["parity"], PARITY_THRESHOLDS[quantization], path)
+        if quantization == "int8":
+            entry["calibration"] = {"num_latents": calibration_samples, "seed": CALIBRATION_SEED}
+        sidecar["files"][quantization] = entry
+    with open(os.path.join(out_dir, SIDECAR_FILE), "w") as f:
+        json.dump(sidecar, f, indent=2)
+    return sidecar
+
+
+def read_sidecar(tflite_path: str) -> Optional[Dict]:
+    """The sidecar JSON next to a `.tflite` file, or None if there is none."""
+    path = os.path.join(os.path.dirname(os.path.abspath(tflite_path)), SIDECAR_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
