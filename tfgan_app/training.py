@@ -20,12 +20,12 @@ last backup instead of starting over. Backups are per epoch because Keras
 restores the epoch number only: use `steps_per_epoch` to back up more often.
 """
 
+import contextlib
 import dataclasses
 import inspect
 import json
 import os
 import sys
-import contextlib
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -83,10 +83,6 @@ def build_gan(preset: Preset, image_shape: Sequence[int], num_classes: Optional[
         raise UsageError(f"Bad gan_options for GAN type {preset.gan!r}: {e}") from e
     gan.compile(d_optimizer=build_optimizer(preset.d_optimizer), g_optimizer=build_optimizer(preset.g_optimizer),
                 loss=preset.loss, jit_compile=preset.jit_compile)
-    # Create the optimizers' variables now (inside the caller's strategy scope), so that a backup or
-    # checkpoint holding their state can be loaded before the first training step.
-    gan.d_optimizer.build(gan.discriminator.trainable_variables)
-    gan.g_optimizer.build(gan.generator.trainable_variables)
     return gan
 
 

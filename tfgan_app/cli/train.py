@@ -11,13 +11,21 @@ Examples:
   tfgan train --dataset=folder:/data/faces --set image_size=64 --set channels=3
   tfgan train --set generator_options.base_filters=32 --set loss=hinge
   tfgan train --list_models                     # the presets and what they are
+  tfgan train --strategy=mirrored               # data-parallel on all local GPUs
+  tfgan train --mixed_precision=mixed_float16 --jit_compile   # float16 with loss scaling, XLA
+  tfgan train --backup_dir=/tmp/backup          # rerun the same command after a crash to resume
+  python scripts/launch_workers.py --num_workers=2 -- tfgan train --strategy=multi_worker
+
+Multi-worker: every worker runs the same command with its own TF_CONFIG; worker 0
+writes --output_dir, worker i writes --output_dir/workers/worker_i.
 """
 
+import json
 import os
 
 from absl import flags
 
-from tfgan_app import presets, training
+from tfgan_app import distribute, presets, training
 
 DEFAULT_MODEL = "dcgan_mnist"
 
@@ -40,13 +48,26 @@ def define_flags(fv: flags.FlagValues) -> None:
                               flag_values=fv)
     flags.DEFINE_string("output_dir", None, "Run folder for checkpoints, samples, logs and the saved models "
                         "(default: runs/<model>).", flag_values=fv)
+    flags.DEFINE_enum("strategy", "default", list(distribute.STRATEGIES),
+                      "Distribution strategy: default (one device, GPU:0 if present), mirrored (all local GPUs), "
+                      "multi_worker (the cluster in TF_CONFIG), tpu (the TPU in $TPU_NAME or the local TPU VM). "
+                      "--batch_size is the global batch, split across replicas.", flag_values=fv)
+    flags.DEFINE_enum("mixed_precision", None, ["mixed_float16", "mixed_bfloat16", "float32"],
+                      "Keras dtype policy (default: the preset's). mixed_float16 (GPUs) wraps both optimizers in "
+                      "a LossScaleOptimizer; mixed_bfloat16 suits TPUs and recent CPUs.", flag_values=fv)
+    flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step (default: the preset's).", flag_values=fv)
+    flags.DEFINE_string("backup_dir", None, "Fault tolerance: back the training state up here after every epoch "
+                        "(both optimizers, step counter, weights). After a crash, run the same command again to "
+                        "resume from the last backup; the folder is deleted when training completes. Use "
+                        "--steps_per_epoch to back up more often.", flag_values=fv)
 
 
 def resolve_preset(fv: flags.FlagValues) -> presets.Preset:
     """The preset named by --model with every override flag applied."""
     preset = presets.load_preset(fv.model)
-    overrides = [f"{name}={fv[name].value!r}".replace("'", '"') for name in
-                 ("dataset", "epochs", "steps_per_epoch", "batch_size", "latent_dim", "seed")
+    overrides = [f"{name}={json.dumps(fv[name].value)}" for name in
+                 ("dataset", "epochs", "steps_per_epoch", "batch_size", "latent_dim", "seed", "mixed_precision",
+                  "jit_compile")
                  if fv[name].value is not None]
     return presets.apply_overrides(preset, overrides + list(fv.set))
 
@@ -58,9 +79,11 @@ def run(fv: flags.FlagValues) -> int:
         return 0
     preset = resolve_preset(fv)
     output_dir = fv.output_dir or os.path.join("runs", preset.name)
-    print(f"Training preset {preset.name!r} on {preset.dataset!r} for {preset.epochs} epoch(s); "
-          f"output in {output_dir}")
-    result = training.train(preset, output_dir)
+    strategy = distribute.get_strategy(fv.strategy)
+    print(f"Training preset {preset.name!r} on {preset.dataset!r} for {preset.epochs} epoch(s) under "
+          f"{distribute.describe(strategy)}; output in {distribute.worker_output_dir(output_dir, strategy)}")
+    result = training.train(preset, output_dir, strategy=strategy, backup_dir=fv.backup_dir)
     print(f"Done in {result.seconds:.0f} s. Generator: {result.generator_path}  GAN: {result.gan_path}  "
-          f"Samples: {os.path.join(output_dir, 'samples')}  TensorBoard: tensorboard --logdir {output_dir}/logs")
+          f"Samples: {os.path.join(result.output_dir, 'samples')}  "
+          f"TensorBoard: tensorboard --logdir {result.output_dir}/logs")
     return 0

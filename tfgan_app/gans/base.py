@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app import losses as gan_losses
+from tfgan_app.distribute import num_workers
 from tfgan_app.errors import UsageError
 from tfgan_app.latent import sample_latents
 
@@ -123,6 +124,10 @@ class GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.real_logit_tracker = keras.metrics.Mean(name="d_real")
         self.fake_logit_tracker = keras.metrics.Mean(name="d_fake")
+        # Create the optimizer state now (inside the caller's strategy scope), so that
+        # keras.saving and BackupAndRestore restore it instead of silently skipping it.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
 
     @staticmethod
     def _maybe_loss_scale(optimizer: keras.optimizers.Optimizer, prefix: str) -> keras.optimizers.Optimizer:
@@ -136,21 +141,26 @@ class GAN(keras.Model):
         return getattr(self, "_gan_compile_config", None)
 
     def compile_from_config(self, config: Dict[str, Any]) -> None:
-        """Recompiles after `keras.saving.load_model` and builds the optimizers so their state loads."""
+        """Recompiles after `keras.saving.load_model` (compile builds the optimizers, so their state loads)."""
         config = dict(config)
         for key in ("d_optimizer", "g_optimizer"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         if config.get("loss") is None:
             config.pop("loss")
         self.compile(**config)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
 
     @property
     def metrics(self):
         if self.loss_pair is None:
             return []
         return [self.d_loss_tracker, self.g_loss_tracker, self.real_logit_tracker, self.fake_logit_tracker]
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Skips Keras's symbolic build in `fit`: a GAN is built when constructed.
+
+        Keras's version reduces a data batch across replicas first, which fails under
+        `MultiWorkerMirroredStrategy` for `(images, labels)` batches (keras-team/keras#20585).
+        """
 
     # --- sampling -------------------------------------------------------------------------------
 
@@ -230,7 +240,9 @@ class GAN(keras.Model):
         return tf.cast(value, tf.float32) / tf.cast(replicas, tf.float32)
 
     def _apply(self, optimizer, loss, tape, variables) -> None:
-        grads = tape.gradient(optimizer.scale_loss(loss), variables)
+        with tape:  # record the loss scaling (LossScaleOptimizer under mixed_float16) on the tape
+            scaled_loss = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled_loss, variables)
         optimizer.apply_gradients(zip(grads, variables))
 
     def discriminator_step(self, real, condition):
@@ -274,4 +286,15 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(g_loss * replicas)
         self.real_logit_tracker.update_state(tf.reduce_mean(tf.cast(real_logits, tf.float32)))
         self.fake_logit_tracker.update_state(tf.reduce_mean(tf.cast(fake_logits, tf.float32)))
-        return {m.name: m.result() for m in self.metrics}
+        return self.metric_results()
+
+    def metric_results(self) -> Dict[str, tf.Tensor]:
+        """What a train step returns: every metric's current value.
+
+        Under multi-worker training Keras averages step outputs along axis 0
+        (keras-team/keras#20585), so each value gets that axis there.
+        """
+        results = {m.name: m.result() for m in self.metrics}
+        if num_workers(tf.distribute.get_strategy()) > 1:
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
