@@ -61,8 +61,7 @@ def train(dataset: str, epochs: int, batch_size: int, seed: int) -> dict:
     model.compile(keras.optimizers.Adam(schedule),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     start = time.time()
-    model.fit(train_x.astype(np.float32), train_y, batch_size=batch_size, epochs=epochs, verbose=2,
-              validation_data=(test_x.astype(np.float32), test_y))
+    model.fit(train_x.astype(np.float32), train_y, batch_size=batch_size, epochs=epochs, verbose=2)
     seconds = time.time() - start
     _, accuracy = model.evaluate(test_x.astype(np.float32), test_y, batch_size=512, verbose=0)
     shipped = build_classifier()  # uncompiled copy: no optimizer state in the file

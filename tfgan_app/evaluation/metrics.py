@@ -1,0 +1,158 @@
+"""GAN metrics on feature vectors / class probabilities: FID, KID, Inception score, precision/recall.
+
+These functions are pure NumPy and know nothing of models: they take features
+from any extractor (InceptionV3 pool3 for the standard numbers, the shipped
+MNIST / Fashion-MNIST classifiers for "classifier FID"), so they can be checked
+against closed forms and used with any feature space.
+
+Example:
+>>> real, fake = np.random.randn(500, 16), np.random.randn(500, 16) + 0.5
+>>> fid = frechet_distance(real.mean(0), np.cov(real, rowvar=False),
+...                        fake.mean(0), np.cov(fake, rowvar=False))
+>>> kid_mean, kid_std = kernel_inception_distance(real, fake, num_subsets=10, subset_size=200)
+"""
+
+from typing import Tuple
+
+import numpy as np
+from scipy import special
+
+from tfgan_app.errors import UsageError
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2).
+
+    d² = ‖μ1 − μ2‖² + Tr(Σ1 + Σ2 − 2 (Σ1 Σ2)^{1/2}). The trace of the matrix square
+    root is computed as Σ sqrt(eig(√Σ1 Σ2 √Σ1)): that matrix is symmetric positive
+    semi-definite with the same eigenvalues as Σ1 Σ2, so no complex parts appear
+    (other implementations drop a tiny imaginary part of `scipy.linalg.sqrtm`).
+    """
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (mu1.size, mu1.size):
+        raise UsageError(
+            "frechet_distance expects means [D] and covariances [D, D] of the same D, received "
+            f"{mu1.shape}, {sigma1.shape}, {mu2.shape}, {sigma2.shape}.")
+    sqrt_sigma1 = _psd_sqrt(sigma1)
+    inner = sqrt_sigma1 @ sigma2 @ sqrt_sigma1
+    eigenvalues = np.linalg.eigvalsh((inner + inner.T) / 2.0)
+    trace_sqrt = np.sqrt(np.clip(eigenvalues, 0.0, None)).sum()
+    diff = mu1 - mu2
+    return float(max(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt, 0.0))
+
+
+def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
+    """Symmetric square root of a positive semi-definite matrix (negative round-off eigenvalues → 0)."""
+    eigenvalues, vectors = np.linalg.eigh((matrix + matrix.T) / 2.0)
+    return (vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ vectors.T
+
+
+def polynomial_mmd2(x: np.ndarray, y: np.ndarray) -> float:
+    """Unbiased MMD² between `x` [m, D] and `y` [n, D] with kernel k(a, b) = (aᵀb / D + 1)³."""
+    d = x.shape[1]
+    k_xx = (x @ x.T / d + 1.0) ** 3
+    k_yy = (y @ y.T / d + 1.0) ** 3
+    k_xy = (x @ y.T / d + 1.0) ** 3
+    m, n = x.shape[0], y.shape[0]
+    term_xx = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))
+    term_yy = (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))
+    return float(term_xx + term_yy - 2.0 * k_xy.mean())
+
+
+def kernel_inception_distance(real_features, fake_features, num_subsets: int = 100,
+                              subset_size: int = 1000, seed: int = 0) -> Tuple[float, float]:
+    """KID (Bińkowski et al. 2018): mean ± std of the unbiased polynomial MMD² over random subsets.
+
+    Each subset draws `subset_size` real and fake vectors without replacement
+    (capped at the smaller set). Published KIDs are often printed ×1000.
+    Returns `(mean, std)`.
+    """
+    real = np.asarray(real_features, np.float64)
+    fake = np.asarray(fake_features, np.float64)
+    _check_features("kernel_inception_distance", real, fake, minimum=2)
+    if num_subsets < 1 or subset_size < 2:
+        raise UsageError(f"KID needs num_subsets >= 1 and subset_size >= 2, received {num_subsets}, {subset_size}.")
+    size = min(subset_size, real.shape[0], fake.shape[0])
+    rng = np.random.default_rng(seed)
+    values = [
+        polynomial_mmd2(real[rng.choice(real.shape[0], size, replace=False)],
+                        fake[rng.choice(fake.shape[0], size, replace=False)])
+        for _ in range(num_subsets)
+    ]
+    return float(np.mean(values)), float(np.std(values))
+
+
+def inception_score(probabilities, splits: int = 10) -> Tuple[float, float]:
+    """Inception score exp(E_x KL(p(y|x) ‖ p(y))), mean ± std over `splits` equal parts.
+
+    `probabilities` is `[N, K]` class probabilities (rows sum to 1) from any
+    classifier; the score lies in [1, K]. With the shipped digit classifiers this
+    is the "classifier score".
+    """
+    p = np.asarray(probabilities, np.float64)
+    if p.ndim != 2 or p.shape[0] < splits or splits < 1:
+        raise UsageError(
+            f"inception_score expects [N, K] probabilities with N >= splits >= 1, received shape {p.shape} "
+            f"and splits={splits}. Evaluate more samples or lower the number of splits.")
+    if np.any(p < 0) or not np.allclose(p.sum(axis=1), 1.0, atol=1e-3):
+        raise UsageError("inception_score expects probabilities (non-negative rows summing to 1), not logits; "
+                         "apply a softmax first.")
+    scores = []
+    for part in np.array_split(p, splits):
+        marginal = part.mean(axis=0, keepdims=True)
+        kl = (special.xlogy(part, part) - special.xlogy(part, marginal)).sum(axis=1)
+        scores.append(np.exp(kl.mean()))
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def precision_recall(real_features, fake_features, k: int = 3,
+                     batch_size: int = 1024) -> Tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN manifolds.
+
+    Each set's manifold is the union of balls around its points with radius the
+    distance to the point's k-th nearest neighbour (itself excluded). Precision is
+    the share of fake points inside the real manifold (quality); recall the share
+    of real points inside the fake manifold (coverage). Distances are computed in
+    row blocks of `batch_size`, so memory stays O(batch_size · N).
+    Returns `(precision, recall)`.
+    """
+    real = np.asarray(real_features, np.float32)
+    fake = np.asarray(fake_features, np.float32)
+    _check_features("precision_recall", real, fake, minimum=k + 1)
+    real_radii = _kth_neighbour_distances(real, k, batch_size)
+    fake_radii = _kth_neighbour_distances(fake, k, batch_size)
+    precision = _inside_manifold(fake, real, real_radii, batch_size).mean()
+    recall = _inside_manifold(real, fake, fake_radii, batch_size).mean()
+    return float(precision), float(recall)
+
+
+def _pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    squared = (a * a).sum(1)[:, None] - 2.0 * a @ b.T + (b * b).sum(1)[None, :]
+    return np.sqrt(np.clip(squared, 0.0, None))
+
+
+def _kth_neighbour_distances(points: np.ndarray, k: int, batch_size: int) -> np.ndarray:
+    radii = np.empty(points.shape[0], np.float32)
+    for start in range(0, points.shape[0], batch_size):
+        distances = _pairwise_distances(points[start:start + batch_size], points)
+        # Column k of the sorted row is the k-th neighbour: column 0 is the point itself (distance 0).
+        radii[start:start + batch_size] = np.partition(distances, k, axis=1)[:, k]
+    return radii
+
+
+def _inside_manifold(queries: np.ndarray, points: np.ndarray, radii: np.ndarray, batch_size: int) -> np.ndarray:
+    inside = np.empty(queries.shape[0], bool)
+    for start in range(0, queries.shape[0], batch_size):
+        distances = _pairwise_distances(queries[start:start + batch_size], points)
+        inside[start:start + batch_size] = (distances <= radii[None, :]).any(axis=1)
+    return inside
+
+
+def _check_features(name: str, real: np.ndarray, fake: np.ndarray, minimum: int) -> None:
+    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
+        raise UsageError(f"{name} expects [N, D] real and fake features of the same D, "
+                         f"received {real.shape} and {fake.shape}.")
+    if min(real.shape[0], fake.shape[0]) < minimum:
+        raise UsageError(f"{name} needs at least {minimum} real and fake samples, received "
+                         f"{real.shape[0]} and {fake.shape[0]}. Evaluate more samples.")

@@ -1,0 +1,207 @@
+"""Where evaluated images come from: generators, SavedModels, image folders and datasets.
+
+Each source yields uint8 `[B, H, W, C]` batches, the common currency of the
+extractors. Generator outputs in [-1, 1] are quantised with
+`tfgan_app.images.to_uint8`, just like real data is stored, so metrics compare
+like with like.
+
+`load_image_source(spec)` accepts, for `tfgan evaluate --generator=...`:
+* a training run directory (`config.json` + `generator.keras`),
+* a `.keras` generator file,
+* a SavedModel directory with a `serving_default` signature (or a TF Serving
+  model folder of numbered versions: the highest version is used),
+* a folder of images (`folder:/path` or a plain folder path).
+
+Latents are `tfgan_app.latent.sample_latents(num, latent_dim, seed)`, so the
+evaluated images are those of `GAN.generate(num, seed)`; conditional
+generators get balanced labels `i % num_classes`.
+
+Example:
+>>> source = load_image_source("runs/dcgan_mnist")
+>>> for batch in source.batches(1000, batch_size=250, seed=0): ...
+"""
+
+import abc
+import os
+from typing import Callable, Iterator, Optional, Tuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan_app.data import load_dataset
+from tfgan_app.data.folder import load_folder
+from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.export.run_dir import load_keras_generator, load_run
+from tfgan_app.export.savedmodel import read_metadata
+from tfgan_app.export.serving_config import list_versions
+from tfgan_app.images import to_uint8
+from tfgan_app.latent import sample_latents
+
+
+class ImageSource(abc.ABC):
+    """A finite or unbounded supply of uint8 images of shape `image_shape`."""
+
+    def __init__(self, name: str, image_shape: Tuple[int, int, int]) -> None:
+        self.name = name
+        self.image_shape = tuple(int(d) for d in image_shape)
+
+    @abc.abstractmethod
+    def batches(self, num: int, batch_size: int, seed: int = 0) -> Iterator[np.ndarray]:
+        """Yields uint8 batches holding `num` images in total."""
+
+
+class GeneratorSource(ImageSource):
+    """Images from a generator function `(latents, labels or None) -> float images in [-1, 1]`."""
+
+    def __init__(self, name: str, generate: Callable, latent_dim: int, num_classes: Optional[int],
+                 image_shape: Tuple[int, int, int]) -> None:
+        super().__init__(name, image_shape)
+        self.generate, self.latent_dim, self.num_classes = generate, latent_dim, num_classes
+
+    @classmethod
+    def from_keras(cls, generator: keras.Model, name: str = "generator",
+                   num_classes: Optional[int] = None) -> "GeneratorSource":
+        """Wraps a Keras generator following the contract (latents, or `[latents, labels]`).
+
+        `num_classes` of a conditional generator defaults to its label Embedding's size.
+        """
+        conditional = len(generator.inputs) == 2
+        if not conditional:
+            num_classes = None
+        elif num_classes is None:
+            num_classes = _num_classes_of(generator)
+
+        def generate(latents, labels):
+            inputs = [latents, labels] if conditional else latents
+            return generator(inputs, training=False)
+
+        return cls(name, generate, int(generator.inputs[0].shape[-1]), num_classes,
+                   tuple(generator.outputs[0].shape[1:]))
+
+    def batches(self, num: int, batch_size: int, seed: int = 0) -> Iterator[np.ndarray]:
+        latents = sample_latents(num, self.latent_dim, seed)
+        labels = np.arange(num, dtype=np.int32) % self.num_classes if self.num_classes else None
+        for start in range(0, num, batch_size):
+            part = None if labels is None else tf.constant(labels[start:start + batch_size])
+            yield to_uint8(self.generate(latents[start:start + batch_size], part))
+
+
+def _num_classes_of(generator: keras.Model) -> int:
+    """Number of classes of a conditional Keras generator, read from its label embedding."""
+    for layer in generator.layers:
+        if isinstance(layer, keras.layers.Embedding):
+            return int(layer.input_dim)
+    raise UsageError(f"Cannot tell how many classes conditional generator {generator.name!r} has (no Embedding "
+                     "layer). Evaluate its training run directory instead, whose config.json says num_classes.")
+
+
+class ArraySource(ImageSource):
+    """Images held in memory (e.g. a folder of images); yields a seeded random subset of `num` (all if fewer)."""
+
+    def __init__(self, name: str, images: np.ndarray) -> None:
+        super().__init__(name, images.shape[1:])
+        self.images = images
+
+    def batches(self, num: int, batch_size: int, seed: int = 0) -> Iterator[np.ndarray]:
+        order = np.random.default_rng(seed).permutation(len(self.images))[:num]
+        for start in range(0, len(order), batch_size):
+            yield self.images[order[start:start + batch_size]]
+
+
+class DatasetSource(ImageSource):
+    """Real images from a dataset spec (`mnist`, `fashion_mnist`, `tfds:NAME`, `folder:/PATH`) via `load_dataset`.
+
+    `image_shape` resizes/converts the real images like training does, so they
+    match the generator's output size.
+    """
+
+    def __init__(self, spec: str, split: str = "train",
+                 image_shape: Optional[Tuple[int, int, int]] = None, data_dir: Optional[str] = None) -> None:
+        self.spec, self.split, self.data_dir = spec, split, data_dir
+        self._size = None if image_shape is None else tuple(image_shape[:2])
+        self._channels = None if image_shape is None else int(image_shape[2])
+        info = self._load(batch_size=1, seed=0)
+        super().__init__(f"{spec} ({split})", info.image_shape)
+
+    def _load(self, batch_size: int, seed: int):
+        return load_dataset(self.spec, batch_size=batch_size, split=self.split, image_size=self._size,
+                            channels=self._channels, shuffle=True, seed=seed, data_dir=self.data_dir)
+
+    def batches(self, num: int, batch_size: int, seed: int = 0) -> Iterator[np.ndarray]:
+        """Yields `num` images in shuffled batches (fewer if the split is smaller)."""
+        seen = 0
+        for images, _ in self._load(batch_size, seed).dataset:
+            if seen >= num:
+                return
+            batch = to_uint8(images.numpy()[: num - seen])
+            seen += len(batch)
+            yield batch
+
+
+def _savedmodel_source(path: str) -> GeneratorSource:
+    signatures = tf.saved_model.load(path).signatures
+    if "serving_default" not in signatures:
+        raise UsageError(f"SavedModel {path!r} has no 'serving_default' signature; expected one taking latents "
+                         "(and labels) and returning images in [-1, 1], as written by `tfgan export`.")
+    serve = signatures["serving_default"]
+    specs = serve.structured_input_signature[1]
+    float_inputs = [k for k, s in specs.items() if s.dtype.is_floating]
+    int_inputs = [k for k, s in specs.items() if s.dtype.is_integer]
+    if len(float_inputs) != 1 or len(int_inputs) > 1:
+        raise UsageError(f"SavedModel {path!r}: expected serving_default inputs of one float latent tensor "
+                         f"(and one int label tensor), received {dict(specs)}.")
+    latent_name = float_inputs[0]
+    label_name = int_inputs[0] if int_inputs else None
+    outputs = serve.structured_outputs
+    image_outputs = [k for k, s in outputs.items() if len(s.shape) == 4 and s.dtype.is_floating]
+    if len(image_outputs) != 1:
+        raise UsageError(f"SavedModel {path!r}: expected one float [N, H, W, C] output, received {outputs}.")
+    output_name = image_outputs[0]
+    latent_dim = int(specs[latent_name].shape[-1])
+    num_classes = None
+    if label_name:
+        try:
+            num_classes = int(read_metadata(path)["num_classes"])
+        except (OSError, KeyError, TypeError, ValueError) as e:
+            raise MissingResourceError(f"Conditional SavedModel {path!r} lacks assets.extra/tfgan_model.json "
+                                       "saying num_classes; re-export it with `tfgan export`.") from e
+
+    def generate(latents, labels):
+        kwargs = {latent_name: tf.convert_to_tensor(latents)}
+        if label_name:
+            kwargs[label_name] = tf.cast(labels, specs[label_name].dtype)
+        return serve(**kwargs)[output_name].numpy()
+
+    probe = generate(sample_latents(1, latent_dim, 0), tf.zeros([1], tf.int32) if label_name else None)
+    return GeneratorSource(os.path.basename(os.path.normpath(path)), generate, latent_dim, num_classes,
+                           probe.shape[1:])
+
+
+def load_image_source(spec: str) -> ImageSource:
+    """Opens what `--generator` names (see the module docstring) as an `ImageSource`."""
+    if spec.startswith("folder:"):
+        return _folder_source(spec[len("folder:"):])
+    if os.path.isfile(spec):
+        if not spec.endswith(".keras"):
+            raise UsageError(f"Expected a .keras generator file, a run directory, a SavedModel or an image "
+                             f"folder, received the file {spec!r}.")
+        return GeneratorSource.from_keras(load_keras_generator(spec), os.path.basename(spec))
+    if not os.path.isdir(spec):
+        raise MissingResourceError(
+            f"{spec!r} does not exist. Pass --generator=RUN_DIR (written by `tfgan train`), a .keras generator, "
+            "a SavedModel directory (e.g. export/NAME/1) or an image folder (folder:/path).")
+    if os.path.isfile(os.path.join(spec, "config.json")):
+        trained = load_run(spec)
+        return GeneratorSource.from_keras(trained.generator, trained.name, trained.num_classes)
+    if os.path.isfile(os.path.join(spec, "saved_model.pb")):
+        return _savedmodel_source(spec)
+    versions = list_versions(spec)
+    if versions:
+        return _savedmodel_source(os.path.join(spec, str(versions[-1])))
+    return _folder_source(spec)
+
+
+def _folder_source(folder: str) -> ArraySource:
+    images, _, _ = load_folder(folder)
+    return ArraySource(os.path.basename(os.path.normpath(folder)), images)
