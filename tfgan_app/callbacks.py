@@ -15,7 +15,7 @@ from tfgan_app.errors import TrainingDivergedError
 class SampleGrid(keras.callbacks.Callback):
     """Writes a grid of samples from a fixed latent batch after every `every_n_epochs` epochs.
 
-    The same latents are used at every epoch (`gan.generate(num_samples, seed)`),
+    For 2-D points (toy mixtures) the "grid" is a scatter plot. The same latents are used at every epoch (`gan.generate(num_samples, seed)`),
     so the grids show how the generator's mapping evolves. Each grid is saved as
     `<output_dir>/samples/epoch_0001.png` and, if `log_dir` is set, as a
     TensorBoard image summary named `samples`.
@@ -27,11 +27,12 @@ class SampleGrid(keras.callbacks.Callback):
       labels: class labels for conditional GANs (default: 0..num_classes-1 repeated).
       log_dir: TensorBoard log folder, or None.
       every_n_epochs: how often to write.
+      mixture: for 2-D toy data, the mixture name (`ring8`, `grid25`) drawn under the scatter plot.
     """
 
     def __init__(self, output_dir: str, num_samples: int = 64, seed: int = 0,
                  labels: Optional[Sequence[int]] = None, log_dir: Optional[str] = None,
-                 every_n_epochs: int = 1):
+                 every_n_epochs: int = 1, mixture: str = "ring8"):
         super().__init__()
         self.output_dir = output_dir
         self.num_samples = num_samples
@@ -39,20 +40,25 @@ class SampleGrid(keras.callbacks.Callback):
         self.labels = labels
         self.log_dir = log_dir
         self.every_n_epochs = every_n_epochs
+        self.mixture = mixture
         self._writer = None
 
     def get_config(self):
         return {"output_dir": self.output_dir, "num_samples": self.num_samples, "seed": self.seed,
-                "labels": self.labels, "log_dir": self.log_dir, "every_n_epochs": self.every_n_epochs}
+                "labels": self.labels, "log_dir": self.log_dir, "every_n_epochs": self.every_n_epochs, "mixture": self.mixture}
 
     def write(self, epoch: int) -> str:
         """Generates the grid for `epoch` (1-based) and writes it; returns the PNG path."""
         samples = self.model.generate(self.num_samples, seed=self.seed, labels=self.labels)
-        path = image_utils.save_grid(os.path.join(self.output_dir, "samples", f"epoch_{epoch:04d}.png"), samples)
-        if self.log_dir and samples.ndim == 4:
+        if samples.ndim == 2:  # points of a 2-D toy mixture: a scatter plot over the mixture's modes
+            from tfgan_app.evaluation.mode_coverage import scatter_image  # pylint: disable=import-outside-toplevel
+            grid = scatter_image(samples, self.mixture)
+        else:
+            grid = image_utils.make_grid(samples)
+        path = image_utils.save_png(os.path.join(self.output_dir, "samples", f"epoch_{epoch:04d}.png"), grid)
+        if self.log_dir:
             if self._writer is None:
                 self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
-            grid = image_utils.make_grid(samples)
             with self._writer.as_default():
                 tf.summary.image("samples", grid[None], step=epoch)
             self._writer.flush()

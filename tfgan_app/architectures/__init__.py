@@ -12,10 +12,15 @@ import keras
 
 from tfgan_app.architectures.dcgan import dcgan_discriminator, dcgan_generator
 from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
+from tfgan_app.architectures.stylegan import stylegan_discriminator, stylegan_generator
+from tfgan_app.architectures.variants import extended_discriminator, infogan_generator
 from tfgan_app.errors import UsageError
 
-GENERATORS: Dict[str, Callable[..., keras.Model]] = {"dcgan": dcgan_generator, "mlp": mlp_generator}
-DISCRIMINATORS: Dict[str, Callable[..., keras.Model]] = {"dcgan": dcgan_discriminator, "mlp": mlp_discriminator}
+GENERATORS: Dict[str, Callable[..., keras.Model]] = {
+    "dcgan": dcgan_generator, "mlp": mlp_generator, "stylegan": stylegan_generator, "infogan": infogan_generator}
+DISCRIMINATORS: Dict[str, Callable[..., keras.Model]] = {
+    "dcgan": dcgan_discriminator, "mlp": mlp_discriminator, "stylegan": stylegan_discriminator,
+    "extended": extended_discriminator}
 
 
 def _lookup(table: Dict[str, Callable[..., keras.Model]], kind: str, name: str) -> Callable[..., keras.Model]:
@@ -41,4 +46,5 @@ def build_discriminator(name: str, image_shape, num_classes=None, **options) -> 
 
 
 __all__ = ["GENERATORS", "DISCRIMINATORS", "build_generator", "build_discriminator",
-           "dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator"]
+           "dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator",
+           "stylegan_generator", "stylegan_discriminator", "extended_discriminator", "infogan_generator"]

@@ -86,4 +86,8 @@ def run(fv: flags.FlagValues) -> int:
     print(f"Done in {result.seconds:.0f} s. Generator: {result.generator_path}  GAN: {result.gan_path}  "
           f"Samples: {os.path.join(result.output_dir, 'samples')}  "
           f"TensorBoard: tensorboard --logdir {result.output_dir}/logs")
+    if result.quality is not None:
+        from tfgan_app.evaluation import format_quality_report  # pylint: disable=import-outside-toplevel
+        print(f"Sample quality ({result.quality['num_samples']} samples judged by the shipped "
+              f"{preset.dataset} classifier): {format_quality_report(result.quality)}")
     return 0

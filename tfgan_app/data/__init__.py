@@ -8,6 +8,10 @@ A dataset is named by a spec string:
 | `fashion_mnist` | Fashion-MNIST from the Debian package `dataset-fashion-mnist` (offline) |
 | `tfds:NAME` | any TFDS dataset (offline once prepared in `data_dir`) |
 | `folder:/PATH` | a folder of images, labels from class sub-folders |
+| `toy:ring8`, `toy:grid25` | 2-D mixtures of Gaussians (mode-coverage experiments) |
+| `paired:NAME` | `(input, target)` image pairs for pix2pix/SRGAN (`tfgan_app.data.paired`) |
+| `unpaired:NAME` | `(domain_a, domain_b)` images for CycleGAN (`tfgan_app.data.unpaired`) |
+| `captions:NAME` | `(images, caption tokens)` for the text-conditioned GAN (`tfgan_app.data.captions`) |
 
 Batches are `(images float32 [B, H, W, C] in [-1, 1], labels int32 [B])`;
 labels are -1 where the source has none. Batches are shuffled every epoch,
@@ -33,7 +37,8 @@ from tfgan_app.errors import UsageError
 
 __all__ = ["DatasetInfo", "load_dataset", "load_mnist", "load_fashion_mnist", "DATASET_SPECS"]
 
-DATASET_SPECS = ("mnist", "fashion_mnist", "tfds:NAME", "folder:/PATH")
+DATASET_SPECS = ("mnist", "fashion_mnist", "tfds:NAME", "folder:/PATH", "toy:NAME", "paired:NAME",
+                 "unpaired:NAME", "captions:NAME")
 _ARRAY_DATASETS = {"mnist": load_mnist, "fashion_mnist": load_fashion_mnist}
 _NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10}
 
@@ -89,6 +94,20 @@ def load_dataset(spec: str, batch_size: int, split: str = "train",
     _check_positive("batch_size", batch_size)
     if image_size is not None:
         image_size = tuple(int(s) for s in image_size)
+    # Sources with their own batch structure; imported here because they import DatasetInfo from this module.
+    prefix, _, name = spec.partition(":")
+    if prefix == "toy":
+        from tfgan_app.data.toy import load_toy  # pylint: disable=import-outside-toplevel
+        return load_toy(name, batch_size, split=split, seed=seed)
+    if prefix == "paired":
+        from tfgan_app.data.paired import load_paired  # pylint: disable=import-outside-toplevel
+        return load_paired(name, batch_size, split=split, seed=seed, shuffle=shuffle, image_size=image_size)
+    if prefix == "unpaired":
+        from tfgan_app.data.unpaired import load_unpaired  # pylint: disable=import-outside-toplevel
+        return load_unpaired(name, batch_size, split=split, seed=seed, shuffle=shuffle, image_size=image_size)
+    if prefix == "captions":
+        from tfgan_app.data.captions import load_captioned  # pylint: disable=import-outside-toplevel
+        return load_captioned(name, batch_size, split=split, seed=seed, shuffle=shuffle)[0]
     if spec in _ARRAY_DATASETS or spec.startswith("folder:"):
         if spec.startswith("folder:"):
             images, labels, classes = load_folder(spec[len("folder:"):], image_size, channels)

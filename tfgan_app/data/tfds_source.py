@@ -18,7 +18,7 @@ def load_tfds(name: str, split: str = "train", data_dir: Optional[str] = None,
     """Returns `(dataset of (uint8 image, label or -1), image_shape, num_classes)` for a TFDS dataset."""
     import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
 
-    if name not in tfds.list_builders():
+    if name.split("/")[0] not in tfds.list_builders():
         raise UsageError(f"Unknown TFDS dataset {name!r}. See `tfds.list_builders()` for valid names "
                          "(e.g. mnist, fashion_mnist, cifar10, celeb_a).")
     try:

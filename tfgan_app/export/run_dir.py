@@ -27,11 +27,8 @@ def load_keras_generator(path: str) -> keras.Model:
     if not os.path.isfile(path):
         raise MissingResourceError(f"Expected a Keras generator file, {path!r} does not exist. "
                                    "Train one with `tfgan train --output_dir=DIR` (writes DIR/generator.keras).")
-    try:
-        # Registers tfgan_app's serializable layers, which generator.keras files may contain.
-        importlib.import_module("tfgan_app.architectures")
-    except ModuleNotFoundError:
-        pass
+    # Registers tfgan_app's serializable layers, which generator.keras files may contain.
+    importlib.import_module("tfgan_app.architectures")
     try:
         return keras.saving.load_model(path, compile=False)
     except (ValueError, OSError, TypeError) as e:

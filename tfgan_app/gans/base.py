@@ -16,6 +16,10 @@ Variants subclass `GAN` and override only what differs, through these hooks:
 | `discriminator_penalty(real, fake, condition)` | 0 (e.g. gradient penalty, scalar) |
 | `generator_loss(fake_logits, fake, real, condition)` | the compiled loss pair's G loss (per example) |
 | `after_discriminator_step()` | nothing (e.g. weight clipping) |
+| `adversarial_logits(outputs)` | `outputs` (D's real/fake logit, for the d_real/d_fake metrics) |
+| `fake_samples(z, condition, stream, counter)` | `generator(generator_inputs(z, condition))` |
+| `generator_variables` / `discriminator_variables` | each network's trainable variables |
+| `sample_grid_callback(output_dir, dataset, ...)` | `SampleGrid` of fixed latents |
 
 Losses are reduced over the **global** batch: per-example losses go through
 `tf.nn.compute_average_loss`, scalar penalties are divided by the number of
@@ -36,6 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app import losses as gan_losses
+from tfgan_app.callbacks import SampleGrid
 from tfgan_app.distribute import num_workers
 from tfgan_app.errors import UsageError
 from tfgan_app.latent import sample_latents
@@ -126,8 +131,8 @@ class GAN(keras.Model):
         self.fake_logit_tracker = keras.metrics.Mean(name="d_fake")
         # Create the optimizer state now (inside the caller's strategy scope), so that
         # keras.saving and BackupAndRestore restore it instead of silently skipping it.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator_variables)
+        self.g_optimizer.build(self.generator_variables)
 
     @staticmethod
     def _maybe_loss_scale(optimizer: keras.optimizers.Optimizer, prefix: str) -> keras.optimizers.Optimizer:
@@ -154,6 +159,24 @@ class GAN(keras.Model):
         if self.loss_pair is None:
             return []
         return [self.d_loss_tracker, self.g_loss_tracker, self.real_logit_tracker, self.fake_logit_tracker]
+
+    @property
+    def generator_variables(self):
+        """Variables `g_optimizer` updates (override when G is several networks, e.g. CycleGAN)."""
+        return self.generator.trainable_variables
+
+    @property
+    def discriminator_variables(self):
+        """Variables `d_optimizer` updates."""
+        return self.discriminator.trainable_variables
+
+    def sample_grid_callback(self, output_dir: str, dataset, seed: int = 0,
+                             log_dir: Optional[str] = None, **options) -> keras.callbacks.Callback:
+        """The callback that writes this model's sample grids during `tfgan train` (fixed latents).
+
+        `options` go to `SampleGrid` (e.g. `num_samples`, `mixture` for 2-D toy data).
+        """
+        return SampleGrid(output_dir, seed=seed, log_dir=log_dir, **options)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Skips Keras's symbolic build in `fit`: a GAN is built when constructed.
@@ -212,6 +235,10 @@ class GAN(keras.Model):
         """Per-example generator loss."""
         return self.loss_pair.generator(fake_logits)
 
+    def adversarial_logits(self, outputs: tf.Tensor) -> tf.Tensor:
+        """The real/fake logit among the discriminator's outputs (variants with extra heads select it)."""
+        return outputs
+
     def after_discriminator_step(self) -> None:
         """Called after each discriminator update (e.g. WGAN weight clipping)."""
 
@@ -245,12 +272,15 @@ class GAN(keras.Model):
         grads = tape.gradient(scaled_loss, variables)
         optimizer.apply_gradients(zip(grads, variables))
 
+    def fake_samples(self, z: tf.Tensor, condition, stream: int, counter, training: bool = True) -> tf.Tensor:
+        """The generator's samples for training latents `z` (stream 0: D steps, 1: G steps)."""
+        return self.generator(self.generator_inputs(z, condition), training=training)
+
     def discriminator_step(self, real, condition):
         """One D update; returns (global D loss contribution, real logits, fake logits)."""
-        batch_size = tf.shape(real)[0]
-        z = self.sample_latents(batch_size, 0, self.d_optimizer.iterations)
-        fake = self.generator(self.generator_inputs(z, condition), training=True)
-        variables = self.discriminator.trainable_variables
+        counter = self.d_optimizer.iterations
+        fake = self.fake_samples(self.sample_latents(tf.shape(real)[0], 0, counter), condition, 0, counter)
+        variables = self.discriminator_variables
         with tf.GradientTape() as tape:
             real_logits = self.discriminate(real, condition, training=True)
             fake_logits = self.discriminate(fake, condition, training=True)
@@ -262,11 +292,11 @@ class GAN(keras.Model):
 
     def generator_step(self, real, condition):
         """One G update; returns the global G loss contribution."""
-        batch_size = tf.shape(real)[0]
-        z = self.sample_latents(batch_size, 1, self.g_optimizer.iterations)
-        variables = self.generator.trainable_variables
+        counter = self.g_optimizer.iterations
+        z = self.sample_latents(tf.shape(real)[0], 1, counter)
+        variables = self.generator_variables
         with tf.GradientTape() as tape:
-            fake = self.generator(self.generator_inputs(z, condition), training=True)
+            fake = self.fake_samples(z, condition, 1, counter)
             fake_logits = self.discriminate(fake, condition, training=True)
             loss = self._average(self.generator_loss(fake_logits, fake, real, condition))
         self._apply(self.g_optimizer, loss, tape, variables)
@@ -284,8 +314,8 @@ class GAN(keras.Model):
         # the Mean metrics then average the replicas, giving the global value.
         self.d_loss_tracker.update_state(d_loss * replicas)
         self.g_loss_tracker.update_state(g_loss * replicas)
-        self.real_logit_tracker.update_state(tf.reduce_mean(tf.cast(real_logits, tf.float32)))
-        self.fake_logit_tracker.update_state(tf.reduce_mean(tf.cast(fake_logits, tf.float32)))
+        self.real_logit_tracker.update_state(tf.reduce_mean(tf.cast(self.adversarial_logits(real_logits), tf.float32)))
+        self.fake_logit_tracker.update_state(tf.reduce_mean(tf.cast(self.adversarial_logits(fake_logits), tf.float32)))
         return self.metric_results()
 
     def metric_results(self) -> Dict[str, tf.Tensor]:

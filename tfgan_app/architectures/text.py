@@ -1,0 +1,134 @@
+"""Text-conditioned generator and discriminator (StackGAN stage I, Zhang et al. 2017, at small scale).
+
+Captions enter the models as int32 token ids `[B, sequence_length]` made by a
+Keras `TextVectorization` layer (`caption_vectorizer`), kept outside the models so
+they stay plain numeric graphs (SavedModel and TFLite friendly).
+
+* `text_encoder`: token ids → learned embeddings → masked mean over the words → φ_t.
+* Conditioning augmentation (CA): φ_t → (μ, log σ²) (`ca_stats` layer), c = μ + σ·ε
+  (`ConditioningAugmentation`, ε ~ N(0, I) in training, c = μ at inference). The
+  generator loss adds KL(N(μ, σ²) ‖ N(0, I)) so the conditioning manifold stays smooth.
+* Generator `[z, tokens] → image`: [z, c] → dense → 2 up-sampling stages (DCGAN style).
+* Discriminator `[image, tokens] → logit`: image down-sampled to `H/4`, the compressed text
+  embedding replicated spatially and concatenated, then a 1x1 convolution and a dense logit.
+
+Example:
+>>> vectorizer = caption_vectorizer(["a handwritten seven", "the digit one"], sequence_length=6)
+>>> g = text_generator(32, (28, 28, 1), vocab_size=vectorizer.vocabulary_size(), sequence_length=6)
+>>> g([keras.random.normal((1, 32)), vectorizer(["a handwritten seven"])]).shape
+(1, 28, 28, 1)
+"""
+
+from typing import Any, Dict, Sequence
+
+import keras
+from keras import layers, ops
+
+from tfgan_app.errors import UsageError
+
+INIT = keras.initializers.RandomNormal(stddev=0.02)
+
+
+def caption_vectorizer(captions: Sequence[str], sequence_length: int = 8,
+                       max_tokens: int = 1000) -> layers.TextVectorization:
+    """A `TextVectorization` layer adapted on `captions` (lower-cased words, padded/truncated to `sequence_length`)."""
+    vectorizer = layers.TextVectorization(max_tokens=max_tokens, output_mode="int",
+                                          output_sequence_length=sequence_length)
+    vectorizer.adapt(list(captions))
+    return vectorizer
+
+
+@keras.saving.register_keras_serializable(package="tfgan_app")
+class MaskedMean(layers.Layer):
+    """Mean of word embeddings `[B, T, D]` over the non-padding tokens (id 0 is padding)."""
+
+    def call(self, inputs):
+        embeddings, tokens = inputs
+        mask = ops.cast(ops.not_equal(tokens, 0), embeddings.dtype)[..., None]
+        return ops.sum(embeddings * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_app")
+class ConditioningAugmentation(layers.Layer):
+    """c = μ + exp(½ log σ²)·ε from `stats = [μ, log σ²]` (`[B, 2·cond_dim]`); c = μ when not training.
+
+    Args:
+      seed: seed of ε's generator.
+    """
+
+    def __init__(self, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, stats, training=None):
+        mu, log_var = ops.split(stats, 2, axis=-1)
+        if not training:
+            return mu
+        return mu + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu), seed=self.seed_generator)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (input_shape[-1] // 2,)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {**super().get_config(), "seed": self.seed}
+
+
+def kl_to_standard_normal(stats) -> Any:
+    """Per-example KL(N(μ, σ²) ‖ N(0, I)) = ½ Σ(μ² + σ² − 1 − log σ²) from `stats = [μ, log σ²]`."""
+    mu, log_var = ops.split(ops.cast(stats, "float32"), 2, axis=-1)
+    return 0.5 * ops.sum(ops.square(mu) + ops.exp(log_var) - 1.0 - log_var, axis=-1)
+
+
+def _encode(tokens, vocab_size: int, embedding_dim: int, prefix: str):
+    embedded = layers.Embedding(vocab_size, embedding_dim, name=f"{prefix}_embedding")(tokens)
+    return MaskedMean(name=f"{prefix}_mean")([embedded, tokens])
+
+
+def _start_side(image_shape: Sequence[int]) -> int:
+    if len(image_shape) != 3 or image_shape[0] != image_shape[1] or image_shape[0] % 4:
+        raise UsageError(f"Text-conditioned models need square images with a side divisible by 4 (e.g. 28, 32), "
+                         f"received image_shape {tuple(image_shape)}.")
+    return int(image_shape[0]) // 4
+
+
+def text_generator(latent_dim: int, image_shape: Sequence[int], vocab_size: int, sequence_length: int,
+                   embedding_dim: int = 32, cond_dim: int = 16, base_filters: int = 32, seed: int = 0,
+                   name: str = "generator") -> keras.Model:
+    """Builds `[z [B, latent_dim], tokens int32 [B, sequence_length]] → images` in [-1, 1].
+
+    The layer `ca_stats` outputs [μ, log σ²] of the conditioning augmentation (used for the KL term).
+    """
+    side = _start_side(image_shape)
+    z = keras.Input(shape=(latent_dim,), name="latents")
+    tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
+    text = _encode(tokens, vocab_size, embedding_dim, "text")
+    stats = layers.Dense(2 * cond_dim, name="ca_stats")(layers.LeakyReLU(0.2)(text))
+    condition = ConditioningAugmentation(seed=seed, name="conditioning_augmentation")(stats)
+    x = layers.Concatenate()([z, condition])
+    x = layers.Dense(side * side * base_filters * 2, use_bias=False, kernel_initializer=INIT)(x)
+    x = layers.Reshape((side, side, base_filters * 2))(layers.ReLU()(layers.BatchNormalization()(x)))
+    x = layers.Conv2DTranspose(base_filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", kernel_initializer=INIT)(x)
+    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    return keras.Model([z, tokens], images, name=name)
+
+
+def text_discriminator(image_shape: Sequence[int], vocab_size: int, sequence_length: int,
+                       embedding_dim: int = 32, cond_dim: int = 16, base_filters: int = 32,
+                       name: str = "discriminator") -> keras.Model:
+    """Builds `[images, tokens] → logits [B, 1]` (matching-aware: it judges image *and* text)."""
+    side = _start_side(image_shape)
+    images = keras.Input(shape=tuple(image_shape), name="images")
+    tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
+    x = layers.Conv2D(base_filters, 4, strides=2, padding="same", kernel_initializer=INIT)(images)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2D(base_filters * 2, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
+    x = layers.LeakyReLU(0.2)(layers.BatchNormalization()(x))
+    text = layers.Dense(cond_dim)(_encode(tokens, vocab_size, embedding_dim, "d_text"))
+    text = layers.Reshape((side, side, cond_dim))(layers.RepeatVector(side * side)(layers.LeakyReLU(0.2)(text)))
+    x = layers.Concatenate()([x, text])
+    x = layers.LeakyReLU(0.2)(layers.Conv2D(base_filters * 2, 1, kernel_initializer=INIT)(x))
+    logits = layers.Dense(1, dtype="float32", name="logits")(layers.Flatten()(x))
+    return keras.Model([images, tokens], logits, name=name)

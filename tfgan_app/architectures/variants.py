@@ -1,0 +1,121 @@
+"""Architectures for the GAN zoo, derived from the base DCGAN / MLP builders by transformation.
+
+Rather than copying the DCGAN or MLP code, `extended_discriminator` builds the
+base network and rewrites it:
+
+* `spectral_norm=True` wraps every Dense/Conv layer in Keras
+  `SpectralNormalization` (Miyato et al. 2018, SNGAN) and drops batch norm;
+* `normalization="layer"` / `None` replaces batch norm (WGAN-GP's critic must not
+  use it: the gradient penalty is per example);
+* `minibatch_kernels > 0` inserts a `MinibatchDiscrimination` layer before the
+  output (Salimans et al. 2016);
+* `extra_outputs = n` widens the output to `[B, 1 + n]`: column 0 is the
+  adversarial logit, the rest are auxiliary heads (InfoGAN Q head), all sharing
+  the body; `class_head=True` adds `num_classes` class logits the same way
+  (ACGAN) instead of taking labels as an input.
+
+`infogan_generator` prepends a `LatentCodes` layer to a base generator.
+
+Example (an SNGAN discriminator for MNIST and an ACGAN one):
+>>> sn_d = extended_discriminator((28, 28, 1), base="dcgan", spectral_norm=True)
+>>> ac_d = extended_discriminator((28, 28, 1), num_classes=10, base="dcgan", class_head=True)
+>>> ac_d(keras.random.normal((2, 28, 28, 1))).shape
+(2, 11)
+"""
+
+from typing import Optional, Sequence
+
+import keras
+from keras import layers
+
+from tfgan_app.architectures.dcgan import dcgan_discriminator, dcgan_generator
+from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
+from tfgan_app.errors import UsageError
+from tfgan_app.layers import LatentCodes, MinibatchDiscrimination, NormalizationSwap
+
+_BASE_DISCRIMINATORS = {"dcgan": dcgan_discriminator, "mlp": mlp_discriminator}
+_BASE_GENERATORS = {"dcgan": dcgan_generator, "mlp": mlp_generator}
+_NORMALIZATIONS = {"batch": None, "layer": "layer", None: "none"}
+
+
+def _base(table, base: str, kind: str):
+    if base not in table:
+        raise UsageError(f"Unknown base {kind} {base!r} for the zoo architectures. Valid: {', '.join(sorted(table))}.")
+    return table[base]
+
+
+def _rewrite(model: keras.Model, spectral_norm: bool, normalization: Optional[str]) -> keras.Model:
+    """Clones `model`, wrapping Dense/Conv layers in SpectralNormalization and replacing batch norm."""
+    if normalization not in _NORMALIZATIONS:
+        raise UsageError(f"normalization must be 'batch', 'layer' or null, received {normalization!r}.")
+    replacement = _NORMALIZATIONS[normalization]
+    if spectral_norm and normalization == "batch":
+        replacement = "none"  # SNGAN's discriminator has no batch norm.
+    if replacement is None and not spectral_norm:
+        return model
+
+    def clone(layer):
+        config = layer.get_config()
+        if isinstance(layer, layers.BatchNormalization) and replacement is not None:
+            return NormalizationSwap(replacement, name=layer.name)
+        if spectral_norm and isinstance(layer, (layers.Dense, layers.Conv2D)):
+            inner = layer.__class__.from_config({**config, "name": f"{layer.name}_inner"})
+            return layers.SpectralNormalization(inner, name=layer.name)
+        return layer.__class__.from_config(config)
+
+    return keras.models.clone_model(model, clone_function=clone)
+
+
+def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int] = None, base: str = "dcgan",
+                           extra_outputs: int = 0, class_head: bool = False, spectral_norm: bool = False,
+                           normalization: Optional[str] = "batch", minibatch_kernels: int = 0,
+                           minibatch_kernel_dim: int = 5, name: str = "discriminator",
+                           **base_options) -> keras.Model:
+    """Builds a base discriminator (`dcgan` or `mlp`) and extends it (see the module docstring).
+
+    Args:
+      image_shape, num_classes: as for the base builder.
+      base: "dcgan" or "mlp".
+      extra_outputs: auxiliary logits appended after the adversarial logit.
+      class_head: use `num_classes` for K class logits after the adversarial logit (ACGAN's auxiliary
+        classifier, placed before any `extra_outputs`) instead of for a label input.
+      spectral_norm: spectral-normalise every Dense/Conv layer (and drop batch norm).
+      normalization: "batch" (keep the base's), "layer" (LayerNormalization instead) or null (none).
+      minibatch_kernels, minibatch_kernel_dim: `MinibatchDiscrimination` size (0 disables it).
+      **base_options: passed to the base builder (e.g. `base_filters`, `hidden_units`).
+    """
+    if class_head:
+        if not num_classes:
+            raise UsageError("class_head=true needs class labels: set conditional=true on a labelled dataset.")
+        extra_outputs, num_classes = int(extra_outputs) + int(num_classes), None
+    model = _base(_BASE_DISCRIMINATORS, base, "discriminator")(image_shape, num_classes, name=name, **base_options)
+    model = _rewrite(model, spectral_norm, normalization)
+    if not extra_outputs and not minibatch_kernels:
+        return model
+    features = model.get_layer("logits").input
+    if minibatch_kernels:
+        features = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim, name="minibatch")(features)
+    head = layers.Dense(1 + int(extra_outputs), dtype="float32", name="logits")
+    if spectral_norm:
+        head = layers.SpectralNormalization(layers.Dense(1 + int(extra_outputs), name="logits_inner"),
+                                            dtype="float32", name="logits")
+    return keras.Model(model.inputs if num_classes else model.inputs[0], head(features), name=name)
+
+
+def infogan_generator(latent_dim: int, image_shape: Sequence[int], num_classes: Optional[int] = None,
+                      num_categories: int = 10, num_continuous: int = 2, base: str = "dcgan",
+                      name: str = "generator", **base_options) -> keras.Model:
+    """A base generator preceded by `LatentCodes`: standard-normal z `[B, latent_dim]` → images.
+
+    `latent_dim` counts noise and codes (InfoGAN MNIST: 62 + 10 + 2 = 74).
+    """
+    if num_classes:
+        raise UsageError("The InfoGAN generator is unconditional (its categorical code replaces labels); "
+                         "set conditional=false.")
+    if latent_dim <= num_categories + num_continuous:
+        raise UsageError(f"latent_dim ({latent_dim}) must exceed num_categories + num_continuous "
+                         f"({num_categories + num_continuous}): it counts the noise and the codes.")
+    body = _base(_BASE_GENERATORS, base, "generator")(latent_dim, image_shape, None, name="body", **base_options)
+    z = keras.Input(shape=(latent_dim,), name="latents")
+    codes = LatentCodes(num_categories, num_continuous, name="latent_codes")(z)
+    return keras.Model(z, body(codes), name=name)

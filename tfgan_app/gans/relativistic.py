@@ -1,0 +1,50 @@
+"""Relativistic average GAN (RaGAN; Jolicoeur-Martineau 2018, "The relativistic discriminator").
+
+The discriminator estimates how much more realistic a real sample is than the
+average fake (and vice versa). With C the logit and σ the sigmoid:
+
+    D loss = −E log σ(C(x) − E C(G(z))) − E log(1 − σ(C(G(z)) − E C(x)))
+    G loss = −E log σ(C(G(z)) − E C(x)) − E log(1 − σ(C(x) − E C(G(z))))
+
+Unlike the standard losses, the generator loss needs the real logits too, so
+`RelativisticGAN` overrides the loss hooks instead of being a `GANLoss` pair.
+Batch means are taken over the local (per-replica) batch.
+
+Example:
+>>> gan = RelativisticGAN(generator, discriminator)
+>>> gan.compile(d_optimizer="adam", g_optimizer="adam")   # the compiled loss pair is not used
+"""
+
+from typing import Tuple
+
+import keras
+import tensorflow as tf
+
+from tfgan_app.gans.base import GAN
+from tfgan_app.losses import per_example_mean
+
+
+def relativistic_average_losses(real_logits, fake_logits) -> Tuple[tf.Tensor, tf.Tensor]:
+    """Returns per-example `(D loss, G loss)` of RaGAN (BCE form) for logits `[B]` or `[B, ...]`.
+
+    Example i of each vector is the real term of real i plus the fake term of fake i.
+    """
+    real, fake = per_example_mean(real_logits), per_example_mean(fake_logits)
+    real_rel = real - tf.reduce_mean(fake)  # C(x) − E C(G(z))
+    fake_rel = fake - tf.reduce_mean(real)  # C(G(z)) − E C(x)
+    # −log σ(a) = softplus(−a), −log(1 − σ(a)) = softplus(a)
+    d_loss = tf.nn.softplus(-real_rel) + tf.nn.softplus(fake_rel)
+    g_loss = tf.nn.softplus(-fake_rel) + tf.nn.softplus(real_rel)
+    return d_loss, g_loss
+
+
+@keras.saving.register_keras_serializable(package="tfgan_app")
+class RelativisticGAN(GAN):
+    """RaGAN: relativistic average discriminator and generator losses (see the module docstring)."""
+
+    def discriminator_loss(self, real_logits, fake_logits, real, fake, condition) -> tf.Tensor:
+        return relativistic_average_losses(real_logits, fake_logits)[0]
+
+    def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
+        real_logits = self.discriminate(real, condition, training=True)
+        return relativistic_average_losses(real_logits, fake_logits)[1]
