@@ -59,7 +59,7 @@ def main() -> None:
         generator.save(keras_path)
         result = export_generator(generator, "bench", os.path.join(tmp, "export"), num_classes=num_classes)
         tflite = os.path.join(result.version_dir, "tflite")
-        with LocalModelServer(result.base_dir, rest_port=0, grpc_port=0, max_batch_size=args.batch_size) as server:
+        with LocalModelServer(result.base_dir, rest_port=0, grpc_port=0) as server:
             specs = [("keras", keras_path), ("savedmodel", result.version_dir),
                      ("tflite float32", os.path.join(tflite, "generator_float32.tflite")),
                      ("tflite float16", os.path.join(tflite, "generator_float16.tflite")),
