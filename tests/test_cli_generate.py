@@ -13,7 +13,7 @@ from _export_fixtures import LATENT_DIM, keras_images, write_run_dir  # noqa: E4
 from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.export import export_run, load_keras_generator  # noqa: E402
 from tfgan_app.images import make_grid, to_uint8  # noqa: E402
-from tfgan_app.latent import linear_interpolation, sample_latents  # noqa: E402
+from tfgan_app.latent import linear_interpolation, sample_latents, slerp  # noqa: E402
 from tfgan_app.serving import LocalModelServer  # noqa: E402
 
 
@@ -129,3 +129,17 @@ def test_bad_invocations_exit_2_with_a_message(artifacts, tmp_path, capsys):
     assert main(["tfgan", "generate", "--model=http://127.0.0.1:1/plain", "--timeout=2",
                  f"--grid={tmp_path / 'g.png'}"]) == 2
     assert "No TF Serving REST server" in capsys.readouterr().err
+
+
+def test_slerp_walk_and_gif(artifacts, tmp_path):
+    strip, gif = str(tmp_path / "walk.png"), str(tmp_path / "walk.gif")
+    assert main(["tfgan", "generate", f"--model={_model_spec(artifacts, 'keras')}", "--interpolate=4", "--seed=4",
+                 "--interpolation=slerp", f"--strip={strip}", f"--gif={gif}"]) == 0
+    ends = sample_latents(2, LATENT_DIM, 4).numpy()
+    walk = to_uint8(keras_images(artifacts["plain_generator"], slerp(ends[0], ends[1], 4)))
+    assert np.abs(_read(strip).astype(int) - make_grid(walk, cols=4)[..., 0].astype(int)).max() <= 1
+    with Image.open(gif) as animation:
+        assert animation.n_frames == 4
+        animation.seek(2)
+        frame = np.asarray(animation.convert("L"))
+    assert np.abs(frame.astype(int) - walk[2, ..., 0].astype(int)).max() <= 1

@@ -9,6 +9,7 @@ Examples:
   tfgan generate --model=export/dcgan_mnist --num_images=64 --grid=grid.png
   tfgan generate --model=runs/cgan_mnist --labels=7 --output_dir=sevens
   tfgan generate --model=grpc://127.0.0.1:8500/dcgan_mnist --interpolate=10 --strip=walk.png
+  tfgan generate --model=runs/dcgan_mnist --interpolate=24 --interpolation=slerp --gif=walk.gif
 """
 
 import os
@@ -18,6 +19,7 @@ from absl import flags
 from tfgan_app.errors import UsageError
 from tfgan_app.export.sources import generate_images, interpolate_images, open_source
 from tfgan_app.images import make_grid, save_grid, save_png
+from tfgan_app.latent import save_gif
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -35,6 +37,9 @@ def define_flags(fv: flags.FlagValues) -> None:
                          flag_values=fv)
     flags.DEFINE_string("strip", None, "Path of the interpolation strip PNG "
                         "(default: <output_dir or .>/interpolation.png).", flag_values=fv)
+    flags.DEFINE_enum("interpolation", "linear", ["linear", "slerp"],
+                      "Path of the latent walk: straight line or spherical (slerp).", flag_values=fv)
+    flags.DEFINE_string("gif", None, "Also write the latent walk as an animated GIF at this path.", flag_values=fv)
     flags.DEFINE_float("timeout", 30.0, "Seconds to wait for a served model.", flag_values=fv)
 
 
@@ -63,7 +68,9 @@ def run(fv: flags.FlagValues) -> int:
             if fv.grid:
                 print(f"Wrote grid {save_grid(fv.grid, images)} ({source.kind} generator)")
         if fv.interpolate:
-            strip = interpolate_images(source, fv.interpolate, fv.seed, labels)
+            strip = interpolate_images(source, fv.interpolate, fv.seed, labels, fv.interpolation)
             path = fv.strip or os.path.join(fv.output_dir or ".", "interpolation.png")
             print(f"Wrote interpolation strip {save_png(path, make_grid(strip, cols=len(strip)))}")
+            if fv.gif:
+                print(f"Wrote animated latent walk {save_gif(fv.gif, strip)}")
     return 0

@@ -31,7 +31,7 @@ from tfgan_app.export.run_dir import load_keras_generator
 from tfgan_app.export.savedmodel import METADATA_FILE
 from tfgan_app.export.serving_config import list_versions
 from tfgan_app.export.tflite import TFLiteGenerator, read_sidecar
-from tfgan_app.latent import linear_interpolation, sample_latents
+from tfgan_app.latent import interpolate, sample_latents
 from tfgan_app.serving.client import DEFAULT_TIMEOUT, GrpcClient, RestClient
 
 _REMOTE = re.compile(r"^(?P<scheme>https?|grpc)://(?P<host>[^/]+)/(?P<name>[^/]+)(?:/versions/(?P<version>\d+))?/?$")
@@ -204,15 +204,18 @@ def generate_images(source: GeneratorSource, num_images: int, seed: int = 0,
 
 
 def interpolate_images(source: GeneratorSource, steps: int, seed: int = 0,
-                       labels: Optional[Sequence[int]] = None) -> np.ndarray:
-    """A latent walk: `steps` images on the line between the two latents `sample_latents(2, D, seed)`.
+                       labels: Optional[Sequence[int]] = None, method: str = "linear") -> np.ndarray:
+    """A latent walk: `steps` images between the two latents `sample_latents(2, D, seed)`.
+
+    `method` is "linear" (a straight line) or "slerp" (the great circle, which keeps latents at a typical
+    norm for Gaussian z).
 
     A conditional walk keeps one class (the first of `labels`, default 0).
     """
     if steps < 2:
         raise UsageError(f"Expected at least 2 interpolation steps, received {steps}.")
     ends = sample_latents(2, source.latent_dim, seed).numpy()
-    walk = linear_interpolation(ends[0], ends[1], steps)
+    walk = interpolate(ends[0], ends[1], steps, method)
     walk_labels = None
     if source.conditional:
         walk_labels = resolve_labels(source, steps, [int(labels[0])] if labels else [0])
