@@ -18,6 +18,13 @@ from tfgan_app.evaluation.extractors import ClassifierExtractor, FeatureExtracto
 from tfgan_app.evaluation.metrics import inception_score
 
 
+def kl_to_uniform(fractions) -> float:
+    """KL(histogram ‖ uniform) in nats of a histogram given as fractions summing to 1 (0 = perfectly balanced)."""
+    fractions = np.asarray(fractions, np.float64)
+    nonzero = fractions > 0
+    return float(np.sum(fractions[nonzero] * np.log(fractions[nonzero] * len(fractions))))
+
+
 def class_coverage(probabilities, confidence: float = 0.9, min_share: float = 0.1) -> Dict:
     """Class histogram statistics of `[N, K]` classifier probabilities.
 
@@ -33,13 +40,11 @@ def class_coverage(probabilities, confidence: float = 0.9, min_share: float = 0.
         raise UsageError(f"class_coverage expects [N, K] probabilities with N > 0, received shape {p.shape}.")
     num_classes = p.shape[1]
     fractions = np.bincount(p.argmax(axis=1), minlength=num_classes) / p.shape[0]
-    nonzero = fractions > 0
-    kl = float(np.sum(fractions[nonzero] * np.log(fractions[nonzero] * num_classes)))
     return {
         "confident_fraction": float((p.max(axis=1) > confidence).mean()),
         "class_fractions": [round(float(f), 4) for f in fractions],
         "classes_covered": int((fractions >= min_share / num_classes).sum()),
-        "kl_to_uniform": kl,
+        "kl_to_uniform": kl_to_uniform(fractions),
     }
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from tfgan_app.data.toy import mixture_means, mixture_std
 from tfgan_app.errors import UsageError
+from tfgan_app.evaluation.coverage import kl_to_uniform
 
 
 def mode_coverage(samples, mixture: Union[str, np.ndarray], std: float = None, min_samples: int = 1) -> Dict:
@@ -43,9 +44,7 @@ def mode_coverage(samples, mixture: Union[str, np.ndarray], std: float = None, m
     high_quality = distances[np.arange(len(samples)), nearest] <= 3.0 * std
     counts = np.bincount(nearest[high_quality], minlength=len(means))
     total = counts.sum()
-    q = counts / total if total else np.zeros(len(means))
-    nonzero = q > 0
-    reverse_kl = float(np.sum(q[nonzero] * np.log(q[nonzero] * len(means)))) if total else float("nan")
+    reverse_kl = kl_to_uniform(counts / total) if total else float("nan")
     return {"modes_covered": int((counts >= min_samples).sum()), "num_modes": int(len(means)),
             "high_quality_fraction": float(high_quality.mean()), "reverse_kl": reverse_kl,
             "mode_counts": counts.tolist(), "num_samples": int(len(samples))}
