@@ -22,7 +22,6 @@ import keras
 import tensorflow as tf
 
 from tfgan_app.errors import UsageError
-from tfgan_app.gans.base import GAN
 from tfgan_app.gans.conditional import ConditionalGAN
 
 
@@ -56,15 +55,13 @@ class ACGAN(ConditionalGAN):
       (other arguments as `GAN`)
     """
 
+    discriminator_takes_labels = False
+
     def __init__(self, generator: keras.Model, discriminator: keras.Model, num_classes: int,
                  class_weight: float = 1.0, **kwargs):
-        if len(generator.inputs) != 2:
-            raise UsageError("ACGAN needs a conditional generator taking [z, labels]; set conditional=true.")
         check_output_width(discriminator, 1 + int(num_classes),
                            'discriminator "extended" with discriminator_options {"class_head": true}')
-        # ConditionalGAN.__init__ insists on a discriminator label input, which ACGAN's D has not.
-        GAN.__init__(self, generator, discriminator, **kwargs)
-        self.num_classes = int(num_classes)
+        super().__init__(generator, discriminator, num_classes, **kwargs)
         self.class_weight = float(class_weight)
 
     def get_config(self) -> Dict[str, Any]:

@@ -23,11 +23,16 @@ class ConditionalGAN(GAN):
       (other arguments as `GAN`)
     """
 
+    # Whether the discriminator takes `[images, labels]` (ACGAN's sees images only and predicts labels).
+    discriminator_takes_labels = True
+
     def __init__(self, generator: keras.Model, discriminator: keras.Model, num_classes: int,
                  **kwargs):
-        if len(generator.inputs) != 2 or len(discriminator.inputs) != 2:
-            raise UsageError("ConditionalGAN needs a generator taking [z, labels] and a discriminator taking "
-                             "[images, labels]; build them with num_classes set.")
+        expected_d_inputs = 2 if self.discriminator_takes_labels else 1
+        if len(generator.inputs) != 2 or len(discriminator.inputs) != expected_d_inputs:
+            d_form = "[images, labels]" if self.discriminator_takes_labels else "images only"
+            raise UsageError(f"{type(self).__name__} needs a generator taking [z, labels] and a discriminator "
+                             f"taking {d_form}; build them with num_classes set.")
         super().__init__(generator, discriminator, **kwargs)
         self.num_classes = int(num_classes)
 
