@@ -4,6 +4,10 @@ Architectures know nothing of losses or training: each builder returns a plain
 `keras.Model`. Generators: `builder(latent_dim, image_shape, num_classes=None, **options)`
 with inputs `z` (and int32 `labels` when conditional) and float32 output in [-1, 1].
 Discriminators: `builder(image_shape, num_classes=None, **options)` returning logits.
+
+Image- and token-input networks (U-Net, PatchGAN, SRGAN, text) do not fit those signatures; their GAN
+classes build them in `from_preset`. They are imported here too, so that importing this package registers
+every custom layer a saved `.keras` model may contain.
 """
 
 from typing import Callable, Dict
@@ -12,7 +16,11 @@ import keras
 
 from tfgan_app.architectures.dcgan import dcgan_discriminator, dcgan_generator
 from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
+from tfgan_app.architectures.patchgan import patchgan_discriminator
+from tfgan_app.architectures.srgan import srgan_generator
 from tfgan_app.architectures.stylegan import stylegan_discriminator, stylegan_generator
+from tfgan_app.architectures.text import text_discriminator, text_generator
+from tfgan_app.architectures.unet import unet_generator
 from tfgan_app.architectures.variants import extended_discriminator, infogan_generator
 from tfgan_app.errors import UsageError
 
@@ -47,4 +55,5 @@ def build_discriminator(name: str, image_shape, num_classes=None, **options) -> 
 
 __all__ = ["GENERATORS", "DISCRIMINATORS", "build_generator", "build_discriminator",
            "dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator",
-           "stylegan_generator", "stylegan_discriminator", "extended_discriminator", "infogan_generator"]
+           "stylegan_generator", "stylegan_discriminator", "extended_discriminator", "infogan_generator",
+           "unet_generator", "patchgan_discriminator", "srgan_generator", "text_generator", "text_discriminator"]

@@ -41,4 +41,6 @@ def run(fv: flags.FlagValues) -> int:
         for quantization, entry in result.tflite["files"].items():
             print(f"TFLite {quantization:>7}: {result.version_dir}/tflite/{entry['file']} "
                   f"({entry['size_bytes']} bytes) parity vs SavedModel: {json.dumps(entry['parity'])}")
+        for quantization, reason in result.tflite.get("skipped", {}).items():
+            print(f"TFLite {quantization:>7}: skipped ({reason})")
     return 0

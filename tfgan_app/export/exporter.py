@@ -5,6 +5,9 @@
     <base>/<name>/<version>/assets.extra/tf_serving_warmup_requests, tfgan_model.json
     <base>/<name>/<version>/tflite/generator_{float32,float16,int8}.tflite, generator.json
 
+Image-to-image generators (pix2pix, SRGAN, CycleGAN A->B: one `[None, H, W, C]`
+input) get the `serving_default` / `translate_png` signatures instead (see savedmodel).
+
 A version is assembled in a hidden `<base>/<name>/.staging-*` folder and renamed
 into place when complete, so a running TF Serving never sees half a version.
 Existing versions are never overwritten.
@@ -67,7 +70,7 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
     rewrites `<base_dir>/models.config`.
 
     Args:
-        generator: Keras generator following the contract.
+        generator: Keras generator following the contract, or an image-to-image generator.
         name: model name (URL and folder safe).
         base_dir: TF Serving base folder.
         version: "auto" for one past the highest existing version, or an unused positive integer.

@@ -9,16 +9,21 @@ from typing import Dict, Optional
 import keras
 
 from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.export.savedmodel import is_image_to_image
+
 
 
 @dataclass
 class TrainedGenerator:
-    """A generator loaded from a run directory, with what its config says about it."""
+    """A generator loaded from a run directory, with what its config says about it.
+
+    `latent_dim` is None for image-to-image generators (one `[None, H, W, C]` input).
+    """
 
     generator: keras.Model
     config: Dict
     name: str
-    latent_dim: int
+    latent_dim: Optional[int]
     num_classes: Optional[int]
 
 
@@ -52,11 +57,20 @@ def load_run(run_dir: str) -> TrainedGenerator:
             config = json.load(f)
     except (OSError, json.JSONDecodeError) as e:
         raise MissingResourceError(f"Could not read {config_path!r} as JSON: {e}") from e
-    missing = [k for k in ("name", "latent_dim", "num_classes") if k not in config]
+    if "name" not in config:
+        raise UsageError(f"{config_path!r} lacks the key 'name'; expected at least 'name' (plus 'latent_dim' "
+                         "and 'num_classes', null when unconditional, for latent generators).")
+    generator = load_keras_generator(os.path.join(run_dir, "generator.keras"))
+    if is_image_to_image(generator):
+        # pix2pix / SRGAN / CycleGAN runs: the generator maps images to images; a config latent_dim is unused.
+        if config.get("num_classes"):
+            raise UsageError(f"{config_path!r} says num_classes={config['num_classes']} but generator.keras is "
+                             "an image-to-image generator without labels; the run directory is inconsistent.")
+        return TrainedGenerator(generator, config, str(config["name"]), None, None)
+    missing = [k for k in ("latent_dim", "num_classes") if k not in config]
     if missing:
         raise UsageError(f"{config_path!r} lacks the keys {missing}; expected at least "
                          "'name', 'latent_dim' and 'num_classes' (null when unconditional).")
-    generator = load_keras_generator(os.path.join(run_dir, "generator.keras"))
     latent_dim = int(generator.inputs[0].shape[-1])
     if latent_dim != int(config["latent_dim"]):
         raise UsageError(f"{config_path!r} says latent_dim={config['latent_dim']} but generator.keras takes "

@@ -12,6 +12,17 @@ can call it without Keras:
 |                   | (+ `labels`)                                   |                                       |
 | `generate_png`    | same as `generate`                             | `png_bytes` string `[None]` (PNGs)    |
 
+Image-to-image generators (one `[None, H, W, C]` image input: pix2pix's U-Net,
+SRGAN's upscaler, CycleGAN's A->B generator) are exported by `TranslatorModule`
+instead, with `TRANSLATOR_SIGNATURES`:
+
+| signature         | inputs                                         | outputs                               |
+| ----------------- | ---------------------------------------------- | ------------------------------------- |
+| `serving_default` | `images` float32 `[None, H, W, C]` in [-1, 1]  | `images` float32 `[None, H', W', C']` |
+|                   |                                                | in [-1, 1]                            |
+| `translate_png`   | `png_bytes` string `[None]` (PNGs of exactly   | `png_bytes` string `[None]` (PNGs)    |
+|                   | H x W; decoded to C channels, x/127.5 - 1)     |                                       |
+
 For conditional generators, `labels` is int32 `[None]` (one class id per image;
 for `generate*` it must hold `num_images` ids). `generate*` turn `seed` into
 latents with `tfgan_app.latent.sample_latents`, so they give
@@ -38,6 +49,8 @@ from tfgan_app.errors import UsageError
 from tfgan_app.latent import sample_latents
 
 SIGNATURES = ("serving_default", "generate", "generate_png")
+TRANSLATOR_SIGNATURES = ("serving_default", "translate_png")
+LATENT, IMAGE_TO_IMAGE = "latent", "image_to_image"
 METADATA_FILE = os.path.join("assets.extra", "tfgan_model.json")
 OUTPUT_RANGE = (-1.0, 1.0)
 
@@ -47,12 +60,43 @@ def images_to_uint8(images: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
 
 
+def uint8_to_images(pixels: tf.Tensor) -> tf.Tensor:
+    """Inverse of `images_to_uint8` (up to rounding): uint8 pixels to float32 in [-1, 1] (`x / 127.5 - 1`)."""
+    return tf.cast(pixels, tf.float32) / 127.5 - 1.0
+
+
+def is_image_to_image(generator: keras.Model) -> bool:
+    """True for a generator whose single input is a 4-D image batch `[None, H, W, C]`."""
+    return len(generator.inputs) == 1 and len(generator.inputs[0].shape) == 4
+
+
+def translator_spec(generator: keras.Model) -> Dict:
+    """Reads `input_shape` and `image_shape` (output) off an image-to-image generator.
+
+    Raises `UsageError` unless the model has one float `[None, H, W, C]` input with
+    fixed H, W, C and a 4-D image output with fixed dims.
+    """
+    inputs = generator.inputs
+    input_shape = tuple(inputs[0].shape) if len(inputs) == 1 else ()
+    if len(inputs) != 1 or len(input_shape) != 4 or None in input_shape[1:]:
+        raise UsageError(
+            "Expected an image-to-image generator with one input [None, H, W, C] (fixed H, W, C), received "
+            f"inputs {[tuple(i.shape) for i in inputs]}. Build it with keras.Input((H, W, C)).")
+    if not str(inputs[0].dtype).startswith("float"):
+        raise UsageError(f"Expected a float image input, received dtype {inputs[0].dtype}.")
+    output_shape = tuple(generator.outputs[0].shape)
+    if len(output_shape) != 4 or None in output_shape[1:]:
+        raise UsageError(f"Expected generator output [None, H, W, C], received {output_shape}.")
+    return {"kind": IMAGE_TO_IMAGE, "input_shape": [int(d) for d in input_shape[1:]],
+            "image_shape": [int(d) for d in output_shape[1:]]}
+
+
 def generator_spec(generator: keras.Model) -> Dict:
     """Reads `latent_dim`, `conditional` and `image_shape` off a generator that follows the contract.
 
     Raises `UsageError` when the model does not have the contract's inputs
     (`[None, latent_dim]` float latents, plus optional `[None]` int labels) or a
-    4-D image output.
+    4-D image output. Image-to-image generators have `translator_spec` instead.
     """
     inputs = generator.inputs
     if len(inputs) not in (1, 2) or len(inputs[0].shape) != 2 or inputs[0].shape[-1] is None:
@@ -65,7 +109,7 @@ def generator_spec(generator: keras.Model) -> Dict:
     output_shape = tuple(generator.outputs[0].shape)
     if len(output_shape) != 4 or None in output_shape[1:]:
         raise UsageError(f"Expected generator output [None, H, W, C], received {output_shape}.")
-    return {"latent_dim": int(inputs[0].shape[-1]), "conditional": len(inputs) == 2,
+    return {"kind": LATENT, "latent_dim": int(inputs[0].shape[-1]), "conditional": len(inputs) == 2,
             "image_shape": [int(d) for d in output_shape[1:]]}
 
 
@@ -145,22 +189,84 @@ class GeneratorModule(tf.Module):
 
     def metadata(self) -> Dict:
         """JSON-serialisable description stored next to the SavedModel (`assets.extra/tfgan_model.json`)."""
-        return {"latent_dim": self.latent_dim, "num_classes": self.num_classes,
+        return {"kind": LATENT, "latent_dim": self.latent_dim, "num_classes": self.num_classes,
                 "image_shape": self.image_shape, "output_range": list(OUTPUT_RANGE),
                 "signatures": list(SIGNATURES)}
+
+
+class TranslatorModule(tf.Module):
+    """`tf.Module` holding an image-to-image generator and `TRANSLATOR_SIGNATURES` (see module doc).
+
+    Args:
+        generator: Keras model with one `[None, H, W, C]` float input in [-1, 1]
+            and one image output in [-1, 1].
+        num_classes: must be None (image-to-image generators take no labels).
+    """
+
+    def __init__(self, generator: keras.Model, num_classes: Optional[int] = None):
+        super().__init__(name="tfgan_translator")
+        spec = translator_spec(generator)
+        if num_classes:
+            raise UsageError(f"num_classes={num_classes} was given but the image-to-image generator takes no "
+                             "labels; pass num_classes=None.")
+        self.generator = generator
+        self.input_shape = spec["input_shape"]
+        self.image_shape = spec["image_shape"]
+        self.serving_default = tf.function(
+            lambda images: {"images": self.generator(images, training=False)},
+            input_signature=[tf.TensorSpec([None, *self.input_shape], tf.float32, name="images")])
+        self.translate_png = tf.function(
+            lambda png_bytes: {"png_bytes": _encode_png(images_to_uint8(
+                self.generator(self._decode(png_bytes), training=False)))},
+            input_signature=[tf.TensorSpec([None], tf.string, name="png_bytes")])
+
+    def _decode(self, png_bytes: tf.Tensor) -> tf.Tensor:
+        height, width, channels = self.input_shape
+
+        def decode(data):
+            pixels = tf.io.decode_png(data, channels=channels)
+            exact = tf.reduce_all(tf.equal(tf.shape(pixels)[:2], [height, width]))
+            # A fixed-shape placeholder for wrong-sized PNGs, which the assertion below rejects.
+            return tf.image.resize_with_crop_or_pad(pixels, height, width), exact
+        pixels, exact = tf.map_fn(decode, png_bytes, fn_output_signature=(
+            tf.TensorSpec([height, width, channels], tf.uint8), tf.TensorSpec([], tf.bool)))
+        check = tf.debugging.assert_equal(
+            exact, tf.ones_like(exact),
+            message=f"each PNG must be exactly {height}x{width} pixels (height x width); resize it first")
+        with tf.control_dependencies([check]):
+            pixels = tf.identity(pixels)
+        return uint8_to_images(pixels)
+
+    def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+        """Concrete functions keyed by signature name, ready for `tf.saved_model.save`."""
+        return {name: getattr(self, name).get_concrete_function() for name in TRANSLATOR_SIGNATURES}
+
+    def metadata(self) -> Dict:
+        """JSON-serialisable description stored next to the SavedModel (`assets.extra/tfgan_model.json`)."""
+        return {"kind": IMAGE_TO_IMAGE, "input_shape": self.input_shape, "image_shape": self.image_shape,
+                "num_classes": None, "input_range": list(OUTPUT_RANGE), "output_range": list(OUTPUT_RANGE),
+                "signatures": list(TRANSLATOR_SIGNATURES)}
 
 
 def _encode_png(images_uint8: tf.Tensor) -> tf.Tensor:
     return tf.map_fn(tf.io.encode_png, images_uint8, fn_output_signature=tf.string)
 
 
+def make_module(generator: keras.Model, num_classes: Optional[int] = None) -> tf.Module:
+    """`TranslatorModule` for an image-to-image generator, `GeneratorModule` otherwise."""
+    if is_image_to_image(generator):
+        return TranslatorModule(generator, num_classes)
+    return GeneratorModule(generator, num_classes)
+
+
 def write_savedmodel(generator: keras.Model, path: str, num_classes: Optional[int] = None) -> Dict:
     """Writes `generator` as a SavedModel with the serving signatures to `path`; returns its metadata.
 
+    Latent generators get `SIGNATURES`, image-to-image ones `TRANSLATOR_SIGNATURES`.
     Low level: writes into `path` as given (no versioning, no warm-up). Use
     `tfgan_app.export.export_generator` for the TF Serving layout.
     """
-    module = GeneratorModule(generator, num_classes)
+    module = make_module(generator, num_classes)
     tf.saved_model.save(module, path, signatures=module.signatures())
     metadata = module.metadata()
     os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
@@ -176,7 +282,18 @@ def read_metadata(path: str) -> Dict:
 
 
 def example_inputs(signature: str, metadata: Dict, num_images: int = 2, seed: int = 0) -> Dict[str, np.ndarray]:
-    """Small valid inputs for `signature` (used for warm-up requests, tests and benchmarks)."""
+    """Small valid inputs for `signature` (used for warm-up requests, tests and benchmarks).
+
+    Image-to-image models get mid-grey (zero) images, as floats or as PNG bytes.
+    """
+    if metadata.get("kind") == IMAGE_TO_IMAGE:
+        zeros = np.zeros([num_images, *metadata["input_shape"]], np.float32)
+        if signature == "serving_default":
+            return {"images": zeros}
+        if signature == "translate_png":
+            pixels = images_to_uint8(tf.constant(zeros)).numpy()
+            return {"png_bytes": np.array([tf.io.encode_png(p).numpy() for p in pixels], dtype=object)}
+        raise UsageError(f"Unknown signature {signature!r}; expected one of {TRANSLATOR_SIGNATURES}.")
     labels = {}
     if metadata["num_classes"]:
         labels = {"labels": (np.arange(num_images) % metadata["num_classes"]).astype(np.int32)}

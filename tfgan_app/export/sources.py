@@ -96,6 +96,9 @@ def _savedmodel_source(path: str) -> GeneratorSource:
         raise MissingResourceError(f"SavedModel {path!r} has no serving_default signature; "
                                    "export it with `tfgan export`.")
     specs = serving.structured_input_signature[1]
+    if "images" in specs:
+        raise UsageError(f"SavedModel {path!r} is an image-to-image generator (input 'images'), which has no "
+                         "latents to sample; call its serving_default / translate_png signatures with images.")
     if "latents" not in specs:
         raise MissingResourceError(f"SavedModel {path!r} takes {sorted(specs)}, not 'latents'; "
                                    "it was not written by `tfgan export`.")
@@ -114,6 +117,9 @@ def _savedmodel_source(path: str) -> GeneratorSource:
 
 def _tflite_source(path: str) -> GeneratorSource:
     runner = TFLiteGenerator(path)
+    if runner.latent_dim is None:
+        raise UsageError(f"{path!r} is an image-to-image generator, which has no latents to sample; "
+                         "run it on images with tfgan_app.export.TFLiteGenerator.")
     sidecar = read_sidecar(path) or {}
     return GeneratorSource("tflite", runner, runner.latent_dim, runner.conditional, sidecar.get("num_classes"))
 

@@ -20,6 +20,13 @@ frozen graph calibrates fine.
   `TFLiteGenerator` applies them, so callers always pass float latents and get
   float images in [-1, 1]. Latents outside the calibrated range are clipped.
 
+Image-to-image generators (see `savedmodel.TranslatorModule`) take `images`
+float32 `[N, H, W, C]` in [-1, 1] instead of latents; their int8 calibration
+and parity inputs are images drawn uniformly from [-1, 1] with fixed seeds
+(`CALIBRATION_SEED`, `PARITY_SEED`), not the training data. For them a
+quantization that fails to convert or run is skipped with a logged warning and
+recorded under "skipped" in the sidecar, instead of failing the export.
+
 Example:
 >>> runner = TFLiteGenerator("export/dcgan_mnist/1/tflite/generator_int8.tflite")
 >>> images = runner(sample_latents(4, runner.latent_dim, seed=0).numpy())
@@ -41,7 +48,8 @@ from tensorflow.lite.python.convert_phase import ConverterError
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.savedmodel import OUTPUT_RANGE, input_specs, generator_spec
+from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, OUTPUT_RANGE, generator_spec, input_specs,
+                                         is_image_to_image, translator_spec)
 from tfgan_app.latent import sample_latents
 
 QUANTIZATIONS = ("float32", "float16", "int8")
@@ -74,6 +82,10 @@ def check_quantizations(quantizations: Iterable[str]) -> list:
 
 
 def _frozen_function(generator: keras.Model):
+    if is_image_to_image(generator):
+        spec = tf.TensorSpec([None, *translator_spec(generator)["input_shape"]], tf.float32, name="images")
+        fn = tf.function(lambda images: generator(images, training=False), input_signature=[spec])
+        return convert_variables_to_constants_v2(fn.get_concrete_function())
     spec = generator_spec(generator)
     specs = list(input_specs(spec["latent_dim"], spec["conditional"]).values())
     if spec["conditional"]:
@@ -96,6 +108,13 @@ def calibration_inputs(latent_dim: int, num_classes: Optional[int], num_samples:
     return samples
 
 
+def random_images(num_images: int, input_shape: Sequence[int], seed: int) -> np.ndarray:
+    """`num_images` images `[N, *input_shape]` uniform in [-1, 1] (calibration / parity inputs of
+    image-to-image generators)."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1.0, 1.0, size=(num_images, *input_shape)).astype(np.float32)
+
+
 def convert(generator: keras.Model, quantization: str, num_classes: Optional[int] = None,
             calibration_samples: int = 256) -> bytes:
     """Converts `generator` to a TFLite flatbuffer with the given quantization."""
@@ -105,7 +124,11 @@ def convert(generator: keras.Model, quantization: str, num_classes: Optional[int
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
     elif quantization == "int8":
-        samples = calibration_inputs(generator_spec(generator)["latent_dim"], num_classes, calibration_samples)
+        if is_image_to_image(generator):
+            images = random_images(calibration_samples, translator_spec(generator)["input_shape"], CALIBRATION_SEED)
+            samples = [[images[i:i + 1]] for i in range(calibration_samples)]
+        else:
+            samples = calibration_inputs(generator_spec(generator)["latent_dim"], num_classes, calibration_samples)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(samples)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -129,7 +152,9 @@ class TFLiteGenerator:
 
     Takes float latents (and int labels for conditional models) of any batch
     size and returns float32 images in [-1, 1]; int8 models are quantized and
-    dequantized with the tensors' own (scale, zero_point).
+    dequantized with the tensors' own (scale, zero_point). Image-to-image models
+    (`kind == "image_to_image"`) take float images `[N, H, W, C]` in [-1, 1]
+    instead of latents; `input_shape` is `[H, W, C]` and `latent_dim` is None.
 
     Args:
         path: `.tflite` file written by `export_tflite`.
@@ -147,26 +172,33 @@ class TFLiteGenerator:
         details = {d["name"]: d for d in self._interpreter.get_input_details()}
         self._latents = next((d for n, d in details.items() if "latents" in n), None)
         self._labels = next((d for n, d in details.items() if "labels" in n), None)
+        images = next((d for n, d in details.items() if "images" in n), None)
+        self.kind = IMAGE_TO_IMAGE if self._latents is None and images is not None else "latent"
+        if self.kind == IMAGE_TO_IMAGE:
+            self._latents = images  # the model's one input, read through the same code path
         if self._latents is None:
-            raise MissingResourceError(f"{path!r} has no 'latents' input (inputs: {sorted(details)}); "
+            raise MissingResourceError(f"{path!r} has no 'latents' or 'images' input (inputs: {sorted(details)}); "
                                        "it was not written by tfgan export.")
         self._output = self._interpreter.get_output_details()[0]
         self.path = path
-        self.latent_dim = int(self._latents["shape_signature"][-1])
+        self.input_shape = [int(d) for d in self._latents["shape_signature"][1:]]
+        self.latent_dim = None if self.kind == IMAGE_TO_IMAGE else self.input_shape[-1]
         self.conditional = self._labels is not None
         self.image_shape = [int(d) for d in self._output["shape_signature"][1:]]
         self._batch = None
 
     def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None) -> np.ndarray:
         latents = np.asarray(latents, np.float32)
-        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
-            raise UsageError(f"Expected latents of shape [N, {self.latent_dim}], received {latents.shape}.")
+        if latents.ndim != 1 + len(self.input_shape) or list(latents.shape[1:]) != self.input_shape:
+            what = "images" if self.kind == IMAGE_TO_IMAGE else "latents"
+            raise UsageError(f"Expected {what} of shape [N, {', '.join(map(str, self.input_shape))}], "
+                             f"received {latents.shape}.")
         if self.conditional != (labels is not None):
             raise UsageError("This model is conditional: pass labels." if self.conditional
                              else "This model is unconditional: do not pass labels.")
         n = latents.shape[0]
         if self._batch != n:
-            self._interpreter.resize_tensor_input(self._latents["index"], [n, self.latent_dim])
+            self._interpreter.resize_tensor_input(self._latents["index"], [n, *self.input_shape])
             if self.conditional:
                 self._interpreter.resize_tensor_input(self._labels["index"], [n])
             self._interpreter.allocate_tensors()
@@ -178,8 +210,10 @@ class TFLiteGenerator:
         return _dequantize(self._interpreter.get_tensor(self._output["index"]), self._output)
 
     def quantization_params(self) -> Dict:
-        """(scale, zero_point) of the latents input and image output (0.0, 0 for float tensors)."""
-        return {"latents": list(map(float, self._latents["quantization"])),
+        """(scale, zero_point) of the latents (image-to-image: "input_images") input and the image output
+        (0.0, 0 for float tensors)."""
+        return {"input_images" if self.kind == IMAGE_TO_IMAGE else "latents":
+                list(map(float, self._latents["quantization"])),
                 "images": list(map(float, self._output["quantization"]))}
 
 
@@ -224,42 +258,77 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
     Parity is measured against the SavedModel already written in `version_dir`
     (its `serving_default` signature) on `parity_samples` latents drawn with
     seed `PARITY_SEED` (disjoint from the calibration seed), each file run by
-    `TFLiteGenerator` (LiteRT).
+    `TFLiteGenerator` (LiteRT). Image-to-image generators use random images in
+    [-1, 1] instead, and skip (log + sidecar "skipped") a quantization that fails.
     """
     quantizations = check_quantizations(quantizations)
-    spec = generator_spec(generator)
     out_dir = os.path.join(version_dir, TFLITE_DIR)
     os.makedirs(out_dir, exist_ok=True)
-    latents = sample_latents(parity_samples, spec["latent_dim"], PARITY_SEED).numpy()
-    labels = (np.arange(parity_samples) % num_classes).astype(np.int32) if num_classes else None
     serving = tf.saved_model.load(version_dir).signatures["serving_default"]
-    feed = {"latents": tf.constant(latents)}
-    if labels is not None:
-        feed["labels"] = tf.constant(labels)
-    reference = serving(**feed)["images"].numpy()
-    sidecar = {"latent_dim": spec["latent_dim"], "num_classes": num_classes, "image_shape": spec["image_shape"],
-               "output_range": list(OUTPUT_RANGE),
-               "inputs": {"latents": "float32 [N, latent_dim]", **({"labels": "int32 [N]"} if num_classes else {})},
-               "parity": {"reference": "SavedModel serving_default", "num_latents": parity_samples,
-                          "seed": PARITY_SEED, "thresholds": PARITY_THRESHOLDS},
-               "files": {}}
+    image_to_image = is_image_to_image(generator)
+    labels = None
+    if image_to_image:
+        spec = translator_spec(generator)
+        inputs = random_images(parity_samples, spec["input_shape"], PARITY_SEED)
+        reference = serving(images=tf.constant(inputs))["images"].numpy()
+        sidecar = {"kind": IMAGE_TO_IMAGE, "input_shape": spec["input_shape"], "image_shape": spec["image_shape"],
+                   "num_classes": None, "input_range": list(OUTPUT_RANGE), "output_range": list(OUTPUT_RANGE),
+                   "inputs": {"images": "float32 [N, H, W, C] in [-1, 1]"},
+                   "parity": {"reference": "SavedModel serving_default", "num_images": parity_samples,
+                              "images": "uniform in [-1, 1]", "seed": PARITY_SEED, "thresholds": PARITY_THRESHOLDS},
+                   "files": {}, "skipped": {}}
+    else:
+        spec = generator_spec(generator)
+        inputs = sample_latents(parity_samples, spec["latent_dim"], PARITY_SEED).numpy()
+        labels = (np.arange(parity_samples) % num_classes).astype(np.int32) if num_classes else None
+        feed = {"latents": tf.constant(inputs)}
+        if labels is not None:
+            feed["labels"] = tf.constant(labels)
+        reference = serving(**feed)["images"].numpy()
+        sidecar = {"kind": "latent", "latent_dim": spec["latent_dim"], "num_classes": num_classes,
+                   "image_shape": spec["image_shape"], "output_range": list(OUTPUT_RANGE),
+                   "inputs": {"latents": "float32 [N, latent_dim]", **({"labels": "int32 [N]"} if num_classes else {})},
+                   "parity": {"reference": "SavedModel serving_default", "num_latents": parity_samples,
+                              "seed": PARITY_SEED, "thresholds": PARITY_THRESHOLDS},
+                   "files": {}}
     for quantization in quantizations:
         path = os.path.join(out_dir, tflite_file_name(quantization))
-        with open(path, "wb") as f:
-            f.write(convert(generator, quantization, num_classes, calibration_samples))
-        runner = TFLiteGenerator(path)
-        entry = {"file": os.path.basename(path), "size_bytes": os.path.getsize(path),
-                 "quantization": quantization, "tensor_quantization": runner.quantization_params(),
-                 "parity": parity(reference, runner(latents, labels), quantization)}
-        if not entry["parity"]["meets_threshold"]:
-            logging.warning("TFLite %s parity %s misses the threshold %s; check %s before deploying it.",
-                            quantization, entry["parity"], PARITY_THRESHOLDS[quantization], path)
+        try:
+            entry = _write_and_check(generator, path, quantization, num_classes, calibration_samples,
+                                     reference, inputs, labels)
+        except (UsageError, MissingResourceError, RuntimeError, ValueError) as e:
+            if not image_to_image:
+                raise
+            # Image-to-image architectures are newer to TFLite here: keep the SavedModel and other files.
+            if os.path.exists(path):
+                os.remove(path)
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            logging.warning("Skipping TFLite %s for this image-to-image generator: %s", quantization, reason)
+            sidecar["skipped"][quantization] = reason
+            continue
         if quantization == "int8":
-            entry["calibration"] = {"num_latents": calibration_samples, "seed": CALIBRATION_SEED}
+            entry["calibration"] = ({"num_images": calibration_samples, "images": "uniform in [-1, 1]",
+                                     "seed": CALIBRATION_SEED} if image_to_image
+                                    else {"num_latents": calibration_samples, "seed": CALIBRATION_SEED})
         sidecar["files"][quantization] = entry
     with open(os.path.join(out_dir, SIDECAR_FILE), "w") as f:
         json.dump(sidecar, f, indent=2)
     return sidecar
+
+
+def _write_and_check(generator, path, quantization, num_classes, calibration_samples, reference, inputs,
+                     labels) -> Dict:
+    """Converts and writes one file, runs it on `inputs` and returns its sidecar entry."""
+    with open(path, "wb") as f:
+        f.write(convert(generator, quantization, num_classes, calibration_samples))
+    runner = TFLiteGenerator(path)
+    entry = {"file": os.path.basename(path), "size_bytes": os.path.getsize(path),
+             "quantization": quantization, "tensor_quantization": runner.quantization_params(),
+             "parity": parity(reference, runner(inputs, labels), quantization)}
+    if not entry["parity"]["meets_threshold"]:
+        logging.warning("TFLite %s parity %s misses the threshold %s; check %s before deploying it.",
+                        quantization, entry["parity"], PARITY_THRESHOLDS[quantization], path)
+    return entry
 
 
 def read_sidecar(tflite_path: str) -> Optional[Dict]:

@@ -19,9 +19,10 @@ WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 
 
 def warmup_logs(model_name: str, metadata: Dict, num_images: int = 2) -> List[prediction_log_pb2.PredictionLog]:
-    """Builds one `PredictionLog` with a `PredictRequest` for each signature of the exported model."""
+    """Builds one `PredictionLog` with a `PredictRequest` for each signature of the exported model
+    (`metadata["signatures"]`, the latent `SIGNATURES` when absent)."""
     logs = []
-    for signature in SIGNATURES:
+    for signature in metadata.get("signatures", SIGNATURES):
         request = predict_pb2.PredictRequest()
         request.model_spec.name = model_name
         request.model_spec.signature_name = signature
