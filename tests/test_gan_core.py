@@ -126,5 +126,7 @@ def test_bad_arguments_are_reported_clearly():
         GAN(generator, discriminator).generate(2, labels=[1, 2])
     with pytest.raises(UsageError, match="needs a generator taking"):
         ConditionalGAN(generator, discriminator, num_classes=10)
+    with pytest.raises(UsageError, match="d_optimizer= and g_optimizer="):
+        GAN(generator, discriminator).compile(optimizer="adam")
     with pytest.raises(UsageError, match="Call gan.compile"):
         GAN(generator, discriminator).train_step(tf.constant(tiny_images(2)))

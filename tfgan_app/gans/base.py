@@ -115,7 +115,8 @@ class GAN(keras.Model):
           loss: a name from `tfgan_app.losses.LOSSES` or a `GANLoss` pair.
           **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`, `jit_compile`).
         """
-        kwargs.pop("optimizer", None)
+        if "optimizer" in kwargs:
+            raise UsageError("GAN.compile takes d_optimizer= and g_optimizer= (one per network), not optimizer=.")
         super().compile(optimizer=None, **kwargs)
         self.d_optimizer = self._maybe_loss_scale(keras.optimizers.get(d_optimizer), "d")
         self.g_optimizer = self._maybe_loss_scale(keras.optimizers.get(g_optimizer), "g")
