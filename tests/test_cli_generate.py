@@ -8,12 +8,12 @@ import pytest
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _export_fixtures import LATENT_DIM, keras_images, write_run_dir  # noqa: E402
+from _export_fixtures import LATENT_DIM, NUM_CLASSES, keras_images, write_run_dir  # noqa: E402
 
 from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.export import export_run, load_keras_generator  # noqa: E402
 from tfgan_app.images import make_grid, to_uint8  # noqa: E402
-from tfgan_app.latent import linear_interpolation, sample_latents, slerp  # noqa: E402
+from tfgan_app.latent import class_walk, linear_interpolation, sample_latents, slerp  # noqa: E402
 from tfgan_app.serving import LocalModelServer  # noqa: E402
 
 
@@ -143,3 +143,28 @@ def test_slerp_walk_and_gif(artifacts, tmp_path):
         animation.seek(2)
         frame = np.asarray(animation.convert("L"))
     assert np.abs(frame.astype(int) - walk[2, ..., 0].astype(int)).max() <= 1
+
+
+def test_class_walk_rows_are_classes_over_one_latent_path(artifacts, tmp_path):
+    path = str(tmp_path / "classes.png")
+    assert main(["tfgan", "generate", f"--model={artifacts['cond_run']}", f"--class_walk={path}",
+                 "--interpolate=3", "--seed=2"]) == 0
+    latents, labels = class_walk(NUM_CLASSES, 3, LATENT_DIM, 2, "linear")
+    assert labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    expected = make_grid(to_uint8(keras_images(artifacts["cond_generator"], latents, labels)), cols=3)[..., 0]
+    assert np.abs(_read(path).astype(int) - expected.astype(int)).max() <= 1
+    assert main(["tfgan", "generate", f"--model={artifacts['plain_run']}", f"--class_walk={path}"]) == 2
+
+
+def test_vector_arithmetic_strip(artifacts, tmp_path, capsys):
+    path = str(tmp_path / "arith.png")
+    assert main(["tfgan", "generate", f"--model={artifacts['plain_run']}", "--num_images=6", "--seed=5",
+                 "--arithmetic=0,1;2;3,4,5", f"--arithmetic_output={path}"]) == 0
+    pool = sample_latents(6, LATENT_DIM, 5).numpy()
+    result = pool[[0, 1]].mean(0) - pool[2] + pool[[3, 4, 5]].mean(0)
+    latents = np.stack([pool[[0, 1]].mean(0), pool[2], pool[[3, 4, 5]].mean(0), result])
+    expected = make_grid(to_uint8(keras_images(artifacts["plain_generator"], latents)), cols=4)[..., 0]
+    assert np.abs(_read(path).astype(int) - expected.astype(int)).max() <= 1
+    assert main(["tfgan", "generate", f"--model={artifacts['plain_run']}", "--num_images=4",
+                 "--arithmetic=0;9;1", f"--arithmetic_output={path}"]) == 2
+    assert "outside the 4 latents" in capsys.readouterr().err

@@ -10,16 +10,21 @@ Examples:
   tfgan generate --model=runs/cgan_mnist --labels=7 --output_dir=sevens
   tfgan generate --model=grpc://127.0.0.1:8500/dcgan_mnist --interpolate=10 --strip=walk.png
   tfgan generate --model=runs/dcgan_mnist --interpolate=24 --interpolation=slerp --gif=walk.gif
+  tfgan generate --model=runs/cgan_mnist --class_walk=classes.png --interpolate=10
+  tfgan generate --model=runs/dcgan_mnist --num_images=64 --arithmetic="3,7;12;40,41" --arithmetic_output=a.png
 """
 
 import os
+from typing import List
 
+import numpy as np
 from absl import flags
 
+from tfgan_app import latent
 from tfgan_app.errors import UsageError
-from tfgan_app.export.sources import generate_images, interpolate_images, open_source
+from tfgan_app.export.sources import generate_images, interpolate_images, open_source, resolve_labels
 from tfgan_app.images import make_grid, save_grid, save_png
-from tfgan_app.latent import save_gif
+from tfgan_app.latent import sample_latents
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -40,6 +45,13 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_enum("interpolation", "linear", ["linear", "slerp"],
                       "Path of the latent walk: straight line or spherical (slerp).", flag_values=fv)
     flags.DEFINE_string("gif", None, "Also write the latent walk as an animated GIF at this path.", flag_values=fv)
+    flags.DEFINE_string("class_walk", None, "Conditional models: write a PNG with one row per class, each row "
+                        "the same latent walk (--interpolate steps, default 8).", flag_values=fv)
+    flags.DEFINE_string("arithmetic", None, "Latent vector arithmetic 'A;B;C': each a comma-separated list of "
+                        "indices into the --num_images latents of --seed; writes mean(A), mean(B), mean(C) and "
+                        "mean(A) - mean(B) + mean(C) as a 4-image strip to --arithmetic_output.", flag_values=fv)
+    flags.DEFINE_string("arithmetic_output", "arithmetic.png", "PNG path of the --arithmetic strip.",
+                        flag_values=fv)
     flags.DEFINE_float("timeout", 30.0, "Seconds to wait for a served model.", flag_values=fv)
 
 
@@ -50,11 +62,44 @@ def _labels(values) -> list:
         raise UsageError(f"Expected integer class ids in --labels (e.g. --labels=0,1,2), received {values}.") from e
 
 
+def _arithmetic_sets(text: str, num_images: int) -> List[List[int]]:
+    parts = text.split(";")
+    try:
+        sets = [[int(i) for i in part.split(",") if i.strip()] for part in parts]
+    except ValueError as e:
+        raise UsageError(f"--arithmetic must look like '0,1;2;3,4' (three index lists), received {text!r}.") from e
+    if len(sets) != 3 or not all(sets):
+        raise UsageError(f"--arithmetic needs three non-empty index lists separated by ';', received {text!r}.")
+    bad = sorted({i for s in sets for i in s if not 0 <= i < num_images})
+    if bad:
+        raise UsageError(f"--arithmetic indices {bad} are outside the {num_images} latents; raise --num_images.")
+    return sets
+
+
+def _write_class_walk(source, fv: flags.FlagValues) -> None:
+    if not source.conditional or not source.num_classes:
+        raise UsageError("--class_walk needs a conditional generator with a known class count.")
+    steps = fv.interpolate or 8
+    latents, labels = latent.class_walk(source.num_classes, steps, source.latent_dim, fv.seed, fv.interpolation)
+    path = latent.save_strip(fv.class_walk, latent.render(source, latents, labels), cols=steps)
+    print(f"Wrote class walk {path} ({source.num_classes} classes x {steps} steps)")
+
+
+def _write_arithmetic(source, fv: flags.FlagValues, labels) -> None:
+    a, b, c = _arithmetic_sets(fv.arithmetic, fv.num_images)
+    pool = sample_latents(fv.num_images, source.latent_dim, fv.seed).numpy()
+    means = [pool[idx].mean(axis=0) for idx in (a, b, c)]
+    latents = np.stack(means + [latent.vector_arithmetic(pool[a], pool[b], pool[c])])
+    walk_labels = resolve_labels(source, 4, labels[:1] or [0]) if source.conditional else None
+    path = latent.save_strip(fv.arithmetic_output, latent.render(source, latents, walk_labels))
+    print(f"Wrote vector arithmetic strip {path} (mean A, mean B, mean C, A - B + C)")
+
+
 def run(fv: flags.FlagValues) -> int:
     """Generates and writes the requested PNGs; prints their paths."""
-    if not (fv.output_dir or fv.grid or fv.interpolate):
-        raise UsageError("Nothing to write: pass --output_dir (one PNG per image), --grid=FILE.png "
-                         "and/or --interpolate=STEPS.")
+    if not (fv.output_dir or fv.grid or fv.interpolate or fv.class_walk or fv.arithmetic):
+        raise UsageError("Nothing to write: pass --output_dir (one PNG per image), --grid=FILE.png, "
+                         "--interpolate=STEPS, --class_walk=FILE.png and/or --arithmetic='A;B;C'.")
     if fv.interpolate and fv.interpolate < 2:
         raise UsageError(f"Expected --interpolate >= 2 steps, received {fv.interpolate}.")
     labels = _labels(fv.labels)
@@ -72,5 +117,9 @@ def run(fv: flags.FlagValues) -> int:
             path = fv.strip or os.path.join(fv.output_dir or ".", "interpolation.png")
             print(f"Wrote interpolation strip {save_png(path, make_grid(strip, cols=len(strip)))}")
             if fv.gif:
-                print(f"Wrote animated latent walk {save_gif(fv.gif, strip)}")
+                print(f"Wrote animated latent walk {latent.save_gif(fv.gif, strip)}")
+        if fv.class_walk:
+            _write_class_walk(source, fv)
+        if fv.arithmetic:
+            _write_arithmetic(source, fv, labels)
     return 0
