@@ -52,3 +52,17 @@ def test_unsupported_shapes_and_names():
         architectures.build_generator("resnet", 8, (28, 28, 1))
     with pytest.raises(UsageError, match="Bad options for discriminator 'dcgan'"):
         architectures.build_discriminator("dcgan", (28, 28, 1), filters=3)
+
+
+def test_extended_discriminator_with_a_separate_q_network():
+    d = architectures.extended_discriminator((28, 28, 1), extra_outputs=12, extra_hidden_units=16, base_filters=4)
+    outputs = d(np.zeros((3, 28, 28, 1), "float32"))
+    assert outputs.shape == (3, 13)
+    names = {layer.name for layer in d.layers}
+    assert {"adversarial_logit", "extra_logits", "logits"} <= names
+    # The auxiliary outputs have their own hidden layer: the adversarial logit does not depend on its weights.
+    hidden = [layer for layer in d.layers if isinstance(layer, keras.layers.Dense) and layer.units == 16][0]
+    before = np.array(outputs)
+    hidden.kernel.assign(hidden.kernel * 2.0)
+    after = np.array(d(np.zeros((3, 28, 28, 1), "float32")))
+    np.testing.assert_allclose(after[:, 0], before[:, 0])

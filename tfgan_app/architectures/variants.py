@@ -69,8 +69,8 @@ def _rewrite(model: keras.Model, spectral_norm: bool, normalization: Optional[st
 def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int] = None, base: str = "dcgan",
                            extra_outputs: int = 0, class_head: bool = False, spectral_norm: bool = False,
                            normalization: Optional[str] = "batch", minibatch_kernels: int = 0,
-                           minibatch_kernel_dim: int = 5, name: str = "discriminator",
-                           **base_options) -> keras.Model:
+                           minibatch_kernel_dim: int = 5, extra_hidden_units: int = 0,
+                           name: str = "discriminator", **base_options) -> keras.Model:
     """Builds a base discriminator (`dcgan` or `mlp`) and extends it (see the module docstring).
 
     Args:
@@ -82,6 +82,9 @@ def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int
       spectral_norm: spectral-normalise every Dense/Conv layer (and drop batch norm).
       normalization: "batch" (keep the base's), "layer" (LayerNormalization instead) or null (none).
       minibatch_kernels, minibatch_kernel_dim: `MinibatchDiscrimination` size (0 disables it).
+      extra_hidden_units: if > 0, the `extra_outputs` come from their own hidden layer of this size
+        (Dense → BatchNorm → LeakyReLU, InfoGAN's Q network) instead of sharing the adversarial logit's
+        linear layer.
       **base_options: passed to the base builder (e.g. `base_filters`, `hidden_units`).
     """
     if class_head:
@@ -95,6 +98,12 @@ def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int
     features = model.get_layer("logits").input
     if minibatch_kernels:
         features = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim, name="minibatch")(features)
+    if extra_hidden_units and extra_outputs:
+        hidden = layers.LeakyReLU(0.2)(layers.BatchNormalization()(layers.Dense(int(extra_hidden_units))(features)))
+        adversarial = layers.Dense(1, dtype="float32", name="adversarial_logit")(features)
+        extra = layers.Dense(int(extra_outputs), dtype="float32", name="extra_logits")(hidden)
+        logits = layers.Concatenate(dtype="float32", name="logits")([adversarial, extra])
+        return keras.Model(model.inputs if num_classes else model.inputs[0], logits, name=name)
     head = layers.Dense(1 + int(extra_outputs), dtype="float32", name="logits")
     if spectral_norm:
         head = layers.SpectralNormalization(layers.Dense(1 + int(extra_outputs), name="logits_inner"),
