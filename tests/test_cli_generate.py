@@ -148,7 +148,7 @@ def test_slerp_walk_and_gif(artifacts, tmp_path):
 def test_class_walk_rows_are_classes_over_one_latent_path(artifacts, tmp_path):
     path = str(tmp_path / "classes.png")
     assert main(["tfgan", "generate", f"--model={artifacts['cond_run']}", f"--class_walk={path}",
-                 "--interpolate=3", "--seed=2"]) == 0
+                 "--interpolate=3", "--seed=2", f"--strip={tmp_path / 'walk.png'}"]) == 0
     latents, labels = class_walk(NUM_CLASSES, 3, LATENT_DIM, 2, "linear")
     assert labels.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     expected = make_grid(to_uint8(keras_images(artifacts["cond_generator"], latents, labels)), cols=3)[..., 0]
