@@ -20,6 +20,7 @@ Variants subclass `GAN` and override only what differs, through these hooks:
 | `fake_samples(z, condition, stream, counter)` | `generator(generator_inputs(z, condition))` |
 | `generator_variables` / `discriminator_variables` | each network's trainable variables |
 | `sample_grid_callback(output_dir, dataset, ...)` | `SampleGrid` of fixed latents |
+| `extra_metric_names` (class attribute) | `()`; each name gets a Mean in `extra_trackers[name]` |
 
 Losses are reduced over the **global** batch: per-example losses go through
 `tf.nn.compute_average_loss`, scalar penalties are divided by the number of
@@ -33,7 +34,7 @@ Example:
 >>> images = gan.generate(16, seed=0)   # numpy [16, 28, 28, 1] in [-1, 1]
 """
 
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import keras
 import numpy as np
@@ -68,6 +69,10 @@ class GAN(keras.Model):
         (seed, optimizer step, replica), so training is reproducible, resumes
         exactly after a restore, and every replica draws different latents.
     """
+
+    # Names of extra per-step metrics a variant reports (e.g. pix2pix's "l1"); `compile` creates a
+    # `keras.metrics.Mean` for each in `self.extra_trackers[name]`.
+    extra_metric_names: Tuple[str, ...] = ()
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
                  latent_dim: Optional[int] = None, d_steps: int = 1, seed: int = 0, **kwargs):
@@ -130,6 +135,7 @@ class GAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.real_logit_tracker = keras.metrics.Mean(name="d_real")
         self.fake_logit_tracker = keras.metrics.Mean(name="d_fake")
+        self.extra_trackers = {name: keras.metrics.Mean(name=name) for name in self.extra_metric_names}
         # Create the optimizer state now (inside the caller's strategy scope), so that
         # keras.saving and BackupAndRestore restore it instead of silently skipping it.
         self.d_optimizer.build(self.discriminator_variables)
@@ -159,7 +165,8 @@ class GAN(keras.Model):
     def metrics(self):
         if self.loss_pair is None:
             return []
-        return [self.d_loss_tracker, self.g_loss_tracker, self.real_logit_tracker, self.fake_logit_tracker]
+        return [self.d_loss_tracker, self.g_loss_tracker, self.real_logit_tracker, self.fake_logit_tracker,
+                *self.extra_trackers.values()]
 
     @property
     def generator_variables(self):
@@ -310,6 +317,11 @@ class GAN(keras.Model):
         for _ in range(self.d_steps):
             d_loss, real_logits, fake_logits = self.discriminator_step(real, condition)
         g_loss = self.generator_step(real, condition)
+        self.update_adversarial_metrics(d_loss, g_loss, real_logits, fake_logits)
+        return self.metric_results()
+
+    def update_adversarial_metrics(self, d_loss, g_loss, real_logits, fake_logits) -> None:
+        """Updates the d_loss, g_loss, d_real and d_fake metrics from one step's global loss contributions."""
         _, replicas = _replica_context_info()
         # Each replica's loss is its share of the global mean: times replicas = this replica's mean;
         # the Mean metrics then average the replicas, giving the global value.
@@ -317,7 +329,6 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(g_loss * replicas)
         self.real_logit_tracker.update_state(tf.reduce_mean(tf.cast(self.adversarial_logits(real_logits), tf.float32)))
         self.fake_logit_tracker.update_state(tf.reduce_mean(tf.cast(self.adversarial_logits(fake_logits), tf.float32)))
-        return self.metric_results()
 
     def metric_results(self) -> Dict[str, tf.Tensor]:
         """What a train step returns: every metric's current value.

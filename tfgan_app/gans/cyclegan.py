@@ -127,6 +127,8 @@ class CycleGAN(GAN):
       (other arguments as `GAN`; `latent_dim` is unused)
     """
 
+    extra_metric_names = ("cycle", "identity")
+
     def __init__(self, generator: keras.Model, discriminator: keras.Model, generator_b_to_a: keras.Model,
                  discriminator_a: keras.Model, cycle_weight: float = 10.0, identity_weight: float = 5.0,
                  pool_size: int = 50, **kwargs):
@@ -199,16 +201,6 @@ class CycleGAN(GAN):
             config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
         return super().from_config(config, custom_objects)
 
-    def compile(self, *args, **kwargs) -> None:
-        super().compile(*args, **kwargs)
-        self.cycle_tracker = keras.metrics.Mean(name="cycle")
-        self.identity_tracker = keras.metrics.Mean(name="identity")
-
-    @property
-    def metrics(self):
-        base = super().metrics
-        return base + [self.cycle_tracker, self.identity_tracker] if base else base
-
     @property
     def generator_variables(self):
         """Trainable variables of both generators (updated together by `g_optimizer`)."""
@@ -272,7 +264,7 @@ class CycleGAN(GAN):
                                    + self.identity_weight * terms["identity"])
         self._apply(self.g_optimizer, g_loss, tape, self.generator_variables)
 
-        replica_id, replicas = _replica_context_info()
+        replica_id, _ = _replica_context_info()
         seed = tf.stack([tf.cast(self.d_optimizer.iterations, tf.int32),
                          tf.cast(self.seed * 1024, tf.int32) + replica_id * 4])
         pooled_b = self.pool_b.query(terms["fake_b"], seed)
@@ -285,10 +277,7 @@ class CycleGAN(GAN):
                                                                    self.discriminator_a(pooled_a, training=True))))
         self._apply(self.d_optimizer, d_loss, tape, self.discriminator_variables)
 
-        self.d_loss_tracker.update_state(d_loss * replicas)
-        self.g_loss_tracker.update_state(g_loss * replicas)
-        self.real_logit_tracker.update_state(tf.reduce_mean(tf.cast(real_logits, tf.float32)))
-        self.fake_logit_tracker.update_state(tf.reduce_mean(tf.cast(fake_logits, tf.float32)))
-        self.cycle_tracker.update_state(terms["cycle"])
-        self.identity_tracker.update_state(terms["identity"])
+        self.update_adversarial_metrics(d_loss, g_loss, real_logits, fake_logits)
+        self.extra_trackers["cycle"].update_state(terms["cycle"])
+        self.extra_trackers["identity"].update_state(terms["identity"])
         return self.metric_results()

@@ -41,6 +41,8 @@ class Pix2Pix(ImageToImageGAN):
       (other arguments as `GAN`)
     """
 
+    extra_metric_names = ("l1",)
+
     def __init__(self, generator: keras.Model, discriminator: keras.Model, l1_weight: float = 100.0, **kwargs):
         if len(discriminator.inputs) != 2:
             raise UsageError("Pix2Pix needs a discriminator on [condition, images]; build it with "
@@ -64,20 +66,11 @@ class Pix2Pix(ImageToImageGAN):
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "l1_weight": self.l1_weight}
 
-    def compile(self, *args, **kwargs) -> None:
-        super().compile(*args, **kwargs)
-        self.l1_tracker = keras.metrics.Mean(name="l1")
-
-    @property
-    def metrics(self):
-        base = super().metrics
-        return base + [self.l1_tracker] if base else base
-
     def discriminate(self, samples, condition, training: bool = True):
         return self.discriminator([condition, samples], training=training)
 
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         """Adversarial loss + λ·L1(target, output), per example; updates the `l1` metric."""
         l1 = l1_distance(real, fake)
-        self.l1_tracker.update_state(l1)
+        self.extra_trackers["l1"].update_state(l1)
         return self.loss_pair.generator(fake_logits) + self.l1_weight * l1

@@ -135,6 +135,8 @@ class SRGAN(ImageToImageGAN):
       (other arguments as `GAN`)
     """
 
+    extra_metric_names = ("content",)
+
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
                  feature_extractor: ExtractorSpec = "mnist", pixel_weight: float = 1.0,
                  perceptual_weight: float = 1e-2, adversarial_weight: float = 1e-3, **kwargs):
@@ -174,15 +176,6 @@ class SRGAN(ImageToImageGAN):
         return {**super().get_config(), "feature_extractor": extractor, "pixel_weight": self.pixel_weight,
                 "perceptual_weight": self.perceptual_weight, "adversarial_weight": self.adversarial_weight}
 
-    def compile(self, *args, **kwargs) -> None:
-        super().compile(*args, **kwargs)
-        self.content_tracker = keras.metrics.Mean(name="content")
-
-    @property
-    def metrics(self):
-        base = super().metrics
-        return base + [self.content_tracker] if base else base
-
     def content_loss(self, fake: tf.Tensor, real: tf.Tensor) -> tf.Tensor:
         """Per-example pixel_weight·MSE + perceptual_weight·feature MSE."""
         loss = self.pixel_weight * _mse(fake, real)
@@ -193,5 +186,5 @@ class SRGAN(ImageToImageGAN):
 
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         content = self.content_loss(fake, real)
-        self.content_tracker.update_state(content)
+        self.extra_trackers["content"].update_state(content)
         return content + self.adversarial_weight * self.loss_pair.generator(fake_logits)
