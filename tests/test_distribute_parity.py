@@ -30,6 +30,10 @@ def _run_variants() -> dict:
     import keras
     import tensorflow as tf
     from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
+
+    # Deterministic kernels: the comparison is about loss scaling, so float reductions must not change
+    # order between runs (a full-suite run on a loaded machine once differed by 2e-3 without this).
+    tf.config.experimental.enable_op_determinism()
     from tfgan_app.gans import GAN
 
     class SameLatentsGAN(GAN):
