@@ -2,7 +2,7 @@
 
 Uses `tfds.load(NAME, data_dir=...)`. Online, TFDS downloads and prepares the
 dataset on first use; offline it works when the dataset is already prepared in
-`data_dir` (default `~/tensorflow_datasets`), and otherwise raises one clear
+`data_dir` (default `$TFDS_DATA_DIR`, else `~/tensorflow_datasets`), and otherwise raises one clear
 error instead of a download traceback.
 """
 
@@ -18,11 +18,17 @@ def load_tfds(name: str, split: str = "train", data_dir: Optional[str] = None,
     """Returns `(dataset of (uint8 image, label or -1), image_shape, num_classes)` for a TFDS dataset."""
     import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
 
-    if name.split("/")[0] not in tfds.list_builders():
+    base_name = name.split("/")[0].split(":")[0]  # NAME[/CONFIG][:VERSION]
+    if base_name not in tfds.list_builders():
         raise UsageError(f"Unknown TFDS dataset {name!r}. See `tfds.list_builders()` for valid names "
                          "(e.g. mnist, fashion_mnist, cifar10, celeb_a).")
     try:
         builder = tfds.builder(name, data_dir=data_dir)
+    except (ValueError, AssertionError) as e:  # an unknown config (ValueError) or version (AssertionError)
+        configs = [c.name for c in getattr(tfds.builder_cls(base_name), "BUILDER_CONFIGS", None) or []]
+        raise UsageError(f"Unknown TFDS dataset {name!r}: {e}"
+                         + (f" Valid configs of {base_name}: {', '.join(configs)}." if configs else "")) from e
+    try:
         if not builder.is_prepared():
             if not download:
                 raise MissingResourceError(f"TFDS dataset {name!r} is not prepared in {builder.data_dir!r}.")
@@ -34,7 +40,8 @@ def load_tfds(name: str, split: str = "train", data_dir: Optional[str] = None,
         raise MissingResourceError(
             f"Could not load TFDS dataset {name!r} (split {split!r}): {type(e).__name__}: {e}. On a machine "
             "without internet, prepare it where you are online (`tfds build "
-            f"{name}`) and copy the data_dir, or pass --data_dir to where it is prepared.") from e
+            f"{name}`), copy the data_dir (TFDS looked in {builder.data_dir!r}) and point TFDS at it with the "
+            "TFDS_DATA_DIR environment variable (or --data_dir where a command has it).") from e
     features = builder.info.features
     image_key = "image" if "image" in features else next(
         (k for k, v in features.items() if isinstance(v, tfds.features.Image)), None)

@@ -7,6 +7,10 @@
 | `tfds:cycle_gan/NAME` | TFDS split `trainA` / `testA` | `trainB` / `testB` (e.g. `tfds:cycle_gan/horse2zebra`) |
 | `folder:/PATH` | `PATH/trainA` / `PATH/testA` | `PATH/trainB` / `PATH/testB` (the CycleGAN download layout) |
 
+TFDS reads `~/tensorflow_datasets` (or `$TFDS_DATA_DIR`) and downloads what is not prepared there;
+offline, that ends in a `MissingResourceError` saying how to prepare the data elsewhere (after
+TFDS's download retries, about 3.5 minutes here).
+
 The two domains are shuffled independently, so a batch pairs unrelated images. In
 `mnist_recolored` the two domains use disjoint halves of MNIST, so no digit appears in both.
 
@@ -73,7 +77,10 @@ def _tfds_domain(name: str, split: str, suffix: str, image_size: Optional[Sequen
     dataset, _, _ = load_tfds(name, f"{split}{suffix}")
     dataset = dataset.map(lambda image, label: image)
     if image_size is not None:
-        dataset = dataset.map(lambda image: tf.cast(tf.image.resize(image, image_size), tf.uint8))
+        # Antialiased bilinear, rounded to uint8 (as PIL's bilinear in the folder loader): plain bilinear
+        # aliases fine textures (zebra stripes) when downscaling, and a bare cast truncates.
+        dataset = dataset.map(lambda image: tf.saturate_cast(
+            tf.round(tf.image.resize(image, image_size, antialias=True)), tf.uint8))
     return dataset
 
 
