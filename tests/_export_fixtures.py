@@ -6,6 +6,9 @@ import os
 import keras
 import numpy as np
 
+from tfgan_app.architectures.text import text_generator
+from tfgan_app.data.captions import caption_vocabulary
+
 LATENT_DIM = 8
 NUM_CLASSES = 3
 
@@ -53,3 +56,40 @@ def keras_images(generator: keras.Model, latents: np.ndarray, labels=None) -> np
     """The generator's float images for `latents` (and labels), as numpy."""
     inputs = latents if labels is None else [latents, np.asarray(labels, np.int32)]
     return np.asarray(generator(inputs, training=False))
+
+
+SEQUENCE_LENGTH = 6
+TEXT_IMAGE_SHAPE = (8, 8, 1)
+
+
+def text_vocabulary() -> list:
+    """The MNIST caption words ("a", "digit", ..., "zero"), as `TextConditionedGAN` gets them."""
+    return caption_vocabulary("mnist")
+
+
+def tiny_text_generator(seed: int = 0, weight_std: float = 0.5) -> keras.Model:
+    """A small `text_generator`: [latents [None, 8], tokens int32 [None, 6]] -> 8x8x1 tanh images.
+
+    Its trainable weights are redrawn with std `weight_std`: freshly initialised, the images are ~1e-4
+    and barely depend on the caption, so no test could tell right token ids from wrong ones.
+    """
+    keras.utils.set_random_seed(seed)
+    generator = text_generator(LATENT_DIM, TEXT_IMAGE_SHAPE, len(text_vocabulary()) + 2, SEQUENCE_LENGTH,
+                               embedding_dim=4, cond_dim=2, base_filters=4)
+    rng = np.random.default_rng(seed)
+    for weight in generator.trainable_weights:
+        weight.assign(rng.normal(0.0, weight_std, tuple(weight.shape)).astype(np.float32))
+    return generator
+
+
+def write_text_run_dir(path: str, name: str = "text_tiny", vocabulary: bool = True) -> str:
+    """A text-conditioned run directory as `tfgan train` writes it (config with vocabulary and sequence_length,
+    unless `vocabulary=False`, as in runs trained before it was recorded); returns `path`."""
+    os.makedirs(path, exist_ok=True)
+    tiny_text_generator().save(os.path.join(path, "generator.keras"))
+    config = {"name": name, "latent_dim": LATENT_DIM, "num_classes": None, "image_shape": list(TEXT_IMAGE_SHAPE)}
+    if vocabulary:
+        config.update(vocabulary=text_vocabulary(), sequence_length=SEQUENCE_LENGTH)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(config, f)
+    return path

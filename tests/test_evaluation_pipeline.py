@@ -1,6 +1,7 @@
 """Image sources (Keras, SavedModel, run dir, folder), the `evaluate` pipeline and the training callback."""
 
 import glob
+import json
 import os
 
 import keras
@@ -129,3 +130,25 @@ def test_callback_logs_metrics_to_tensorboard_every_n_epochs(tmp_path):
             for event in tf.compat.v1.train.summary_iterator(events[0]) for value in event.summary.value}
     assert tags["evaluation/fid"] == (2, pytest.approx(callback.history[1]["fid"], rel=1e-5))
     assert set(tags) == {"evaluation/fid", "evaluation/is_mean", "evaluation/is_std"}
+
+
+def test_text_conditioned_run_is_evaluated_class_by_class_from_captions(tmp_path):
+    """Label i of a text run becomes the caption of class i ("a handwritten <i>"), exactly as tokenised in training."""
+    from _export_fixtures import SEQUENCE_LENGTH, text_vocabulary, write_text_run_dir
+    from tfgan_app.data.captions import captions_for, make_vectorizer
+    from tfgan_app.export.run_dir import load_keras_generator
+
+    run = write_text_run_dir(str(tmp_path / "run"))
+    config_path = tmp_path / "run" / "config.json"
+    config = json.loads(config_path.read_text())
+    config_path.write_text(json.dumps({**config, "dataset": "captions:mnist"}))
+    source = load_image_source(run)
+    assert source.num_classes == 10
+    images = np.concatenate(list(source.batches(12, batch_size=5, seed=3)))
+    generator = load_keras_generator(str(tmp_path / "run" / "generator.keras"))
+    tokens = make_vectorizer(text_vocabulary(), SEQUENCE_LENGTH)(captions_for("mnist", np.arange(12) % 10))
+    expected = to_uint8(generator([sample_latents(12, source.latent_dim, 3), tokens], training=False))
+    np.testing.assert_array_equal(images, expected)
+    config_path.write_text(json.dumps({**config, "dataset": "mnist"}))
+    with pytest.raises(UsageError, match="captions:NAME"):
+        load_image_source(run)

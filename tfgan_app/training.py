@@ -4,6 +4,7 @@
 
     config.json          the resolved preset + image_shape / num_classes (read by export and generate)
     generator.keras      the trained generator (keras.saving.load_model)
+    generator_b_to_a.keras  CycleGAN only: the B -> A generator (`generator.keras` is A -> B)
     gan.keras            the whole GAN with both optimizers' state (load and keep training)
     samples/epoch_*.png  sample grids from a fixed latent batch
     logs/                TensorBoard scalars (d_loss, g_loss, ...) and sample images
@@ -104,12 +105,19 @@ def build_gan(preset: Preset, image_shape: Sequence[int], num_classes: Optional[
     return gan
 
 
-def run_config(preset: Preset, info: data.DatasetInfo) -> Dict[str, Any]:
-    """The `config.json` of a run: the preset plus what export/generate need to know."""
+def run_config(preset: Preset, info: data.DatasetInfo, gan: Optional[gans.GAN] = None) -> Dict[str, Any]:
+    """The `config.json` of a run: the preset plus what export/generate need to know.
+
+    For a text-conditioned `gan` (one with a `vocabulary`) that includes the caption words and the
+    token sequence length, without which captions cannot be turned into the generator's token ids.
+    """
     input_shape = info.dataset.element_spec[0].shape[1:]
-    return {**preset.to_dict(), "image_shape": list(info.image_shape), "input_shape": input_shape.as_list(),
-            "num_classes": info.num_classes if preset.conditional else None,
-            "dataset_num_classes": info.num_classes}
+    config = {**preset.to_dict(), "image_shape": list(info.image_shape), "input_shape": input_shape.as_list(),
+              "num_classes": info.num_classes if preset.conditional else None,
+              "dataset_num_classes": info.num_classes}
+    if getattr(gan, "vocabulary", None):
+        config.update(vocabulary=list(gan.vocabulary), sequence_length=int(gan.sequence_length))
+    return config
 
 
 @contextlib.contextmanager
@@ -155,7 +163,7 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
         gan = build_gan(preset, info.image_shape, info.num_classes, info)
     os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, "config.json"), "w", encoding="utf-8") as f:
-        json.dump(run_config(preset, info), f, indent=2)
+        json.dump(run_config(preset, info, gan), f, indent=2)
     log_dir = os.path.join(output_dir, "logs")
     # 2-D toy mixtures are plotted as 1,000 points over the mixture's modes instead of an image grid.
     toy_plot_options = ({"mixture": preset.dataset.split(":", 1)[1], "num_samples": 1000}
@@ -173,6 +181,8 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
                       callbacks=fit_callbacks, verbose=verbose, shuffle=False)
     seconds = time.time() - start
     float32_generator(gan.generator).save(os.path.join(output_dir, "generator.keras"))
+    if isinstance(gan, gans.CycleGAN):  # its second generator, for `tfgan export --direction=b_to_a`
+        float32_generator(gan.generator_b_to_a).save(os.path.join(output_dir, "generator_b_to_a.keras"))
     gan.save(os.path.join(output_dir, "gan.keras"))
     quality = digit_quality(gan, preset, info)
     if quality is not None:

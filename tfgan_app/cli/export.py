@@ -5,8 +5,14 @@ Reads DIR/config.json and DIR/generator.keras of a `tfgan train` run and writes
 generate_png signatures and warm-up requests), <base>/<name>/<version>/tflite/
 (generator_{float32,float16,int8}.tflite + generator.json with parity numbers),
 and rewrites <base>/models.config for tensorflow_model_server. See export/README.md.
+Image-to-image runs get serving_default / translate_png, text-conditioned runs
+serving_default / from_captions / generate_from_captions(_png) with the vocabulary
+of their config.json. For CycleGAN runs, --direction=b_to_a exports the B->A
+generator (generator_b_to_a.keras, or from gan.keras for older runs) as <name>_b_to_a.
 
-Example: tfgan export --run_dir=runs/dcgan_mnist --base=export
+Examples:
+  tfgan export --run_dir=runs/dcgan_mnist --base=export
+  tfgan export --run_dir=runs/cyclegan_mnist_recolored --direction=b_to_a
 """
 
 import json
@@ -15,26 +21,30 @@ from absl import flags
 
 from tfgan_app.export import QUANTIZATIONS, export_run
 from tfgan_app.export.tflite import check_quantizations
+from tfgan_app.gans.cyclegan import DIRECTIONS
 
 
 def define_flags(fv: flags.FlagValues) -> None:
     """Defines the `tfgan export` flags on `fv`."""
     flags.DEFINE_string("run_dir", None, "Training run directory (holds config.json and generator.keras).",
                         flag_values=fv, required=True)
-    flags.DEFINE_string("name", None, "Model name in the serving layout (default: the config's 'name').",
-                        flag_values=fv)
+    flags.DEFINE_string("name", None, "Model name in the serving layout (default: the config's 'name', plus "
+                        "'_b_to_a' with --direction=b_to_a).", flag_values=fv)
     flags.DEFINE_string("base", "export", "TF Serving base folder; the model goes to <base>/<name>/<version>/.",
                         flag_values=fv)
     flags.DEFINE_string("version", "auto", "'auto' (one past the highest) or an unused positive integer.",
                         flag_values=fv)
     flags.DEFINE_list("tflite", list(QUANTIZATIONS), "TFLite files to write (subset of float32,float16,int8; "
                       "empty for none).", flag_values=fv)
+    flags.DEFINE_enum("direction", "a_to_b", list(DIRECTIONS), "CycleGAN runs: which generator to export, A->B "
+                      "(generator.keras) or B->A (generator_b_to_a.keras, else taken from gan.keras). Other runs "
+                      "have a_to_b only.", flag_values=fv)
 
 
 def run(fv: flags.FlagValues) -> int:
     """Exports and prints where everything went and the TFLite parity report."""
     result = export_run(fv.run_dir, name=fv.name, base_dir=fv.base, version=fv.version,
-                        quantizations=check_quantizations(fv.tflite))
+                        quantizations=check_quantizations(fv.tflite), direction=fv.direction)
     print(f"SavedModel: {result.version_dir} (model {result.name!r}, version {result.version})")
     print(f"models.config: {result.models_config}")
     if result.tflite:

@@ -4,10 +4,14 @@
 path/to/generator_int8.tflite, http://host:8501/<name>[/versions/N] (REST) or
 grpc://host:8500/<name>[/versions/N]. Latents come from --seed exactly as in
 GAN.generate, so the same seed gives the same images from every artifact.
+Text-conditioned models need --captions (separated by ';', cycled over the
+images); their .keras generator is read through its run directory, whose
+config.json holds the vocabulary.
 
 Examples:
   tfgan generate --model=export/dcgan_mnist --num_images=64 --grid=grid.png
   tfgan generate --model=runs/cgan_mnist --labels=7 --output_dir=sevens
+  tfgan generate --model=export/textgan_mnist --captions="a handwritten seven;the digit one" --grid=grid.png
   tfgan generate --model=grpc://127.0.0.1:8500/dcgan_mnist --interpolate=10 --strip=walk.png
   tfgan generate --model=runs/dcgan_mnist --interpolate=24 --interpolation=slerp --gif=walk.gif
   tfgan generate --model=runs/cgan_mnist --class_walk=classes.png --interpolate=10
@@ -15,16 +19,19 @@ Examples:
 """
 
 import os
-from typing import List
+from typing import List, Optional
 
 import numpy as np
 from absl import flags
 
 from tfgan_app import latent
 from tfgan_app.errors import UsageError
-from tfgan_app.export.sources import generate_images, interpolate_images, open_source, resolve_labels
+from tfgan_app.export.sources import (generate_images, interpolate_images, open_source, resolve_captions,
+                                      resolve_labels)
 from tfgan_app.images import make_grid, save_grid, save_png
 from tfgan_app.latent import sample_latents
+
+CAPTION_SEPARATOR = ";"
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -36,6 +43,10 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_list("labels", [], "Class labels of a conditional model, cycled over the images (one value: "
                       "all images of that class; default: 0, 1, ..., num_classes-1 repeated).", flag_values=fv)
     flags.DEFINE_integer("num_classes", None, "Class count, when the artifact does not record it.", flag_values=fv)
+    flags.DEFINE_string("captions", None, "Text-conditioned models only (required there): captions separated by "
+                        "';' (captions may contain commas), cycled over the images, e.g. "
+                        "--captions=\"a handwritten seven;the digit one\". Walks use the first caption.",
+                        flag_values=fv)
     flags.DEFINE_string("output_dir", None, "Write each image as <output_dir>/image_0000.png, ...", flag_values=fv)
     flags.DEFINE_string("grid", None, "Write all images tiled into this PNG.", flag_values=fv)
     flags.DEFINE_integer("interpolate", 0, "If >= 2, also write a latent-walk strip with this many steps.",
@@ -62,6 +73,11 @@ def _labels(values) -> list:
         raise UsageError(f"Expected integer class ids in --labels (e.g. --labels=0,1,2), received {values}.") from e
 
 
+def _captions(text: Optional[str]) -> List[str]:
+    """The ';'-separated --captions, stripped, empty ones dropped."""
+    return [caption.strip() for caption in (text or "").split(CAPTION_SEPARATOR) if caption.strip()]
+
+
 def _arithmetic_sets(text: str, num_images: int) -> List[List[int]]:
     parts = text.split(";")
     try:
@@ -85,13 +101,14 @@ def _write_class_walk(source, fv: flags.FlagValues) -> None:
     print(f"Wrote class walk {path} ({source.num_classes} classes x {steps} steps)")
 
 
-def _write_arithmetic(source, fv: flags.FlagValues, labels) -> None:
+def _write_arithmetic(source, fv: flags.FlagValues, labels, captions) -> None:
     a, b, c = _arithmetic_sets(fv.arithmetic, fv.num_images)
     pool = sample_latents(fv.num_images, source.latent_dim, fv.seed).numpy()
     means = [pool[idx].mean(axis=0) for idx in (a, b, c)]
     latents = np.stack(means + [latent.vector_arithmetic(pool[a], pool[b], pool[c])])
     walk_labels = resolve_labels(source, 4, labels[:1] or [0]) if source.conditional else None
-    path = latent.save_strip(fv.arithmetic_output, latent.render(source, latents, walk_labels))
+    images = source(latents, walk_labels, resolve_captions(source, 4, captions[:1]))
+    path = latent.save_strip(fv.arithmetic_output, images)
     print(f"Wrote vector arithmetic strip {path} (mean A, mean B, mean C, A - B + C)")
 
 
@@ -102,10 +119,11 @@ def run(fv: flags.FlagValues) -> int:
                          "--interpolate=STEPS, --class_walk=FILE.png and/or --arithmetic='A;B;C'.")
     if fv.interpolate and fv.interpolate < 2:
         raise UsageError(f"Expected --interpolate >= 2 steps, received {fv.interpolate}.")
-    labels = _labels(fv.labels)
+    labels, captions = _labels(fv.labels), _captions(fv.captions)
     with open_source(fv.model, num_classes=fv.num_classes, timeout=fv.timeout) as source:
+        resolve_captions(source, 1, captions)  # before any output: captions given to the wrong model, or missing
         if fv.output_dir or fv.grid:
-            images = generate_images(source, fv.num_images, fv.seed, labels)
+            images = generate_images(source, fv.num_images, fv.seed, labels, captions)
             if fv.output_dir:
                 for i, image in enumerate(images):
                     save_png(os.path.join(fv.output_dir, f"image_{i:04d}.png"), image)
@@ -113,7 +131,7 @@ def run(fv: flags.FlagValues) -> int:
             if fv.grid:
                 print(f"Wrote grid {save_grid(fv.grid, images)} ({source.kind} generator)")
         if fv.interpolate:
-            strip = interpolate_images(source, fv.interpolate, fv.seed, labels, fv.interpolation)
+            strip = interpolate_images(source, fv.interpolate, fv.seed, labels, fv.interpolation, captions)
             path = fv.strip or os.path.join(fv.output_dir or ".", "interpolation.png")
             print(f"Wrote interpolation strip {save_png(path, make_grid(strip, cols=len(strip)))}")
             if fv.gif:
@@ -121,5 +139,5 @@ def run(fv: flags.FlagValues) -> int:
         if fv.class_walk:
             _write_class_walk(source, fv)
         if fv.arithmetic:
-            _write_arithmetic(source, fv, labels)
+            _write_arithmetic(source, fv, labels, captions)
     return 0

@@ -6,7 +6,8 @@ extractors. Generator outputs in [-1, 1] are quantised with
 like with like.
 
 `load_image_source(spec)` accepts, for `tfgan evaluate --generator=...`:
-* a training run directory (`config.json` + `generator.keras`),
+* a training run directory (`config.json` + `generator.keras`; a text-conditioned run
+  generates class i from the caption of class i),
 * a `.keras` generator file,
 * a SavedModel directory with a `serving_default` signature (or a TF Serving
   model folder of numbered versions: the highest version is used),
@@ -30,9 +31,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app.data import load_dataset
+from tfgan_app.data.captions import CLASS_NAMES, captions_for, make_vectorizer
 from tfgan_app.data.folder import load_folder
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.run_dir import load_keras_generator, load_run
+from tfgan_app.export.run_dir import TrainedGenerator, load_keras_generator, load_run
 from tfgan_app.export.savedmodel import read_metadata
 from tfgan_app.export.serving_config import list_versions
 from tfgan_app.images import to_uint8
@@ -58,6 +60,24 @@ class GeneratorSource(ImageSource):
                  image_shape: Tuple[int, int, int]) -> None:
         super().__init__(name, image_shape)
         self.generate, self.latent_dim, self.num_classes = generate, latent_dim, num_classes
+
+    @classmethod
+    def from_captioned_run(cls, trained: TrainedGenerator) -> "GeneratorSource":
+        """Wraps a text-conditioned run's generator: label i becomes the caption of class i of its
+        `captions:NAME` dataset ("a handwritten seven"), so class-balanced scores apply unchanged."""
+        dataset = str(trained.config.get("dataset", ""))
+        name = dataset.split(":", 1)[1] if dataset.startswith("captions:") else ""
+        if name not in CLASS_NAMES:
+            raise UsageError(f"Text-conditioned run {trained.name!r} has dataset {dataset!r}; evaluate needs "
+                             f"captions:NAME with NAME in {sorted(CLASS_NAMES)} to caption each class.")
+        vectorizer = make_vectorizer(trained.vocabulary, int(trained.generator.inputs[1].shape[-1]))
+        class_tokens = tf.cast(vectorizer(captions_for(name, range(len(CLASS_NAMES[name])))), tf.int32)
+
+        def generate(latents, labels):
+            return trained.generator([latents, tf.gather(class_tokens, labels)], training=False)
+
+        return cls(trained.name, generate, int(trained.generator.inputs[0].shape[-1]), len(CLASS_NAMES[name]),
+                   tuple(trained.generator.outputs[0].shape[1:]))
 
     @classmethod
     def from_keras(cls, generator: keras.Model, name: str = "generator",
@@ -193,6 +213,8 @@ def load_image_source(spec: str) -> ImageSource:
             "a SavedModel directory (e.g. export/NAME/1) or an image folder (folder:/path).")
     if os.path.isfile(os.path.join(spec, "config.json")):
         trained = load_run(spec)
+        if trained.vocabulary:
+            return GeneratorSource.from_captioned_run(trained)
         return GeneratorSource.from_keras(trained.generator, trained.name, trained.num_classes)
     if os.path.isfile(os.path.join(spec, "saved_model.pb")):
         return _savedmodel_source(spec)

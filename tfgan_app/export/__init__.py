@@ -8,8 +8,8 @@ Example:
 
 from tfgan_app.export.exporter import DEFAULT_BASE_DIR, ExportResult, export_generator, export_run
 from tfgan_app.export.run_dir import TrainedGenerator, load_keras_generator, load_run
-from tfgan_app.export.savedmodel import (SIGNATURES, TRANSLATOR_SIGNATURES, GeneratorModule, TranslatorModule,
-                                         write_savedmodel)
+from tfgan_app.export.savedmodel import (SIGNATURES, TEXT_SIGNATURES, TRANSLATOR_SIGNATURES, CaptionModule,
+                                         GeneratorModule, TranslatorModule, write_savedmodel)
 from tfgan_app.export.serving_config import list_models, list_versions, read_models_config, write_models_config
 from tfgan_app.export.tflite import QUANTIZATIONS, TFLiteGenerator, export_tflite
 from tfgan_app.export.warmup import read_warmup, write_warmup
@@ -17,7 +17,7 @@ from tfgan_app.export.warmup import read_warmup, write_warmup
 __all__ = [
     "DEFAULT_BASE_DIR", "ExportResult", "export_generator", "export_run", "TrainedGenerator",
     "load_keras_generator", "load_run", "SIGNATURES", "GeneratorModule", "write_savedmodel",
-    "TRANSLATOR_SIGNATURES", "TranslatorModule", "list_models",
+    "TRANSLATOR_SIGNATURES", "TranslatorModule", "TEXT_SIGNATURES", "CaptionModule", "list_models",
     "list_versions", "read_models_config", "write_models_config", "QUANTIZATIONS", "TFLiteGenerator",
     "export_tflite", "read_warmup", "write_warmup",
 ]

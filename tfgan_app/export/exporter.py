@@ -5,8 +5,10 @@
     <base>/<name>/<version>/assets.extra/tf_serving_warmup_requests, tfgan_model.json
     <base>/<name>/<version>/tflite/generator_{float32,float16,int8}.tflite, generator.json
 
-Image-to-image generators (pix2pix, SRGAN, CycleGAN A->B: one `[None, H, W, C]`
-input) get the `serving_default` / `translate_png` signatures instead (see savedmodel).
+Image-to-image generators (pix2pix, SRGAN, CycleGAN A->B or B->A: one `[None, H, W, C]`
+input) get the `serving_default` / `translate_png` signatures instead, text-conditioned
+generators (`[latents, tokens]`, plus their caption vocabulary) `serving_default` /
+`from_captions` / `generate_from_captions` / `generate_from_captions_png` (see savedmodel).
 
 A version is assembled in a hidden `<base>/<name>/.staging-*` folder and renamed
 into place when complete, so a running TF Serving never sees half a version.
@@ -65,7 +67,8 @@ def _resolve_version(model_dir: str, version: Union[int, str, None]) -> int:
 
 def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_BASE_DIR,
                      version: Union[int, str, None] = "auto", num_classes: Optional[int] = None,
-                     quantizations: Sequence[str] = QUANTIZATIONS) -> ExportResult:
+                     quantizations: Sequence[str] = QUANTIZATIONS,
+                     vocabulary: Optional[Sequence[str]] = None) -> ExportResult:
     """Exports `generator` as `<base_dir>/<name>/<version>/` (SavedModel, warm-up, TFLite) and
     rewrites `<base_dir>/models.config`.
 
@@ -76,6 +79,8 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
         version: "auto" for one past the highest existing version, or an unused positive integer.
         num_classes: class count of a conditional generator, None otherwise.
         quantizations: TFLite files to write (empty for none).
+        vocabulary: caption words of a text-conditioned generator (`TextConditionedGAN.vocabulary`),
+            None otherwise.
     """
     serving_config.check_model_name(name)
     model_dir = os.path.join(base_dir, name)
@@ -84,9 +89,10 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
     staging = tempfile.mkdtemp(prefix=f".staging-{number}-", dir=model_dir)
     os.chmod(staging, 0o755)  # mkdtemp makes it private; TF Serving may run as another user.
     try:
-        metadata = write_savedmodel(generator, staging, num_classes)
+        metadata = write_savedmodel(generator, staging, num_classes, vocabulary)
         write_warmup(staging, name, metadata)
-        sidecar = export_tflite(generator, staging, num_classes, quantizations) if quantizations else None
+        sidecar = (export_tflite(generator, staging, num_classes, quantizations, vocabulary=vocabulary)
+                   if quantizations else None)
         version_dir = os.path.join(model_dir, str(number))
         if os.path.exists(version_dir):
             raise UsageError(f"Version {number} appeared in {model_dir!r} during export (another export?); "
@@ -101,9 +107,12 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
 
 
 def export_run(run_dir: str, name: Optional[str] = None, base_dir: str = DEFAULT_BASE_DIR,
-               version: Union[int, str, None] = "auto",
-               quantizations: Sequence[str] = QUANTIZATIONS) -> ExportResult:
-    """Exports the generator of a training run directory; `name` defaults to the config's "name"."""
-    trained = load_run(run_dir)
+               version: Union[int, str, None] = "auto", quantizations: Sequence[str] = QUANTIZATIONS,
+               direction: str = "a_to_b") -> ExportResult:
+    """Exports the generator of a training run directory; `name` defaults to the config's "name".
+
+    `direction="b_to_a"` exports a CycleGAN run's B -> A generator (default name `<name>_b_to_a`).
+    """
+    trained = load_run(run_dir, direction)
     return export_generator(trained.generator, name or trained.name, base_dir, version,
-                            trained.num_classes, quantizations)
+                            trained.num_classes, quantizations, trained.vocabulary)

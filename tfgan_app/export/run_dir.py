@@ -1,16 +1,24 @@
-"""Reading a training run directory (`DIR/config.json` + `DIR/generator.keras`)."""
+"""Reading a training run directory (`DIR/config.json` + `DIR/generator.keras`).
+
+Text-conditioned runs also need `config.json`'s "vocabulary" (caption words) to
+export or generate. CycleGAN runs hold a second generator (B -> A): in
+`DIR/generator_b_to_a.keras`, or for runs trained before that file was written,
+inside the whole CycleGAN saved as `DIR/gan.keras`.
+"""
 
 import importlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import keras
 
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.savedmodel import is_image_to_image
+from tfgan_app.export.savedmodel import is_image_to_image, is_text_conditioned, text_spec
+from tfgan_app.gans.cyclegan import DIRECTIONS
 
+REVERSE_GENERATOR_FILE = "generator_b_to_a.keras"
 
 
 @dataclass
@@ -18,6 +26,7 @@ class TrainedGenerator:
     """A generator loaded from a run directory, with what its config says about it.
 
     `latent_dim` is None for image-to-image generators (one `[None, H, W, C]` input).
+    `vocabulary` holds the caption words of a text-conditioned generator, None otherwise.
     """
 
     generator: keras.Model
@@ -25,6 +34,7 @@ class TrainedGenerator:
     name: str
     latent_dim: Optional[int]
     num_classes: Optional[int]
+    vocabulary: Optional[List[str]] = None
 
 
 def load_keras_generator(path: str) -> keras.Model:
@@ -40,14 +50,24 @@ def load_keras_generator(path: str) -> keras.Model:
         raise MissingResourceError(f"Could not load {path!r} as a Keras model: {e}") from e
 
 
-def load_run(run_dir: str) -> TrainedGenerator:
-    """Loads `run_dir/generator.keras` and `run_dir/config.json` and checks they agree.
+def run_vocabulary(config: Dict, config_path: str, sequence_length: int) -> List[str]:
+    """The caption vocabulary a text-conditioned run recorded in its config, checked against the generator.
 
-    Example:
-    >>> trained = load_run("runs/dcgan_mnist")
-    >>> trained.latent_dim, trained.num_classes
-    (100, None)
+    Raises `UsageError` when "vocabulary" is missing (runs trained before `tfgan train` recorded it)
+    or when the recorded "sequence_length" differs from the generator's token input.
     """
+    vocabulary = config.get("vocabulary")
+    if not vocabulary or not isinstance(vocabulary, list):
+        raise UsageError(f"{config_path!r} lacks 'vocabulary', the caption words a text-conditioned generator "
+                         "needs to turn captions into token ids; re-train the run with `tfgan train`, or add "
+                         "\"vocabulary\": tfgan_app.data.captions.caption_vocabulary(NAME) for dataset captions:NAME.")
+    if int(config.get("sequence_length", sequence_length)) != sequence_length:
+        raise UsageError(f"{config_path!r} says sequence_length={config['sequence_length']} but the generator "
+                         f"takes {sequence_length} tokens per caption; the run directory is inconsistent.")
+    return [str(word) for word in vocabulary]
+
+
+def _read_config(run_dir: str) -> Dict:
     config_path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(config_path):
         raise MissingResourceError(f"Expected a training run directory with config.json, {config_path!r} "
@@ -60,6 +80,52 @@ def load_run(run_dir: str) -> TrainedGenerator:
     if "name" not in config:
         raise UsageError(f"{config_path!r} lacks the key 'name'; expected at least 'name' (plus 'latent_dim' "
                          "and 'num_classes', null when unconditional, for latent generators).")
+    return config
+
+
+def load_reverse_generator(run_dir: str) -> keras.Model:
+    """CycleGAN's B -> A generator of a run: `generator_b_to_a.keras`, else from the whole GAN in `gan.keras`.
+
+    Raises `UsageError` when the run's GAN has no B -> A generator (it is not a CycleGAN).
+    """
+    path = os.path.join(run_dir, REVERSE_GENERATOR_FILE)
+    if os.path.isfile(path):
+        return load_keras_generator(path)
+    gan_path = os.path.join(run_dir, "gan.keras")
+    if not os.path.isfile(gan_path):
+        raise MissingResourceError(f"Neither {path!r} nor {gan_path!r} exists; --direction=b_to_a needs a CycleGAN "
+                                   "run directory written by `tfgan train`.")
+    importlib.import_module("tfgan_app.gans")  # registers the GAN classes gan.keras may hold
+    from tfgan_app.training import float32_generator  # pylint: disable=import-outside-toplevel
+    try:
+        gan = keras.saving.load_model(gan_path, compile=False)
+    except (ValueError, OSError, TypeError) as e:
+        raise MissingResourceError(f"Could not load {gan_path!r} as a Keras model: {e}") from e
+    reverse = getattr(gan, "generator_b_to_a", None)
+    if not isinstance(reverse, keras.Model):
+        raise UsageError(f"--direction=b_to_a exports CycleGAN's B->A generator, but {gan_path!r} holds a "
+                         f"{type(gan).__name__}, which has one direction only; drop --direction or pick a CycleGAN run.")
+    return float32_generator(reverse)  # gan.keras keeps a mixed-precision run's policies; export computes in float32
+
+
+def load_run(run_dir: str, direction: str = "a_to_b") -> TrainedGenerator:
+    """Loads `run_dir/generator.keras` and `run_dir/config.json` and checks they agree.
+
+    `direction="b_to_a"` loads a CycleGAN run's B -> A generator instead (`load_reverse_generator`),
+    named `<config name>_b_to_a`.
+
+    Example:
+    >>> trained = load_run("runs/dcgan_mnist")
+    >>> trained.latent_dim, trained.num_classes
+    (100, None)
+    """
+    if direction not in DIRECTIONS:
+        raise UsageError(f"Expected direction in {DIRECTIONS}, received {direction!r}.")
+    config = _read_config(run_dir)
+    config_path = os.path.join(run_dir, "config.json")
+    if direction == "b_to_a":
+        generator = load_reverse_generator(run_dir)
+        return TrainedGenerator(generator, config, f"{config['name']}_b_to_a", None, None)
     generator = load_keras_generator(os.path.join(run_dir, "generator.keras"))
     if is_image_to_image(generator):
         # pix2pix / SRGAN / CycleGAN runs: the generator maps images to images; a config latent_dim is unused.
@@ -76,6 +142,12 @@ def load_run(run_dir: str) -> TrainedGenerator:
         raise UsageError(f"{config_path!r} says latent_dim={config['latent_dim']} but generator.keras takes "
                          f"latents of size {latent_dim}; the run directory is inconsistent.")
     num_classes = config["num_classes"] or None
+    if is_text_conditioned(generator):
+        if num_classes:
+            raise UsageError(f"{config_path!r} says num_classes={num_classes} but generator.keras takes caption "
+                             "tokens, not labels; the run directory is inconsistent.")
+        vocabulary = run_vocabulary(config, config_path, text_spec(generator)["sequence_length"])
+        return TrainedGenerator(generator, config, str(config["name"]), latent_dim, None, vocabulary)
     if (len(generator.inputs) == 2) != bool(num_classes):
         raise UsageError(f"{config_path!r} says num_classes={config['num_classes']} but generator.keras has "
                          f"{len(generator.inputs)} input(s); the run directory is inconsistent.")

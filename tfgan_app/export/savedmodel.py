@@ -13,7 +13,7 @@ can call it without Keras:
 | `generate_png`    | same as `generate`                             | `png_bytes` string `[None]` (PNGs)    |
 
 Image-to-image generators (one `[None, H, W, C]` image input: pix2pix's U-Net,
-SRGAN's upscaler, CycleGAN's A->B generator) are exported by `TranslatorModule`
+SRGAN's upscaler, CycleGAN's A->B or B->A generator) are exported by `TranslatorModule`
 instead, with `TRANSLATOR_SIGNATURES`:
 
 | signature         | inputs                                         | outputs                               |
@@ -31,6 +31,29 @@ clipped to [0, 255] (`tfgan_app.images.to_uint8`). The output name
 `png_bytes` ends in `_bytes` so TF Serving's REST API returns it base64-encoded
 (`{"b64": ...}`), which any HTTP client can decode into a PNG file.
 
+Text-conditioned generators (inputs `[latents [None, D], tokens int32 [None, L]]`,
+e.g. `TextConditionedGAN`) are exported by `CaptionModule` with `TEXT_SIGNATURES`;
+they need the caption vocabulary (the run's config.json "vocabulary"):
+
+| signature                    | inputs                                     | outputs                               |
+| ---------------------------- | ------------------------------------------ | ------------------------------------- |
+| `serving_default`            | `latents` float32 `[None, D]`,             | `images` float32 `[None, H, W, C]`,   |
+|                              | `tokens` int32 `[None, L]` (token ids)     | in [-1, 1]                            |
+| `from_captions`              | `latents` float32 `[None, D]`,             | `images` float32 `[None, H, W, C]`,   |
+|                              | `captions` string `[None]` (one per row)   | in [-1, 1]                            |
+| `generate_from_captions`     | `seed` int64 `[]`, `captions` string       | `images` uint8 `[None, H, W, C]`,     |
+|                              | `[None]`                                   | one image per caption                 |
+| `generate_from_captions_png` | same as `generate_from_captions`           | `png_bytes` string `[None]` (PNGs)    |
+
+Token ids are those of `tfgan_app.data.captions.make_vectorizer(vocabulary, L)`
+(0 padding, 1 unknown word, 2.. the vocabulary); `serving_default` checks them
+to be in `[0, len(vocabulary) + 2)`. The caption signatures tokenise inside the
+graph with that same layer, whose lookup table (the vocabulary) is saved in the
+SavedModel, so a served caption gets exactly the ids training used.
+`generate_from_captions*` draw `sample_latents(len(captions), D, seed)`, as
+`generate` does for latent models. `from_captions` lets clients that lack the
+vocabulary (REST / gRPC) pick the latents themselves, e.g. for latent walks.
+
 Example:
 >>> write_savedmodel(generator, "/tmp/sm")
 >>> images = tf.saved_model.load("/tmp/sm").signatures["serving_default"](
@@ -39,18 +62,20 @@ Example:
 
 import json
 import os
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import UsageError
 from tfgan_app.latent import sample_latents
 
 SIGNATURES = ("serving_default", "generate", "generate_png")
 TRANSLATOR_SIGNATURES = ("serving_default", "translate_png")
-LATENT, IMAGE_TO_IMAGE = "latent", "image_to_image"
+TEXT_SIGNATURES = ("serving_default", "from_captions", "generate_from_captions", "generate_from_captions_png")
+LATENT, IMAGE_TO_IMAGE, TEXT = "latent", "image_to_image", "text"
 METADATA_FILE = os.path.join("assets.extra", "tfgan_model.json")
 OUTPUT_RANGE = (-1.0, 1.0)
 
@@ -70,6 +95,28 @@ def is_image_to_image(generator: keras.Model) -> bool:
     return len(generator.inputs) == 1 and len(generator.inputs[0].shape) == 4
 
 
+def is_text_conditioned(generator: keras.Model) -> bool:
+    """True for a generator on `[latents [None, D], tokens [None, L]]` (caption token ids), e.g.
+    `tfgan_app.architectures.text_generator`; class-conditional generators take labels `[None]` instead."""
+    inputs = generator.inputs
+    return len(inputs) == 2 and len(inputs[0].shape) == 2 and len(inputs[1].shape) == 2
+
+
+def model_kind(generator: keras.Model) -> str:
+    """`IMAGE_TO_IMAGE`, `TEXT` or `LATENT`: which module, signatures and TFLite inputs `generator` gets."""
+    if is_image_to_image(generator):
+        return IMAGE_TO_IMAGE
+    return TEXT if is_text_conditioned(generator) else LATENT
+
+
+def _image_shape(generator: keras.Model) -> list:
+    """`[H, W, C]` of the generator's image output; `UsageError` unless it is `[None, H, W, C]` with fixed dims."""
+    output_shape = tuple(generator.outputs[0].shape)
+    if len(output_shape) != 4 or None in output_shape[1:]:
+        raise UsageError(f"Expected generator output [None, H, W, C], received {output_shape}.")
+    return [int(d) for d in output_shape[1:]]
+
+
 def translator_spec(generator: keras.Model) -> Dict:
     """Reads `input_shape` and `image_shape` (output) off an image-to-image generator.
 
@@ -84,11 +131,26 @@ def translator_spec(generator: keras.Model) -> Dict:
             f"inputs {[tuple(i.shape) for i in inputs]}. Build it with keras.Input((H, W, C)).")
     if not str(inputs[0].dtype).startswith("float"):
         raise UsageError(f"Expected a float image input, received dtype {inputs[0].dtype}.")
-    output_shape = tuple(generator.outputs[0].shape)
-    if len(output_shape) != 4 or None in output_shape[1:]:
-        raise UsageError(f"Expected generator output [None, H, W, C], received {output_shape}.")
     return {"kind": IMAGE_TO_IMAGE, "input_shape": [int(d) for d in input_shape[1:]],
-            "image_shape": [int(d) for d in output_shape[1:]]}
+            "image_shape": _image_shape(generator)}
+
+
+def text_spec(generator: keras.Model) -> Dict:
+    """Reads `latent_dim`, `sequence_length` and `image_shape` off a text-conditioned generator.
+
+    Raises `UsageError` unless the model takes `[latents [None, D], tokens int [None, L]]`
+    (fixed D and L) and outputs `[None, H, W, C]` images.
+    """
+    inputs = generator.inputs
+    if not is_text_conditioned(generator) or inputs[0].shape[-1] is None or inputs[1].shape[-1] is None:
+        raise UsageError(
+            "Expected a text-conditioned generator with inputs [latents [None, latent_dim], tokens [None, "
+            f"sequence_length]], received inputs {[tuple(i.shape) for i in inputs]}. Build it with "
+            "tfgan_app.architectures.text_generator.")
+    if not str(inputs[1].dtype).startswith("int"):
+        raise UsageError(f"Expected int token ids as the second input, received dtype {inputs[1].dtype}.")
+    return {"kind": TEXT, "latent_dim": int(inputs[0].shape[-1]), "sequence_length": int(inputs[1].shape[-1]),
+            "image_shape": _image_shape(generator)}
 
 
 def generator_spec(generator: keras.Model) -> Dict:
@@ -96,7 +158,8 @@ def generator_spec(generator: keras.Model) -> Dict:
 
     Raises `UsageError` when the model does not have the contract's inputs
     (`[None, latent_dim]` float latents, plus optional `[None]` int labels) or a
-    4-D image output. Image-to-image generators have `translator_spec` instead.
+    4-D image output. Image-to-image generators have `translator_spec`, text-conditioned ones
+    `text_spec` instead.
     """
     inputs = generator.inputs
     if len(inputs) not in (1, 2) or len(inputs[0].shape) != 2 or inputs[0].shape[-1] is None:
@@ -106,11 +169,8 @@ def generator_spec(generator: keras.Model) -> Dict:
             "or follow the generator contract.")
     if len(inputs) == 2 and len(inputs[1].shape) != 1:
         raise UsageError(f"Expected conditional labels of shape [None], received {tuple(inputs[1].shape)}.")
-    output_shape = tuple(generator.outputs[0].shape)
-    if len(output_shape) != 4 or None in output_shape[1:]:
-        raise UsageError(f"Expected generator output [None, H, W, C], received {output_shape}.")
     return {"kind": LATENT, "latent_dim": int(inputs[0].shape[-1]), "conditional": len(inputs) == 2,
-            "image_shape": [int(d) for d in output_shape[1:]]}
+            "image_shape": _image_shape(generator)}
 
 
 def input_specs(latent_dim: int, conditional: bool) -> Dict[str, tf.TensorSpec]:
@@ -248,25 +308,111 @@ class TranslatorModule(tf.Module):
                 "signatures": list(TRANSLATOR_SIGNATURES)}
 
 
+class CaptionModule(tf.Module):
+    """`tf.Module` holding a text-conditioned generator, its vocabulary and `TEXT_SIGNATURES` (see module doc).
+
+    Captions are tokenised in the graph by `make_vectorizer(vocabulary, sequence_length)`, the layer
+    `TextConditionedGAN` trains with; its lookup table is saved with the module, so the SavedModel
+    needs no Python and gives exactly the training token ids.
+
+    Args:
+        generator: Keras model on `[latents [None, D], tokens int32 [None, L]]`, images in [-1, 1].
+        vocabulary: the caption words (`TextConditionedGAN.vocabulary`; ids 2, 3, ... in that order).
+        num_classes: must be None (captions replace class labels).
+    """
+
+    def __init__(self, generator: keras.Model, vocabulary: Sequence[str], num_classes: Optional[int] = None):
+        super().__init__(name="tfgan_caption_generator")
+        spec = text_spec(generator)
+        if num_classes:
+            raise UsageError(f"num_classes={num_classes} was given but the text-conditioned generator takes "
+                             "captions, not labels; pass num_classes=None.")
+        if not vocabulary:
+            raise UsageError("A text-conditioned generator needs its caption vocabulary to be exported; pass "
+                             "vocabulary=... (TextConditionedGAN.vocabulary, or the run's config.json 'vocabulary').")
+        self.generator = generator
+        self.latent_dim, self.sequence_length = spec["latent_dim"], spec["sequence_length"]
+        self.image_shape = spec["image_shape"]
+        self.vocabulary = [str(word) for word in vocabulary]
+        self.vectorizer = make_vectorizer(self.vocabulary, self.sequence_length)
+        latents = tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents")
+        captions = tf.TensorSpec([None], tf.string, name="captions")
+        seed = tf.TensorSpec([], tf.int64, name="seed")
+        self.serving_default = tf.function(
+            lambda latents, tokens: {"images": self._images(latents, tokens)},
+            input_signature=[latents, tf.TensorSpec([None, self.sequence_length], tf.int32, name="tokens")])
+        self.from_captions = tf.function(
+            lambda latents, captions: {"images": self._images(latents, self._tokens(captions))},
+            input_signature=[latents, captions])
+        self.generate_from_captions = tf.function(
+            lambda seed, captions: {"images": self._seeded(seed, captions)}, input_signature=[seed, captions])
+        self.generate_from_captions_png = tf.function(
+            lambda seed, captions: {"png_bytes": _encode_png(self._seeded(seed, captions))},
+            input_signature=[seed, captions])
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of token ids: padding (0), unknown (1) and the vocabulary words."""
+        return len(self.vocabulary) + 2
+
+    def _tokens(self, captions: tf.Tensor) -> tf.Tensor:
+        return tf.cast(self.vectorizer(captions), tf.int32)
+
+    def _images(self, latents: tf.Tensor, tokens: tf.Tensor) -> tf.Tensor:
+        checks = [
+            tf.debugging.assert_equal(tf.shape(tokens)[0], tf.shape(latents)[0],
+                                      message="tokens (or captions) must hold one row per latent row"),
+            tf.debugging.assert_non_negative(tokens, message="tokens must be >= 0 (0 is padding)"),
+            tf.debugging.assert_less(tokens, tf.constant(self.vocab_size, tf.int32),
+                                     message=f"tokens must be < {self.vocab_size} (vocabulary size + 2)"),
+        ]
+        with tf.control_dependencies(checks):
+            return self.generator([latents, tokens], training=False)
+
+    def _seeded(self, seed: tf.Tensor, captions: tf.Tensor) -> tf.Tensor:
+        latents = sample_latents(tf.shape(captions)[0], self.latent_dim, seed)
+        return images_to_uint8(self._images(latents, self._tokens(captions)))
+
+    def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+        """Concrete functions keyed by signature name, ready for `tf.saved_model.save`."""
+        return {name: getattr(self, name).get_concrete_function() for name in TEXT_SIGNATURES}
+
+    def metadata(self) -> Dict:
+        """JSON-serialisable description stored next to the SavedModel (`assets.extra/tfgan_model.json`)."""
+        return {"kind": TEXT, "latent_dim": self.latent_dim, "sequence_length": self.sequence_length,
+                "vocabulary": self.vocabulary, "num_classes": None, "image_shape": self.image_shape,
+                "output_range": list(OUTPUT_RANGE), "signatures": list(TEXT_SIGNATURES)}
+
+
 def _encode_png(images_uint8: tf.Tensor) -> tf.Tensor:
     return tf.map_fn(tf.io.encode_png, images_uint8, fn_output_signature=tf.string)
 
 
-def make_module(generator: keras.Model, num_classes: Optional[int] = None) -> tf.Module:
-    """`TranslatorModule` for an image-to-image generator, `GeneratorModule` otherwise."""
-    if is_image_to_image(generator):
+def make_module(generator: keras.Model, num_classes: Optional[int] = None,
+                vocabulary: Optional[Sequence[str]] = None) -> tf.Module:
+    """`TranslatorModule` for an image-to-image generator, `CaptionModule` for a text-conditioned one
+    (which needs `vocabulary`), `GeneratorModule` otherwise."""
+    kind = model_kind(generator)
+    if kind == TEXT:
+        return CaptionModule(generator, vocabulary, num_classes)
+    if vocabulary:
+        raise UsageError("A vocabulary was given but the generator takes no caption tokens (inputs "
+                         f"{[tuple(i.shape) for i in generator.inputs]}); pass vocabulary=None.")
+    if kind == IMAGE_TO_IMAGE:
         return TranslatorModule(generator, num_classes)
     return GeneratorModule(generator, num_classes)
 
 
-def write_savedmodel(generator: keras.Model, path: str, num_classes: Optional[int] = None) -> Dict:
+def write_savedmodel(generator: keras.Model, path: str, num_classes: Optional[int] = None,
+                     vocabulary: Optional[Sequence[str]] = None) -> Dict:
     """Writes `generator` as a SavedModel with the serving signatures to `path`; returns its metadata.
 
-    Latent generators get `SIGNATURES`, image-to-image ones `TRANSLATOR_SIGNATURES`.
+    Latent generators get `SIGNATURES`, image-to-image ones `TRANSLATOR_SIGNATURES`,
+    text-conditioned ones (with their `vocabulary`) `TEXT_SIGNATURES`.
     Low level: writes into `path` as given (no versioning, no warm-up). Use
     `tfgan_app.export.export_generator` for the TF Serving layout.
     """
-    module = make_module(generator, num_classes)
+    module = make_module(generator, num_classes, vocabulary)
     tf.saved_model.save(module, path, signatures=module.signatures())
     metadata = module.metadata()
     os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
@@ -284,8 +430,11 @@ def read_metadata(path: str) -> Dict:
 def example_inputs(signature: str, metadata: Dict, num_images: int = 2, seed: int = 0) -> Dict[str, np.ndarray]:
     """Small valid inputs for `signature` (used for warm-up requests, tests and benchmarks).
 
-    Image-to-image models get mid-grey (zero) images, as floats or as PNG bytes.
+    Image-to-image models get mid-grey (zero) images, as floats or as PNG bytes; text-conditioned
+    models get `example_captions` (as strings, or as token ids for `serving_default`).
     """
+    if metadata.get("kind") == TEXT:
+        return _text_example_inputs(signature, metadata, num_images, seed)
     if metadata.get("kind") == IMAGE_TO_IMAGE:
         zeros = np.zeros([num_images, *metadata["input_shape"]], np.float32)
         if signature == "serving_default":
@@ -303,3 +452,22 @@ def example_inputs(signature: str, metadata: Dict, num_images: int = 2, seed: in
     if signature in ("generate", "generate_png"):
         return {"seed": np.array(seed, np.int64), "num_images": np.array(num_images, np.int32), **labels}
     raise UsageError(f"Unknown signature {signature!r}; expected one of {SIGNATURES}.")
+
+
+def example_captions(vocabulary: Sequence[str], num_captions: int) -> List[str]:
+    """`num_captions` captions of three consecutive vocabulary words each (valid input for any vocabulary)."""
+    return [" ".join(vocabulary[(i + k) % len(vocabulary)] for k in range(3)) for i in range(num_captions)]
+
+
+def _text_example_inputs(signature: str, metadata: Dict, num_images: int, seed: int) -> Dict[str, np.ndarray]:
+    captions = example_captions(metadata["vocabulary"], num_images)
+    latents = sample_latents(num_images, metadata["latent_dim"], seed).numpy()
+    if signature == "serving_default":
+        vectorizer = make_vectorizer(metadata["vocabulary"], metadata["sequence_length"])
+        return {"latents": latents, "tokens": np.asarray(vectorizer(captions), np.int32)}
+    strings = np.array(captions, dtype=object)
+    if signature == "from_captions":
+        return {"latents": latents, "captions": strings}
+    if signature in ("generate_from_captions", "generate_from_captions_png"):
+        return {"seed": np.array(seed, np.int64), "captions": strings}
+    raise UsageError(f"Unknown signature {signature!r}; expected one of {TEXT_SIGNATURES}.")

@@ -13,6 +13,13 @@ Every source maps float32 latents `[N, latent_dim]` (+ int labels `[N]`) to floa
 images `[N, H, W, C]` in [-1, 1], so `generate_images(source, n, seed)` gives the
 same pictures (up to quantization) whichever artifact it reads.
 
+Text-conditioned generators (`source.captioned`) take one caption string per
+latent instead of labels. Each source turns captions into the training token ids:
+`.keras` (through its run directory's config.json vocabulary) and `.tflite`
+(through the sidecar's vocabulary) with `tfgan_app.data.captions.make_vectorizer`,
+SavedModels and served models in the graph (their `from_captions` signature).
+A bare `.keras` text generator carries no vocabulary: pass its run directory.
+
 Example:
 >>> with open_source("export/dcgan_mnist") as source:
 ...     images = generate_images(source, 16, seed=0)
@@ -21,14 +28,16 @@ Example:
 import json
 import os
 import re
-from typing import Callable, Optional, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
+import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.run_dir import load_keras_generator
-from tfgan_app.export.savedmodel import METADATA_FILE
+from tfgan_app.export.run_dir import load_keras_generator, run_vocabulary
+from tfgan_app.export.savedmodel import METADATA_FILE, TEXT, is_text_conditioned, text_spec
 from tfgan_app.export.serving_config import list_versions
 from tfgan_app.export.tflite import TFLiteGenerator, read_sidecar
 from tfgan_app.latent import interpolate, sample_latents
@@ -39,34 +48,51 @@ REMOTE_BATCH = 64
 
 
 class GeneratorSource:
-    """Latents (+ labels) -> float images in [-1, 1], whatever the artifact.
+    """Latents (+ labels, or + captions) -> float images in [-1, 1], whatever the artifact.
 
     Attributes:
         kind: "keras", "savedmodel", "tflite", "rest" or "grpc".
         latent_dim: size of one latent vector.
         conditional: whether labels are required.
         num_classes: class count when known (None for unconditional or unknown).
+        captioned: whether one caption string per image is required (text-conditioned generators).
     """
 
     def __init__(self, kind: str, run: Callable, latent_dim: int, conditional: bool,
-                 num_classes: Optional[int] = None, close: Optional[Callable] = None, batch: int = 0):
+                 num_classes: Optional[int] = None, close: Optional[Callable] = None, batch: int = 0,
+                 captioned: bool = False):
         self.kind, self._run, self.latent_dim = kind, run, latent_dim
-        self.conditional, self.num_classes = conditional, num_classes
+        self.conditional, self.num_classes, self.captioned = conditional, num_classes, captioned
         self._close, self._batch = close, batch
 
-    def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None) -> np.ndarray:
+    def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None,
+                 captions: Optional[Sequence[str]] = None) -> np.ndarray:
         latents = np.asarray(latents, np.float32)
         if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
             raise UsageError(f"Expected latents of shape [N, {self.latent_dim}], received {latents.shape}.")
+        condition = self._condition(len(latents), labels, captions)
+        step = self._batch or max(len(latents), 1)
+        chunks = [self._run(latents[i:i + step], None if condition is None else condition[i:i + step])
+                  for i in range(0, len(latents), step)]
+        return np.concatenate(chunks).astype(np.float32)
+
+    def _condition(self, num: int, labels, captions) -> Optional[np.ndarray]:
+        """The int32 labels or the caption strings the generator takes with `num` latents (None if neither)."""
+        if self.captioned and captions is None:
+            raise UsageError("This generator is text-conditioned: pass one caption per image (--captions=...).")
+        if not self.captioned and captions is not None:
+            raise UsageError("This generator is not text-conditioned: do not pass captions.")
         if self.conditional and labels is None:
             raise UsageError("This generator is conditional: pass one label per image (--labels=...).")
         if not self.conditional and labels is not None:
-            raise UsageError("This generator is unconditional: do not pass labels.")
-        labels = None if labels is None else np.asarray(labels, np.int32).reshape([-1])
-        step = self._batch or max(len(latents), 1)
-        chunks = [self._run(latents[i:i + step], None if labels is None else labels[i:i + step])
-                  for i in range(0, len(latents), step)]
-        return np.concatenate(chunks).astype(np.float32)
+            raise UsageError("This generator takes captions, not labels." if self.captioned
+                             else "This generator is unconditional: do not pass labels.")
+        if captions is None:
+            return None if labels is None else np.asarray(labels, np.int32).reshape([-1])
+        captions = np.asarray(captions, dtype=object).reshape([-1])
+        if len(captions) != num:
+            raise UsageError(f"Expected one caption per latent ({num}), received {len(captions)} captions.")
+        return captions
 
     def close(self) -> None:
         """Releases connections (remote sources)."""
@@ -80,8 +106,31 @@ class GeneratorSource:
         self.close()
 
 
-def _keras_source(path: str, num_classes: Optional[int]) -> GeneratorSource:
+def _caption_tokens(vocabulary: Sequence[str], sequence_length: int) -> Callable[[np.ndarray], np.ndarray]:
+    """Caption strings -> int32 token ids `[N, sequence_length]`, as in training (`make_vectorizer`)."""
+    vectorizer = make_vectorizer(vocabulary, sequence_length)
+    return lambda captions: np.asarray(vectorizer(tf.constant(captions, tf.string)), np.int32)
+
+
+def _keras_text_source(generator: keras.Model, path: str, config: Optional[Dict]) -> GeneratorSource:
+    if config is None:
+        raise UsageError(f"{path!r} is a text-conditioned generator and its caption vocabulary is in the run's "
+                         "config.json: pass the run directory (--model=RUN_DIR) instead of the .keras file.")
+    spec = text_spec(generator)
+    length = spec["sequence_length"]
+    tokens = _caption_tokens(run_vocabulary(config, os.path.join(os.path.dirname(path), "config.json"), length),
+                             length)
+
+    def run(latents, captions):
+        return np.asarray(generator([latents, tokens(captions)], training=False))
+    return GeneratorSource("keras", run, spec["latent_dim"], False, captioned=True)
+
+
+def _keras_source(path: str, num_classes: Optional[int], config: Optional[Dict] = None) -> GeneratorSource:
+    """A `.keras` generator; `config` is its run directory's config.json (None for a bare file)."""
     generator = load_keras_generator(path)
+    if is_text_conditioned(generator):
+        return _keras_text_source(generator, path, config)
     conditional = len(generator.inputs) == 2
 
     def run(latents, labels):
@@ -91,7 +140,8 @@ def _keras_source(path: str, num_classes: Optional[int]) -> GeneratorSource:
 
 
 def _savedmodel_source(path: str) -> GeneratorSource:
-    serving = tf.saved_model.load(path).signatures.get("serving_default")
+    signatures = tf.saved_model.load(path).signatures
+    serving = signatures.get("serving_default")
     if serving is None:
         raise MissingResourceError(f"SavedModel {path!r} has no serving_default signature; "
                                    "export it with `tfgan export`.")
@@ -102,6 +152,8 @@ def _savedmodel_source(path: str) -> GeneratorSource:
     if "latents" not in specs:
         raise MissingResourceError(f"SavedModel {path!r} takes {sorted(specs)}, not 'latents'; "
                                    "it was not written by `tfgan export`.")
+    if "tokens" in specs:
+        return _savedmodel_text_source(path, signatures.get("from_captions"), int(specs["latents"].shape[-1]))
     num_classes = None
     if os.path.isfile(os.path.join(path, METADATA_FILE)):
         with open(os.path.join(path, METADATA_FILE)) as f:
@@ -115,12 +167,30 @@ def _savedmodel_source(path: str) -> GeneratorSource:
     return GeneratorSource("savedmodel", run, int(specs["latents"].shape[-1]), "labels" in specs, num_classes)
 
 
+def _savedmodel_text_source(path: str, from_captions: Optional[Callable], latent_dim: int) -> GeneratorSource:
+    if from_captions is None:
+        raise MissingResourceError(f"SavedModel {path!r} takes caption tokens but has no from_captions signature; "
+                                   "re-export it with `tfgan export`.")
+
+    def run(latents, captions):
+        return from_captions(latents=tf.constant(latents), captions=tf.constant(captions, tf.string))["images"].numpy()
+    return GeneratorSource("savedmodel", run, latent_dim, False, captioned=True)
+
+
 def _tflite_source(path: str) -> GeneratorSource:
     runner = TFLiteGenerator(path)
     if runner.latent_dim is None:
         raise UsageError(f"{path!r} is an image-to-image generator, which has no latents to sample; "
                          "run it on images with tfgan_app.export.TFLiteGenerator.")
     sidecar = read_sidecar(path) or {}
+    if runner.kind == TEXT:
+        if not sidecar.get("vocabulary"):
+            raise MissingResourceError(f"{path!r} is a text-conditioned generator whose caption vocabulary is in the "
+                                       "generator.json written next to it by `tfgan export`, which is missing or "
+                                       "lacks 'vocabulary'; keep that sidecar beside the .tflite file.")
+        tokens = _caption_tokens(sidecar["vocabulary"], runner.sequence_length)
+        return GeneratorSource("tflite", lambda latents, captions: runner(latents, tokens=tokens(captions)),
+                               runner.latent_dim, False, captioned=True)
     return GeneratorSource("tflite", runner, runner.latent_dim, runner.conditional, sidecar.get("num_classes"))
 
 
@@ -138,6 +208,15 @@ def _remote_source(match, timeout: float) -> GeneratorSource:
         raise MissingResourceError(f"Served model {name} has no serving_default signature with 'latents' "
                                    f"(inputs: {sorted(inputs)}); was it exported with `tfgan export`?")
     latent_dim = int(inputs["latents"]["tensor_shape"]["dim"][-1]["size"])
+    if "tokens" in inputs:
+        if "from_captions" not in signatures:
+            raise MissingResourceError(f"Served model {name} takes caption tokens but has no from_captions "
+                                       "signature; re-export it with `tfgan export`.")
+
+        def run_captions(latents, captions):
+            return client.predict(name, {"latents": latents, "captions": captions}, version,
+                                  signature="from_captions")["images"]
+        return GeneratorSource(kind, run_captions, latent_dim, False, None, close, REMOTE_BATCH, captioned=True)
 
     def run(latents, labels):
         feed = {"latents": latents} if labels is None else {"latents": latents, "labels": labels}
@@ -145,12 +224,13 @@ def _remote_source(match, timeout: float) -> GeneratorSource:
     return GeneratorSource(kind, run, latent_dim, "labels" in inputs, None, close, REMOTE_BATCH)
 
 
-def _run_num_classes(run_dir: str) -> Optional[int]:
+def _run_config(run_dir: str) -> Dict:
+    """The run directory's config.json (empty if there is none)."""
     path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(path):
-        return None
+        return {}
     with open(path) as f:
-        return json.load(f).get("num_classes")
+        return json.load(f)
 
 
 def open_source(spec: str, num_classes: Optional[int] = None, timeout: float = DEFAULT_TIMEOUT) -> GeneratorSource:
@@ -168,7 +248,8 @@ def open_source(spec: str, num_classes: Optional[int] = None, timeout: float = D
     elif os.path.isfile(os.path.join(spec, "saved_model.pb")):
         source = _savedmodel_source(spec)
     elif os.path.isfile(os.path.join(spec, "generator.keras")):
-        source = _keras_source(os.path.join(spec, "generator.keras"), num_classes or _run_num_classes(spec))
+        config = _run_config(spec)
+        source = _keras_source(os.path.join(spec, "generator.keras"), num_classes or config.get("num_classes"), config)
     elif list_versions(spec):
         source = _savedmodel_source(os.path.join(spec, str(list_versions(spec)[-1])))
     else:
@@ -186,7 +267,8 @@ def resolve_labels(source: GeneratorSource, num_images: int, labels: Optional[Se
     `labels` cycled to `num_images` (one value is repeated), or 0, 1, ..., num_classes-1 repeated by default."""
     if not source.conditional:
         if labels:
-            raise UsageError(f"--labels was given but the {source.kind} generator is unconditional; drop --labels.")
+            what = "text-conditioned (pass --captions instead)" if source.captioned else "unconditional"
+            raise UsageError(f"--labels was given but the {source.kind} generator is {what}; drop --labels.")
         return None
     if not labels:
         if not source.num_classes:
@@ -199,24 +281,41 @@ def resolve_labels(source: GeneratorSource, num_images: int, labels: Optional[Se
     return np.resize(np.asarray(values, np.int32), num_images)
 
 
+def resolve_captions(source: GeneratorSource, num_images: int,
+                     captions: Optional[Sequence[str]]) -> Optional[np.ndarray]:
+    """Captions for `num_images` images, cycled like `TextConditionedGAN.generate` cycles them; None for
+    generators that are not text-conditioned. `UsageError` if captions are missing or not applicable."""
+    if not source.captioned:
+        if captions:
+            raise UsageError(f"--captions was given but the {source.kind} generator is not text-conditioned; "
+                             "drop --captions (class-conditional models take --labels).")
+        return None
+    if not captions:
+        raise UsageError(f"The {source.kind} generator is text-conditioned: pass --captions=\"a handwritten seven;"
+                         "the digit one\" (';'-separated, cycled over the images).")
+    return np.resize(np.asarray(list(captions), dtype=object), num_images)
+
+
 def generate_images(source: GeneratorSource, num_images: int, seed: int = 0,
-                    labels: Optional[Sequence[int]] = None) -> np.ndarray:
+                    labels: Optional[Sequence[int]] = None, captions: Optional[Sequence[str]] = None) -> np.ndarray:
     """`num_images` images for latents `sample_latents(num_images, latent_dim, seed)`: the same
-    latents `GAN.generate` and the exported `generate` signature use."""
+    latents `GAN.generate` and the exported `generate` / `generate_from_captions` signatures use."""
     if num_images < 1:
         raise UsageError(f"Expected a positive number of images, received {num_images}.")
     latents = sample_latents(num_images, source.latent_dim, seed).numpy()
-    return source(latents, resolve_labels(source, num_images, labels))
+    return source(latents, resolve_labels(source, num_images, labels), resolve_captions(source, num_images, captions))
 
 
 def interpolate_images(source: GeneratorSource, steps: int, seed: int = 0,
-                       labels: Optional[Sequence[int]] = None, method: str = "linear") -> np.ndarray:
+                       labels: Optional[Sequence[int]] = None, method: str = "linear",
+                       captions: Optional[Sequence[str]] = None) -> np.ndarray:
     """A latent walk: `steps` images between the two latents `sample_latents(2, D, seed)`.
 
     `method` is "linear" (a straight line) or "slerp" (the great circle, which keeps latents at a typical
     norm for Gaussian z).
 
-    A conditional walk keeps one class (the first of `labels`, default 0).
+    A conditional walk keeps one class (the first of `labels`, default 0), a text-conditioned one
+    the first of `captions`.
     """
     if steps < 2:
         raise UsageError(f"Expected at least 2 interpolation steps, received {steps}.")
@@ -225,4 +324,4 @@ def interpolate_images(source: GeneratorSource, steps: int, seed: int = 0,
     walk_labels = None
     if source.conditional:
         walk_labels = resolve_labels(source, steps, [int(labels[0])] if labels else [0])
-    return source(walk, walk_labels)
+    return source(walk, walk_labels, resolve_captions(source, steps, list(captions or [])[:1]))

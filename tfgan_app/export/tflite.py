@@ -27,6 +27,15 @@ and parity inputs are images drawn uniformly from [-1, 1] with fixed seeds
 quantization that fails to convert or run is skipped with a logged warning and
 recorded under "skipped" in the sidecar, instead of failing the export.
 
+Text-conditioned generators (see `savedmodel.CaptionModule`) take `latents`
+float32 `[N, D]` and `tokens` int32 `[N, L]`: TFLite has no string ops, so
+captions are tokenised outside the model with
+`tfgan_app.data.captions.make_vectorizer` and the vocabulary recorded in the
+sidecar. `tokens` stays int32 in every file, int8 included. Calibration and
+parity use latents from `sample_latents` and `random_tokens` (random word ids
+with random padding), with the same seeds; a failing quantization is skipped as
+for image-to-image generators.
+
 Example:
 >>> runner = TFLiteGenerator("export/dcgan_mnist/1/tflite/generator_int8.tflite")
 >>> images = runner(sample_latents(4, runner.latent_dim, seed=0).numpy())
@@ -37,7 +46,7 @@ import math
 import os
 import re
 import warnings
-from typing import Dict, Iterable, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import keras
 import numpy as np
@@ -48,8 +57,8 @@ from tensorflow.lite.python.convert_phase import ConverterError
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, OUTPUT_RANGE, generator_spec, input_specs,
-                                         is_image_to_image, translator_spec)
+from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, LATENT, OUTPUT_RANGE, TEXT, generator_spec, input_specs,
+                                         model_kind, text_spec, translator_spec)
 from tfgan_app.latent import sample_latents
 
 QUANTIZATIONS = ("float32", "float16", "int8")
@@ -81,31 +90,58 @@ def check_quantizations(quantizations: Iterable[str]) -> list:
     return quantizations
 
 
-def _frozen_function(generator: keras.Model):
-    if is_image_to_image(generator):
-        spec = tf.TensorSpec([None, *translator_spec(generator)["input_shape"]], tf.float32, name="images")
-        fn = tf.function(lambda images: generator(images, training=False), input_signature=[spec])
-        return convert_variables_to_constants_v2(fn.get_concrete_function())
+def input_signature(generator: keras.Model) -> List[tf.TensorSpec]:
+    """The TFLite model's inputs, in the generator's input order: `images`; `latents` (+ `labels`);
+    or `latents` + `tokens` int32 `[None, L]` for text-conditioned generators."""
+    kind = model_kind(generator)
+    if kind == IMAGE_TO_IMAGE:
+        return [tf.TensorSpec([None, *translator_spec(generator)["input_shape"]], tf.float32, name="images")]
+    if kind == TEXT:
+        spec = text_spec(generator)
+        return [tf.TensorSpec([None, spec["latent_dim"]], tf.float32, name="latents"),
+                tf.TensorSpec([None, spec["sequence_length"]], tf.int32, name="tokens")]
     spec = generator_spec(generator)
-    specs = list(input_specs(spec["latent_dim"], spec["conditional"]).values())
-    if spec["conditional"]:
-        fn = tf.function(lambda latents, labels: generator([latents, labels], training=False), input_signature=specs)
-    else:
-        fn = tf.function(lambda latents: generator(latents, training=False), input_signature=specs)
+    return list(input_specs(spec["latent_dim"], spec["conditional"]).values())
+
+
+def _frozen_function(generator: keras.Model):
+    def call(*inputs):
+        return generator(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
+    fn = tf.function(call, input_signature=input_signature(generator))
     return convert_variables_to_constants_v2(fn.get_concrete_function())
 
 
-def calibration_inputs(latent_dim: int, num_classes: Optional[int], num_samples: int = 256,
-                       seed: int = CALIBRATION_SEED) -> list:
-    """Representative inputs for int8 calibration: `[latents[1, D](, labels[1])]` per sample."""
-    latents = sample_latents(num_samples, latent_dim, seed).numpy()
-    samples = []
-    for i in range(num_samples):
-        sample = [latents[i:i + 1]]
-        if num_classes:
-            sample.append(np.array([i % num_classes], np.int32))
-        samples.append(sample)
-    return samples
+def random_tokens(num_captions: int, sequence_length: int, num_words: int, seed: int) -> np.ndarray:
+    """Token ids int32 `[N, sequence_length]` of random captions over a vocabulary of `num_words` words
+    (calibration / parity inputs of text-conditioned generators): each row holds 1..sequence_length ids
+    drawn uniformly from `[1, num_words + 2)` (1 is the unknown word, 2.. the words), then padding (0)."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, sequence_length + 1, size=num_captions)
+    ids = rng.integers(1, num_words + 2, size=(num_captions, sequence_length))
+    return np.where(np.arange(sequence_length) < lengths[:, None], ids, 0).astype(np.int32)
+
+
+def model_inputs(generator: keras.Model, num_samples: int, seed: int, num_classes: Optional[int] = None,
+                 vocabulary: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
+    """Synthetic inputs for calibration and parity, keyed by the `input_signature` names (same order).
+
+    Latents come from `sample_latents(num_samples, D, seed)`, labels cycle through the classes,
+    images are uniform in [-1, 1] (`random_images`), tokens are `random_tokens` over `vocabulary`.
+    """
+    kind = model_kind(generator)
+    if kind == IMAGE_TO_IMAGE:
+        return {"images": random_images(num_samples, translator_spec(generator)["input_shape"], seed)}
+    if kind == TEXT:
+        spec = text_spec(generator)
+        if not vocabulary:
+            raise UsageError("A text-conditioned generator needs its vocabulary for TFLite export; pass "
+                             "vocabulary=... (the run's config.json 'vocabulary').")
+        return {"latents": sample_latents(num_samples, spec["latent_dim"], seed).numpy(),
+                "tokens": random_tokens(num_samples, spec["sequence_length"], len(vocabulary), seed)}
+    inputs = {"latents": sample_latents(num_samples, generator_spec(generator)["latent_dim"], seed).numpy()}
+    if num_classes:
+        inputs["labels"] = (np.arange(num_samples) % num_classes).astype(np.int32)
+    return inputs
 
 
 def random_images(num_images: int, input_shape: Sequence[int], seed: int) -> np.ndarray:
@@ -116,19 +152,20 @@ def random_images(num_images: int, input_shape: Sequence[int], seed: int) -> np.
 
 
 def convert(generator: keras.Model, quantization: str, num_classes: Optional[int] = None,
-            calibration_samples: int = 256) -> bytes:
-    """Converts `generator` to a TFLite flatbuffer with the given quantization."""
+            calibration_samples: int = 256, vocabulary: Optional[Sequence[str]] = None) -> bytes:
+    """Converts `generator` to a TFLite flatbuffer with the given quantization.
+
+    int8 is calibrated on `model_inputs(..., CALIBRATION_SEED)`, one sample per step.
+    """
     check_quantizations([quantization])
     converter = tf.lite.TFLiteConverter.from_concrete_functions([_frozen_function(generator)])
     if quantization == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
     elif quantization == "int8":
-        if is_image_to_image(generator):
-            images = random_images(calibration_samples, translator_spec(generator)["input_shape"], CALIBRATION_SEED)
-            samples = [[images[i:i + 1]] for i in range(calibration_samples)]
-        else:
-            samples = calibration_inputs(generator_spec(generator)["latent_dim"], num_classes, calibration_samples)
+        inputs = list(model_inputs(generator, calibration_samples, CALIBRATION_SEED, num_classes,
+                                   vocabulary).values())
+        samples = [[x[i:i + 1] for x in inputs] for i in range(calibration_samples)]
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(samples)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -155,6 +192,8 @@ class TFLiteGenerator:
     dequantized with the tensors' own (scale, zero_point). Image-to-image models
     (`kind == "image_to_image"`) take float images `[N, H, W, C]` in [-1, 1]
     instead of latents; `input_shape` is `[H, W, C]` and `latent_dim` is None.
+    Text-conditioned models (`kind == "text"`) take `tokens` int32 `[N, sequence_length]`
+    (ids of `tfgan_app.data.captions.make_vectorizer`) with the latents, never labels.
 
     Args:
         path: `.tflite` file written by `export_tflite`.
@@ -172,8 +211,10 @@ class TFLiteGenerator:
         details = {d["name"]: d for d in self._interpreter.get_input_details()}
         self._latents = next((d for n, d in details.items() if "latents" in n), None)
         self._labels = next((d for n, d in details.items() if "labels" in n), None)
+        self._tokens = next((d for n, d in details.items() if "tokens" in n), None)
         images = next((d for n, d in details.items() if "images" in n), None)
-        self.kind = IMAGE_TO_IMAGE if self._latents is None and images is not None else "latent"
+        self.kind = (IMAGE_TO_IMAGE if self._latents is None and images is not None
+                     else TEXT if self._tokens is not None else LATENT)
         if self.kind == IMAGE_TO_IMAGE:
             self._latents = images  # the model's one input, read through the same code path
         if self._latents is None:
@@ -184,30 +225,50 @@ class TFLiteGenerator:
         self.input_shape = [int(d) for d in self._latents["shape_signature"][1:]]
         self.latent_dim = None if self.kind == IMAGE_TO_IMAGE else self.input_shape[-1]
         self.conditional = self._labels is not None
+        self.sequence_length = None if self._tokens is None else int(self._tokens["shape_signature"][1])
         self.image_shape = [int(d) for d in self._output["shape_signature"][1:]]
+        self._condition = self._tokens if self._tokens is not None else self._labels
         self._batch = None
 
-    def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None) -> np.ndarray:
+    def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None,
+                 tokens: Optional[np.ndarray] = None) -> np.ndarray:
         latents = np.asarray(latents, np.float32)
         if latents.ndim != 1 + len(self.input_shape) or list(latents.shape[1:]) != self.input_shape:
             what = "images" if self.kind == IMAGE_TO_IMAGE else "latents"
             raise UsageError(f"Expected {what} of shape [N, {', '.join(map(str, self.input_shape))}], "
                              f"received {latents.shape}.")
-        if self.conditional != (labels is not None):
-            raise UsageError("This model is conditional: pass labels." if self.conditional
-                             else "This model is unconditional: do not pass labels.")
         n = latents.shape[0]
+        condition = self._check_condition(n, labels, tokens)
         if self._batch != n:
             self._interpreter.resize_tensor_input(self._latents["index"], [n, *self.input_shape])
-            if self.conditional:
-                self._interpreter.resize_tensor_input(self._labels["index"], [n])
+            if condition is not None:
+                self._interpreter.resize_tensor_input(self._condition["index"], list(condition.shape))
             self._interpreter.allocate_tensors()
             self._batch = n
         self._interpreter.set_tensor(self._latents["index"], _quantize(latents, self._latents))
-        if self.conditional:
-            self._interpreter.set_tensor(self._labels["index"], np.asarray(labels, np.int32).reshape([n]))
+        if condition is not None:
+            self._interpreter.set_tensor(self._condition["index"], condition)
         self._interpreter.invoke()
         return _dequantize(self._interpreter.get_tensor(self._output["index"]), self._output)
+
+    def _check_condition(self, n: int, labels: Optional[np.ndarray], tokens: Optional[np.ndarray]):
+        """The int32 labels `[n]` or tokens `[n, L]` this model takes (None if neither); `UsageError` otherwise."""
+        if self.kind == TEXT:
+            if labels is not None or tokens is None:
+                raise UsageError(f"This model is text-conditioned: pass tokens=int32 [N, {self.sequence_length}] "
+                                 "(make_vectorizer ids of the captions; the vocabulary is in generator.json), "
+                                 "not labels.")
+            tokens = np.asarray(tokens, np.int32)
+            if tokens.shape != (n, self.sequence_length):
+                raise UsageError(f"Expected tokens of shape [{n}, {self.sequence_length}] (one row per latent), "
+                                 f"received {tokens.shape}.")
+            return tokens
+        if tokens is not None:
+            raise UsageError("This model is not text-conditioned: do not pass tokens.")
+        if self.conditional != (labels is not None):
+            raise UsageError("This model is conditional: pass labels." if self.conditional
+                             else "This model is unconditional: do not pass labels.")
+        return None if labels is None else np.asarray(labels, np.int32).reshape([n])
 
     def quantization_params(self) -> Dict:
         """(scale, zero_point) of the latents (image-to-image: "input_images") input and the image output
@@ -252,79 +313,95 @@ def parity(reference: np.ndarray, images: np.ndarray, quantization: str) -> Dict
 
 def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optional[int] = None,
                   quantizations: Sequence[str] = QUANTIZATIONS, parity_samples: int = 64,
-                  calibration_samples: int = 256) -> Dict:
+                  calibration_samples: int = 256, vocabulary: Optional[Sequence[str]] = None) -> Dict:
     """Writes the `.tflite` files and the sidecar JSON into `version_dir/tflite/`; returns the sidecar.
 
     Parity is measured against the SavedModel already written in `version_dir`
-    (its `serving_default` signature) on `parity_samples` latents drawn with
-    seed `PARITY_SEED` (disjoint from the calibration seed), each file run by
-    `TFLiteGenerator` (LiteRT). Image-to-image generators use random images in
-    [-1, 1] instead, and skip (log + sidecar "skipped") a quantization that fails.
+    (its `serving_default` signature) on `parity_samples` inputs from
+    `model_inputs(..., PARITY_SEED)` (disjoint from the calibration seed): latents
+    (+ labels), random images in [-1, 1] for image-to-image generators, latents and
+    `random_tokens` for text-conditioned ones (`vocabulary` required, and recorded in
+    the sidecar). Each file is run by `TFLiteGenerator` (LiteRT). Image-to-image and
+    text-conditioned generators skip (log + sidecar "skipped") a quantization that fails.
     """
     quantizations = check_quantizations(quantizations)
     out_dir = os.path.join(version_dir, TFLITE_DIR)
     os.makedirs(out_dir, exist_ok=True)
     serving = tf.saved_model.load(version_dir).signatures["serving_default"]
-    image_to_image = is_image_to_image(generator)
-    labels = None
-    if image_to_image:
-        spec = translator_spec(generator)
-        inputs = random_images(parity_samples, spec["input_shape"], PARITY_SEED)
-        reference = serving(images=tf.constant(inputs))["images"].numpy()
-        sidecar = {"kind": IMAGE_TO_IMAGE, "input_shape": spec["input_shape"], "image_shape": spec["image_shape"],
-                   "num_classes": None, "input_range": list(OUTPUT_RANGE), "output_range": list(OUTPUT_RANGE),
-                   "inputs": {"images": "float32 [N, H, W, C] in [-1, 1]"},
-                   "parity": {"reference": "SavedModel serving_default", "num_images": parity_samples,
-                              "images": "uniform in [-1, 1]", "seed": PARITY_SEED, "thresholds": PARITY_THRESHOLDS},
-                   "files": {}, "skipped": {}}
-    else:
-        spec = generator_spec(generator)
-        inputs = sample_latents(parity_samples, spec["latent_dim"], PARITY_SEED).numpy()
-        labels = (np.arange(parity_samples) % num_classes).astype(np.int32) if num_classes else None
-        feed = {"latents": tf.constant(inputs)}
-        if labels is not None:
-            feed["labels"] = tf.constant(labels)
-        reference = serving(**feed)["images"].numpy()
-        sidecar = {"kind": "latent", "latent_dim": spec["latent_dim"], "num_classes": num_classes,
-                   "image_shape": spec["image_shape"], "output_range": list(OUTPUT_RANGE),
-                   "inputs": {"latents": "float32 [N, latent_dim]", **({"labels": "int32 [N]"} if num_classes else {})},
-                   "parity": {"reference": "SavedModel serving_default", "num_latents": parity_samples,
-                              "seed": PARITY_SEED, "thresholds": PARITY_THRESHOLDS},
-                   "files": {}}
+    kind = model_kind(generator)
+    inputs = model_inputs(generator, parity_samples, PARITY_SEED, num_classes, vocabulary)
+    reference = serving(**{name: tf.constant(value) for name, value in inputs.items()})["images"].numpy()
+    sidecar = {**_describe(generator, num_classes, vocabulary, parity_samples), "files": {}}
+    if kind != LATENT:
+        sidecar["skipped"] = {}
     for quantization in quantizations:
         path = os.path.join(out_dir, tflite_file_name(quantization))
         try:
-            entry = _write_and_check(generator, path, quantization, num_classes, calibration_samples,
-                                     reference, inputs, labels)
+            entry = _write_and_check(generator, path, quantization, num_classes, vocabulary, calibration_samples,
+                                     reference, inputs)
         except (UsageError, MissingResourceError, RuntimeError, ValueError) as e:
-            if not image_to_image:
+            if kind == LATENT:
                 raise
-            # Image-to-image architectures are newer to TFLite here: keep the SavedModel and other files.
+            # These architectures are newer to TFLite here: keep the SavedModel and the other files.
             if os.path.exists(path):
                 os.remove(path)
             reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-            logging.warning("Skipping TFLite %s for this image-to-image generator: %s", quantization, reason)
+            logging.warning("Skipping TFLite %s for this %s generator: %s", quantization, kind, reason)
             sidecar["skipped"][quantization] = reason
             continue
         if quantization == "int8":
-            entry["calibration"] = ({"num_images": calibration_samples, "images": "uniform in [-1, 1]",
-                                     "seed": CALIBRATION_SEED} if image_to_image
-                                    else {"num_latents": calibration_samples, "seed": CALIBRATION_SEED})
+            entry["calibration"] = _calibration_set(kind, calibration_samples)
         sidecar["files"][quantization] = entry
     with open(os.path.join(out_dir, SIDECAR_FILE), "w") as f:
         json.dump(sidecar, f, indent=2)
     return sidecar
 
 
-def _write_and_check(generator, path, quantization, num_classes, calibration_samples, reference, inputs,
-                     labels) -> Dict:
-    """Converts and writes one file, runs it on `inputs` and returns its sidecar entry."""
+def _calibration_set(kind: str, num_samples: int) -> Dict:
+    """How the int8 calibration inputs were drawn (recorded in the sidecar)."""
+    if kind == IMAGE_TO_IMAGE:
+        return {"num_images": num_samples, "images": "uniform in [-1, 1]", "seed": CALIBRATION_SEED}
+    tokens = {"tokens": "random_tokens"} if kind == TEXT else {}
+    return {"num_latents": num_samples, **tokens, "seed": CALIBRATION_SEED}
+
+
+def _describe(generator: keras.Model, num_classes: Optional[int], vocabulary: Optional[Sequence[str]],
+              parity_samples: int) -> Dict:
+    """The sidecar's description of the model, its inputs and its parity set."""
+    kind = model_kind(generator)
+    parity_set = {"reference": "SavedModel serving_default", "seed": PARITY_SEED, "thresholds": PARITY_THRESHOLDS}
+    if kind == IMAGE_TO_IMAGE:
+        spec = translator_spec(generator)
+        return {"kind": IMAGE_TO_IMAGE, "input_shape": spec["input_shape"], "image_shape": spec["image_shape"],
+                "num_classes": None, "input_range": list(OUTPUT_RANGE), "output_range": list(OUTPUT_RANGE),
+                "inputs": {"images": "float32 [N, H, W, C] in [-1, 1]"},
+                "parity": {**parity_set, "num_images": parity_samples, "images": "uniform in [-1, 1]"}}
+    if kind == TEXT:
+        spec = text_spec(generator)
+        return {"kind": TEXT, "latent_dim": spec["latent_dim"], "sequence_length": spec["sequence_length"],
+                "vocabulary": list(vocabulary), "num_classes": None, "image_shape": spec["image_shape"],
+                "output_range": list(OUTPUT_RANGE),
+                "inputs": {"latents": "float32 [N, latent_dim]",
+                           "tokens": "int32 [N, sequence_length]: ids of tfgan_app.data.captions.make_vectorizer("
+                                     "vocabulary, sequence_length), 0 padding, 1 unknown word"},
+                "parity": {**parity_set, "num_latents": parity_samples, "tokens": "random_tokens"}}
+    spec = generator_spec(generator)
+    return {"kind": LATENT, "latent_dim": spec["latent_dim"], "num_classes": num_classes,
+            "image_shape": spec["image_shape"], "output_range": list(OUTPUT_RANGE),
+            "inputs": {"latents": "float32 [N, latent_dim]", **({"labels": "int32 [N]"} if num_classes else {})},
+            "parity": {**parity_set, "num_latents": parity_samples}}
+
+
+def _write_and_check(generator, path, quantization, num_classes, vocabulary, calibration_samples, reference,
+                     inputs) -> Dict:
+    """Converts and writes one file, runs it on `inputs` (by input name) and returns its sidecar entry."""
     with open(path, "wb") as f:
-        f.write(convert(generator, quantization, num_classes, calibration_samples))
+        f.write(convert(generator, quantization, num_classes, calibration_samples, vocabulary))
     runner = TFLiteGenerator(path)
+    images = runner(next(iter(inputs.values())), inputs.get("labels"), inputs.get("tokens"))
     entry = {"file": os.path.basename(path), "size_bytes": os.path.getsize(path),
              "quantization": quantization, "tensor_quantization": runner.quantization_params(),
-             "parity": parity(reference, runner(inputs, labels), quantization)}
+             "parity": parity(reference, images, quantization)}
     if not entry["parity"]["meets_threshold"]:
         logging.warning("TFLite %s parity %s misses the threshold %s; check %s before deploying it.",
                         quantization, entry["parity"], PARITY_THRESHOLDS[quantization], path)
