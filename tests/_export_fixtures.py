@@ -93,3 +93,18 @@ def write_text_run_dir(path: str, name: str = "text_tiny", vocabulary: bool = Tr
     with open(os.path.join(path, "config.json"), "w") as f:
         json.dump(config, f)
     return path
+
+
+def export_with_failing_int8(monkeypatch, generator: keras.Model, base_dir: str, **kwargs):
+    """`export_generator(float32 + int8)` with int8 conversion made to fail, as an unconvertible model does."""
+    from tfgan_app.errors import UsageError
+    from tfgan_app.export import export_generator, tflite
+
+    convert = tflite.convert
+
+    def failing_int8(model, quantization, *args, **convert_kwargs):
+        if quantization == "int8":
+            raise UsageError("TFLite int8 conversion failed: simulated")
+        return convert(model, quantization, *args, **convert_kwargs)
+    monkeypatch.setattr(tflite, "convert", failing_int8)
+    return export_generator(generator, "skip", base_dir, quantizations=("float32", "int8"), **kwargs)

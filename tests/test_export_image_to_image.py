@@ -13,10 +13,10 @@ from ai_edge_litert.interpreter import Interpreter
 from PIL import Image
 from tensorflow_serving.apis import prediction_log_pb2
 
+from _export_fixtures import export_with_failing_int8
 from tfgan_app.errors import UsageError
 from tfgan_app.export import export_generator, export_run, read_warmup
 from tfgan_app.export.savedmodel import TRANSLATOR_SIGNATURES, read_metadata, write_savedmodel
-from tfgan_app.export import tflite
 from tfgan_app.export.tflite import TFLiteGenerator
 from tfgan_app.images import to_uint8
 from tfgan_app.serving import LocalModelServer, RestClient
@@ -150,14 +150,7 @@ def test_run_dir_export_and_errors(tmp_path):
 
 
 def test_failed_quantization_is_skipped_not_fatal(tmp_path, monkeypatch):
-    convert = tflite.convert
-
-    def failing_int8(generator, quantization, *args, **kwargs):
-        if quantization == "int8":
-            raise UsageError("TFLite int8 conversion failed: simulated")
-        return convert(generator, quantization, *args, **kwargs)
-    monkeypatch.setattr(tflite, "convert", failing_int8)
-    result = export_generator(tiny_translator(), "skip", str(tmp_path), quantizations=("float32", "int8"))
+    result = export_with_failing_int8(monkeypatch, tiny_translator(), str(tmp_path))
     assert set(result.tflite["files"]) == {"float32"} and "simulated" in result.tflite["skipped"]["int8"]
     assert sorted(os.listdir(os.path.join(result.version_dir, "tflite"))) == ["generator.json",
                                                                                "generator_float32.tflite"]

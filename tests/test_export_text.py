@@ -16,7 +16,8 @@ from tensorflow.python.saved_model import loader_impl
 from tensorflow_serving.apis import prediction_log_pb2
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _export_fixtures import (LATENT_DIM, SEQUENCE_LENGTH, text_vocabulary, tiny_generator,  # noqa: E402
+from _export_fixtures import (LATENT_DIM, SEQUENCE_LENGTH, export_with_failing_int8, text_vocabulary,  # noqa: E402
+                              tiny_generator,
                               tiny_text_generator, write_run_dir, write_text_run_dir)
 
 from tfgan_app import training  # noqa: E402
@@ -24,7 +25,6 @@ from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.data.captions import make_vectorizer  # noqa: E402
 from tfgan_app.errors import MissingResourceError, UsageError  # noqa: E402
 from tfgan_app.export import TEXT_SIGNATURES, export_generator, export_run, load_keras_generator  # noqa: E402
-from tfgan_app.export import tflite  # noqa: E402
 from tfgan_app.export.savedmodel import read_metadata, write_savedmodel  # noqa: E402
 from tfgan_app.export.tflite import PARITY_THRESHOLDS, TFLiteGenerator  # noqa: E402
 from tfgan_app.images import make_grid, to_uint8  # noqa: E402
@@ -166,15 +166,8 @@ def test_tflite_files_take_tokens_and_match(text_export):
 
 
 def test_failed_quantization_is_skipped_with_its_reason(tmp_path, monkeypatch):
-    convert = tflite.convert
-
-    def failing_int8(generator, quantization, *args, **kwargs):
-        if quantization == "int8":
-            raise UsageError("TFLite int8 conversion failed: simulated")
-        return convert(generator, quantization, *args, **kwargs)
-    monkeypatch.setattr(tflite, "convert", failing_int8)
-    result = export_generator(tiny_text_generator(), "skip", str(tmp_path), quantizations=("float32", "int8"),
-                              vocabulary=text_vocabulary())
+    result = export_with_failing_int8(monkeypatch, tiny_text_generator(), str(tmp_path),
+                                      vocabulary=text_vocabulary())
     assert set(result.tflite["files"]) == {"float32"} and "simulated" in result.tflite["skipped"]["int8"]
     assert not os.path.exists(os.path.join(result.version_dir, "tflite", "generator_int8.tflite"))
 

@@ -228,14 +228,8 @@ class GeneratorModule(tf.Module):
     def _images(self, latents, labels=None):
         if labels is None:
             return self.generator(latents, training=False)
-        checks = [
-            tf.debugging.assert_equal(tf.shape(labels)[0], tf.shape(latents)[0],
-                                      message="labels must hold one class id per latent row"),
-            tf.debugging.assert_non_negative(labels, message="labels must be >= 0"),
-            tf.debugging.assert_less(labels, tf.constant(self.num_classes, tf.int32),
-                                     message=f"labels must be < num_classes={self.num_classes}"),
-        ]
-        with tf.control_dependencies(checks):
+        with tf.control_dependencies(_id_checks(labels, latents, self.num_classes, "labels", "class id",
+                                                f"num_classes={self.num_classes}")):
             return self.generator([latents, labels], training=False)
 
     def _seeded(self, seed, num_images, labels=None):
@@ -359,14 +353,8 @@ class CaptionModule(tf.Module):
         return tf.cast(self.vectorizer(captions), tf.int32)
 
     def _images(self, latents: tf.Tensor, tokens: tf.Tensor) -> tf.Tensor:
-        checks = [
-            tf.debugging.assert_equal(tf.shape(tokens)[0], tf.shape(latents)[0],
-                                      message="tokens (or captions) must hold one row per latent row"),
-            tf.debugging.assert_non_negative(tokens, message="tokens must be >= 0 (0 is padding)"),
-            tf.debugging.assert_less(tokens, tf.constant(self.vocab_size, tf.int32),
-                                     message=f"tokens must be < {self.vocab_size} (vocabulary size + 2)"),
-        ]
-        with tf.control_dependencies(checks):
+        with tf.control_dependencies(_id_checks(tokens, latents, self.vocab_size, "tokens", "row",
+                                                f"{self.vocab_size} (vocabulary size + 2; 0 is padding)")):
             return self.generator([latents, tokens], training=False)
 
     def _seeded(self, seed: tf.Tensor, captions: tf.Tensor) -> tf.Tensor:
@@ -382,6 +370,17 @@ class CaptionModule(tf.Module):
         return {"kind": TEXT, "latent_dim": self.latent_dim, "sequence_length": self.sequence_length,
                 "vocabulary": self.vocabulary, "num_classes": None, "image_shape": self.image_shape,
                 "output_range": list(OUTPUT_RANGE), "signatures": list(TEXT_SIGNATURES)}
+
+
+def _id_checks(ids: tf.Tensor, latents: tf.Tensor, limit: int, name: str, unit: str, limit_text: str) -> list:
+    """Graph assertions that integer `ids` (labels or tokens) hold one `unit` per latent row and lie in
+    `[0, limit)`; a served request that breaks them fails with these messages, not an index error."""
+    return [
+        tf.debugging.assert_equal(tf.shape(ids)[0], tf.shape(latents)[0],
+                                  message=f"{name} must hold one {unit} per latent row"),
+        tf.debugging.assert_non_negative(ids, message=f"{name} must be >= 0"),
+        tf.debugging.assert_less(ids, tf.constant(limit, tf.int32), message=f"{name} must be < {limit_text}"),
+    ]
 
 
 def _encode_png(images_uint8: tf.Tensor) -> tf.Tensor:
