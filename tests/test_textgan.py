@@ -78,6 +78,19 @@ def test_losses_are_matching_aware_and_include_the_kl_term():
                                rtol=1e-4)
 
 
+def test_projection_discriminator_adds_the_image_text_inner_product():
+    size = len(caption_vocabulary("mnist")) + 2
+    d = text_discriminator(SHAPE, size, LENGTH, base_filters=4, embedding_dim=8, cond_dim=4, projection=True)
+    parts = keras.Model(d.inputs, [d.get_layer("joint_logit").output, d.get_layer("pooled_features").output,
+                                   d.get_layer("projection").output])
+    images = tf.random.stateless_uniform((3,) + SHAPE, seed=[0, 1], minval=-1, maxval=1)
+    tokens = make_vectorizer(caption_vocabulary("mnist"), LENGTH)(captions_for("mnist", [1, 2, 3]))
+    joint, pooled, caption = [np.asarray(t) for t in parts([images, tokens], training=False)]
+    expected = joint[:, 0] + np.sum(pooled * caption, axis=1)
+    np.testing.assert_allclose(np.asarray(d([images, tokens], training=False))[:, 0], expected, rtol=1e-5,
+                               atol=1e-6)
+
+
 def test_short_training_run_generates_from_captions(tmp_path):
     keras.utils.set_random_seed(0)
     gan = tiny_textgan()
@@ -105,4 +118,5 @@ def test_preset_builds_the_text_gan():
     info, vocabulary = load_captioned(preset.dataset.split(":", 1)[1], 2, split="test")
     gan = TextConditionedGAN.from_preset(preset, info)
     assert gan.vocabulary == vocabulary and gan.sample_captions == captions_for("mnist", range(10))
-    assert gan.generate(3, seed=0).shape == (3,) + SHAPE and gan.kl_weight == 2.0
+    assert gan.generate(3, seed=0).shape == (3,) + SHAPE and gan.kl_weight == preset.gan_options["kl_weight"]
+    assert "joint_logit" in {layer.name for layer in gan.discriminator.layers}  # the projection discriminator

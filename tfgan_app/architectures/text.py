@@ -4,13 +4,19 @@ Captions enter the models as int32 token ids `[B, sequence_length]` made by a
 Keras `TextVectorization` layer (`caption_vectorizer`), kept outside the models so
 they stay plain numeric graphs (SavedModel and TFLite friendly).
 
-* `text_encoder`: token ids → learned embeddings → masked mean over the words → φ_t.
+* text encoder: token ids → learned embeddings (unit-scale initialisation) → masked mean
+  over the words → φ_t.
 * Conditioning augmentation (CA): φ_t → (μ, log σ²) (`ca_stats` layer), c = μ + σ·ε
   (`ConditioningAugmentation`, ε ~ N(0, I) in training, c = μ at inference). The
   generator loss adds KL(N(μ, σ²) ‖ N(0, I)) so the conditioning manifold stays smooth.
 * Generator `[z, tokens] → image`: [z, c] → dense → 2 up-sampling stages (DCGAN style).
 * Discriminator `[image, tokens] → logit`: image down-sampled to `H/4`, the compressed text
   embedding replicated spatially and concatenated, then a 1x1 convolution and a dense logit.
+  With `projection=True` the logit also gets the projection-discriminator term
+  ⟨φ(x), W·φ_t⟩ (Miyato & Koyama 2018), φ(x) the pooled image features: D then scores
+  image-caption agreement directly, which makes the generator follow its captions (caption
+  accuracy after 1,000 steps of the preset: 0.12 without, 0.35 with; see
+  `scripts/textgan_caption_accuracy.py`).
 
 Example:
 >>> vectorizer = caption_vectorizer(["a handwritten seven", "the digit one"], sequence_length=6)
@@ -81,7 +87,10 @@ def kl_to_standard_normal(stats) -> Any:
 
 
 def _encode(tokens, vocab_size: int, embedding_dim: int, prefix: str):
-    embedded = layers.Embedding(vocab_size, embedding_dim, name=f"{prefix}_embedding")(tokens)
+    # Unit-scale word vectors (Keras' default is U(-0.05, 0.05)): captions then differ by O(1) from the
+    # first step, as pretrained text embeddings do in StackGAN, instead of drowning in the CA noise (σ ≈ 1).
+    embedded = layers.Embedding(vocab_size, embedding_dim, name=f"{prefix}_embedding",
+                                embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0))(tokens)
     return MaskedMean(name=f"{prefix}_mean")([embedded, tokens])
 
 
@@ -117,8 +126,11 @@ def text_generator(latent_dim: int, image_shape: Sequence[int], vocab_size: int,
 
 def text_discriminator(image_shape: Sequence[int], vocab_size: int, sequence_length: int,
                        embedding_dim: int = 32, cond_dim: int = 16, base_filters: int = 32,
-                       name: str = "discriminator") -> keras.Model:
-    """Builds `[images, tokens] → logits [B, 1]` (matching-aware: it judges image *and* text)."""
+                       projection: bool = False, name: str = "discriminator") -> keras.Model:
+    """Builds `[images, tokens] → logits [B, 1]` (matching-aware: it judges image *and* text).
+
+    `projection=True` adds a projection-discriminator term (see the module docstring).
+    """
     side = _start_side(image_shape)
     images = keras.Input(shape=tuple(image_shape), name="images")
     tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
@@ -126,9 +138,15 @@ def text_discriminator(image_shape: Sequence[int], vocab_size: int, sequence_len
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2D(base_filters * 2, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
     x = layers.LeakyReLU(0.2)(layers.BatchNormalization()(x))
-    text = layers.Dense(cond_dim)(_encode(tokens, vocab_size, embedding_dim, "d_text"))
+    encoded = _encode(tokens, vocab_size, embedding_dim, "d_text")
+    text = layers.Dense(cond_dim)(encoded)
     text = layers.Reshape((side, side, cond_dim))(layers.RepeatVector(side * side)(layers.LeakyReLU(0.2)(text)))
-    x = layers.Concatenate()([x, text])
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(base_filters * 2, 1, kernel_initializer=INIT)(x))
-    logits = layers.Dense(1, dtype="float32", name="logits")(layers.Flatten()(x))
+    joint = layers.Concatenate()([x, text])
+    joint = layers.LeakyReLU(0.2)(layers.Conv2D(base_filters * 2, 1, kernel_initializer=INIT)(joint))
+    logits = layers.Dense(1, dtype="float32", name="joint_logit" if projection else "logits")(layers.Flatten()(joint))
+    if projection:
+        # Miyato & Koyama 2018: + <φ(x), W·e(text)>, with φ(x) the pooled image features.
+        caption = layers.Dense(base_filters * 2, name="projection")(encoded)
+        matching = layers.Dot(axes=1, dtype="float32")([layers.GlobalAveragePooling2D(name="pooled_features")(x), caption])
+        logits = layers.Add(dtype="float32", name="logits")([logits, matching])
     return keras.Model([images, tokens], logits, name=name)

@@ -39,7 +39,10 @@ class TextConditionedGAN(GAN):
 
     Args:
       vocabulary: the words of the token ids (as `caption_vocabulary`; id 0 is padding, 1 unknown).
-      kl_weight: weight of the conditioning-augmentation KL term.
+      kl_weight: weight of the conditioning-augmentation KL term. StackGAN's 2.0 suits its rich
+        pretrained text embeddings; on 10-class captions it makes carrying the class through c cost
+        more than the adversarial gain (caption accuracy 0.16 vs 0.49 with 0.05 after 2,000 steps),
+        so the preset uses 0.05.
       sample_captions: captions `generate` uses when given none (e.g. one per class).
       (other arguments as `GAN`)
     """
