@@ -16,6 +16,7 @@ import argparse
 import os
 import time
 
+import keras
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -35,24 +36,42 @@ def code_digit_table(gan, per_code: int, seed: int) -> np.ndarray:
     return table
 
 
+def matched_accuracy(table: np.ndarray) -> float:
+    """One-to-one code↔digit matching (Hungarian) accuracy of a `[K, 10]` count table."""
+    rows, cols = linear_sum_assignment(-table)
+    return float(table[rows, cols].sum() / table.sum())
+
+
+class CodeAccuracyCallback(keras.callbacks.Callback):
+    """Prints the matched code↔digit accuracy after every epoch (the learning curve of the criterion)."""
+
+    def __init__(self, per_code: int):
+        super().__init__()
+        self.per_code = per_code
+
+    def on_epoch_end(self, epoch, logs=None):
+        table = code_digit_table(self.model, self.per_code, seed=5000)
+        print(f"epoch {epoch + 1}: matched_accuracy={matched_accuracy(table):.3f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--steps_per_epoch", type=int, default=None)
     parser.add_argument("--per_code", type=int, default=200)
     parser.add_argument("--output_dir", default="runs/infogan_mnist")
+    parser.add_argument("--set", action="append", default=[], help="preset override field=value (repeatable)")
     args = parser.parse_args()
 
-    overrides = [f"epochs={args.epochs}"]
+    overrides = [f"epochs={args.epochs}", *args.set]
     if args.steps_per_epoch:
         overrides.append(f"steps_per_epoch={args.steps_per_epoch}")
     preset = presets.apply_overrides(presets.load_preset("infogan_mnist"), overrides)
     start = time.time()
-    result = training.train(preset, args.output_dir, verbose=2)
+    result = training.train(preset, args.output_dir, verbose=2, extra_callbacks=[CodeAccuracyCallback(100)])
     gan = result.gan
     table = code_digit_table(gan, args.per_code, seed=1000)
-    rows, cols = linear_sum_assignment(-table)
-    matched = table[rows, cols].sum() / table.sum()
+    matched = matched_accuracy(table)
     purity = table.max(axis=1).sum() / table.sum()
     print("code -> classifier digit counts")
     for code, counts in enumerate(table):

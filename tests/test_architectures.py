@@ -66,3 +66,21 @@ def test_extended_discriminator_with_a_separate_q_network():
     hidden.kernel.assign(hidden.kernel * 2.0)
     after = np.array(d(np.zeros((3, 28, 28, 1), "float32")))
     np.testing.assert_allclose(after[:, 0], before[:, 0])
+
+
+def test_infogan_paper_fully_connected_layers():
+    """InfoGAN's MNIST networks: G has a hidden FC layer after the codes, D one shared by both heads."""
+    g = architectures.infogan_generator(16, (28, 28, 1), num_categories=4, num_continuous=1, latent_hidden_units=32,
+                                        base_filters=4)
+    assert g.get_layer("body").inputs[0].shape[-1] == 32  # the base generator reads the hidden layer
+    assert g(np.zeros((2, 16), "float32")).shape == (2, 28, 28, 1)
+    d = architectures.extended_discriminator((28, 28, 1), extra_outputs=5, extra_hidden_units=8,
+                                             shared_hidden_units=24, base_filters=4)
+    shared = [layer for layer in d.layers if isinstance(layer, keras.layers.Dense) and layer.units == 24]
+    assert len(shared) == 1
+    # Both heads read the shared layer: scaling its kernel changes the adversarial logit and the Q outputs.
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 28, 28, 1)).astype("float32")
+    before = np.array(d(images, training=False))
+    shared[0].kernel.assign(shared[0].kernel * 3.0)
+    after = np.array(d(images, training=False))
+    assert not np.allclose(after[:, 0], before[:, 0]) and not np.allclose(after[:, 1:], before[:, 1:])

@@ -66,11 +66,17 @@ def _rewrite(model: keras.Model, spectral_norm: bool, normalization: Optional[st
     return keras.models.clone_model(model, clone_function=clone)
 
 
+def _dense_bn_lrelu(features, units: int):
+    """Dense → BatchNorm → LeakyReLU(0.2), the fully connected block of InfoGAN's D and Q networks."""
+    return layers.LeakyReLU(0.2)(layers.BatchNormalization()(layers.Dense(int(units))(features)))
+
+
 def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int] = None, base: str = "dcgan",
                            extra_outputs: int = 0, class_head: bool = False, spectral_norm: bool = False,
                            normalization: Optional[str] = "batch", minibatch_kernels: int = 0,
                            minibatch_kernel_dim: int = 5, extra_hidden_units: int = 0,
-                           name: str = "discriminator", **base_options) -> keras.Model:
+                           shared_hidden_units: int = 0, name: str = "discriminator",
+                           **base_options) -> keras.Model:
     """Builds a base discriminator (`dcgan` or `mlp`) and extends it (see the module docstring).
 
     Args:
@@ -85,6 +91,8 @@ def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int
       extra_hidden_units: if > 0, the `extra_outputs` come from their own hidden layer of this size
         (Dense → BatchNorm → LeakyReLU, InfoGAN's Q network) instead of sharing the adversarial logit's
         linear layer.
+      shared_hidden_units: if > 0 (with `extra_outputs`), a Dense → BatchNorm → LeakyReLU layer of this
+        size between the convolutional body and both heads (InfoGAN's MNIST discriminator: 1024).
       **base_options: passed to the base builder (e.g. `base_filters`, `hidden_units`).
     """
     if class_head:
@@ -98,8 +106,10 @@ def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int
     features = model.get_layer("logits").input
     if minibatch_kernels:
         features = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim, name="minibatch")(features)
+    if shared_hidden_units and extra_outputs:
+        features = _dense_bn_lrelu(features, shared_hidden_units)
     if extra_hidden_units and extra_outputs:
-        hidden = layers.LeakyReLU(0.2)(layers.BatchNormalization()(layers.Dense(int(extra_hidden_units))(features)))
+        hidden = _dense_bn_lrelu(features, extra_hidden_units)
         adversarial = layers.Dense(1, dtype="float32", name="adversarial_logit")(features)
         extra = layers.Dense(int(extra_outputs), dtype="float32", name="extra_logits")(hidden)
         logits = layers.Concatenate(dtype="float32", name="logits")([adversarial, extra])
@@ -113,10 +123,12 @@ def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int
 
 def infogan_generator(latent_dim: int, image_shape: Sequence[int], num_classes: Optional[int] = None,
                       num_categories: int = 10, num_continuous: int = 2, base: str = "dcgan",
-                      name: str = "generator", **base_options) -> keras.Model:
+                      latent_hidden_units: int = 0, name: str = "generator", **base_options) -> keras.Model:
     """A base generator preceded by `LatentCodes`: standard-normal z `[B, latent_dim]` → images.
 
-    `latent_dim` counts noise and codes (InfoGAN MNIST: 62 + 10 + 2 = 74).
+    `latent_dim` counts noise and codes (InfoGAN MNIST: 62 + 10 + 2 = 74). `latent_hidden_units > 0` inserts
+    a Dense → BatchNorm → ReLU layer of that size between the codes and the base generator (InfoGAN's
+    MNIST generator: 1024), so codes and noise interact non-linearly before the image layers.
     """
     if num_classes:
         raise UsageError("The InfoGAN generator is unconditional (its categorical code replaces labels); "
@@ -124,7 +136,10 @@ def infogan_generator(latent_dim: int, image_shape: Sequence[int], num_classes: 
     if latent_dim <= num_categories + num_continuous:
         raise UsageError(f"latent_dim ({latent_dim}) must exceed num_categories + num_continuous "
                          f"({num_categories + num_continuous}): it counts the noise and the codes.")
-    body = _base(_BASE_GENERATORS, base, "generator")(latent_dim, image_shape, None, name="body", **base_options)
     z = keras.Input(shape=(latent_dim,), name="latents")
-    codes = LatentCodes(num_categories, num_continuous, name="latent_codes")(z)
-    return keras.Model(z, body(codes), name=name)
+    x = LatentCodes(num_categories, num_continuous, name="latent_codes")(z)
+    if latent_hidden_units:
+        x = layers.ReLU()(layers.BatchNormalization()(layers.Dense(int(latent_hidden_units), use_bias=False)(x)))
+    body = _base(_BASE_GENERATORS, base, "generator")(int(x.shape[-1]), image_shape, None, name="body",
+                                                      **base_options)
+    return keras.Model(z, body(x), name=name)
