@@ -140,6 +140,34 @@ def test_infogan_info_loss_matches_hand_computation():
                                softplus(0.0) + softplus(out[:, 0]) + 2.0 * info, rtol=1e-5)
 
 
+def test_infogan_q_network_can_be_trained_by_the_generator_optimizer():
+    """q_optimizer="generator": Q's own layers move from D's variables to G's, and D's loss drops L_Q."""
+    g = infogan_generator(7, (2,), num_categories=3, num_continuous=2, base="mlp", hidden_units=(8,),
+                          output_activation="linear")
+
+    def discriminator():
+        return extended_discriminator((2,), base="mlp", hidden_units=(8,), extra_outputs=5, extra_hidden_units=4)
+    gan = InfoGAN(g, discriminator(), q_optimizer="generator")
+    gan.compile(loss="non_saturating")
+    q_names = {v.path for v in gan.q_variables}
+    assert len(gan.q_variables) == 6  # q_hidden kernel + bias, its BatchNorm gamma + beta, extra_logits kernel + bias
+    assert q_names <= {v.path for v in gan.generator_variables}
+    assert not q_names & {v.path for v in gan.discriminator_variables}
+    assert len(gan.generator_variables) + len(gan.discriminator_variables) == \
+        len(g.trainable_variables) + len(gan.discriminator.trainable_variables)
+    codes = tf.constant([[0.1, 1.5, -0.3, 0.4, -2.0]], np.float32)
+    out, real_out = np.array([[0.5, 1.0, 2.0, 0.0, 0.3, -0.5]], np.float32), np.zeros((1, 6), np.float32)
+    np.testing.assert_allclose(gan.discriminator_loss(real_out, out, None, None, codes),
+                               softplus(0.0) + softplus(out[:, 0]), rtol=1e-5)
+    np.testing.assert_allclose(gan.generator_loss(out, None, None, codes),
+                               softplus(-out[:, 0]) + gan.info_loss(out, codes), rtol=1e-5)
+    default = InfoGAN(g, discriminator())
+    assert len(default.discriminator_variables) == len(default.discriminator.trainable_variables)
+    with pytest.raises(UsageError, match="extra_hidden_units"):
+        InfoGAN(g, extended_discriminator((2,), base="mlp", hidden_units=(8,), extra_outputs=5),
+                q_optimizer="generator")
+
+
 def test_infogan_generate_fixes_the_categorical_code():
     g = infogan_generator(7, (2,), num_categories=3, num_continuous=2, base="mlp", hidden_units=(8,),
                           output_activation="linear")

@@ -66,9 +66,13 @@ def _rewrite(model: keras.Model, spectral_norm: bool, normalization: Optional[st
     return keras.models.clone_model(model, clone_function=clone)
 
 
-def _dense_bn_lrelu(features, units: int):
+Q_NETWORK_LAYERS = ("q_hidden_dense", "q_hidden_norm", "extra_logits")
+
+
+def _dense_bn_lrelu(features, units: int, name: str):
     """Dense → BatchNorm → LeakyReLU(0.2), the fully connected block of InfoGAN's D and Q networks."""
-    return layers.LeakyReLU(0.2)(layers.BatchNormalization()(layers.Dense(int(units))(features)))
+    x = layers.BatchNormalization(name=f"{name}_norm")(layers.Dense(int(units), name=f"{name}_dense")(features))
+    return layers.LeakyReLU(0.2, name=f"{name}_activation")(x)
 
 
 def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int] = None, base: str = "dcgan",
@@ -107,9 +111,9 @@ def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int
     if minibatch_kernels:
         features = MinibatchDiscrimination(minibatch_kernels, minibatch_kernel_dim, name="minibatch")(features)
     if shared_hidden_units and extra_outputs:
-        features = _dense_bn_lrelu(features, shared_hidden_units)
+        features = _dense_bn_lrelu(features, shared_hidden_units, "shared_hidden")
     if extra_hidden_units and extra_outputs:
-        hidden = _dense_bn_lrelu(features, extra_hidden_units)
+        hidden = _dense_bn_lrelu(features, extra_hidden_units, "q_hidden")
         adversarial = layers.Dense(1, dtype="float32", name="adversarial_logit")(features)
         extra = layers.Dense(int(extra_outputs), dtype="float32", name="extra_logits")(hidden)
         logits = layers.Concatenate(dtype="float32", name="logits")([adversarial, extra])

@@ -42,6 +42,7 @@ from tfgan_app.errors import UsageError
 from tfgan_app.gans.acgan import check_output_width, class_cross_entropy, split_heads
 from tfgan_app.gans.base import GAN
 from tfgan_app.gans.sampling import INFOGAN_CODES, step_seed
+from tfgan_app.architectures.variants import Q_NETWORK_LAYERS
 from tfgan_app.layers import LatentCodes
 
 # A categorical entry this large always wins the argmax against standard-normal entries in practice.
@@ -62,18 +63,49 @@ class InfoGAN(GAN):
 
     Args:
       info_weight: λ (1 in the paper for MNIST).
+      q_optimizer: which optimizer trains the Q network's own layers. "discriminator" (the paper's
+        official code): D/Q minimise adversarial + λ·L_Q with `d_optimizer`. "generator" (as in
+        InfoGAN-PyTorch): the Q layers (`Q_NETWORK_LAYERS`, built by `extra_hidden_units > 0`) move to
+        `g_optimizer` and learn from the generator step's λ·L_Q only; the discriminator step is purely
+        adversarial, so the shared body serves the real/fake game alone.
       (other arguments as `GAN`)
     """
 
-    def __init__(self, generator: keras.Model, discriminator: keras.Model, info_weight: float = 1.0, **kwargs):
+    def __init__(self, generator: keras.Model, discriminator: keras.Model, info_weight: float = 1.0,
+                 q_optimizer: str = "discriminator", **kwargs):
         super().__init__(generator, discriminator, **kwargs)
         self.codes = _latent_codes_layer(generator)
         check_output_width(discriminator, 1 + self.codes.num_codes,
                            f'discriminator "extended" with extra_outputs={self.codes.num_codes}')
         self.info_weight = float(info_weight)
+        if q_optimizer not in ("discriminator", "generator"):
+            raise UsageError(f"q_optimizer must be 'discriminator' or 'generator', received {q_optimizer!r}.")
+        self.q_optimizer = q_optimizer
+        names = {layer.name for layer in discriminator.layers}
+        if q_optimizer == "generator" and not set(Q_NETWORK_LAYERS) <= names:
+            raise UsageError("q_optimizer='generator' needs a Q network with its own layers: build the "
+                             "discriminator with extra_hidden_units > 0.")
+        self._q_variable_ids = {id(v) for name in Q_NETWORK_LAYERS if name in names
+                                for v in discriminator.get_layer(name).trainable_variables}
 
     def get_config(self) -> Dict[str, Any]:
-        return {**super().get_config(), "info_weight": self.info_weight}
+        return {**super().get_config(), "info_weight": self.info_weight, "q_optimizer": self.q_optimizer}
+
+    @property
+    def q_variables(self) -> list:
+        """Trainable variables of the Q network's own layers (empty when Q is a linear head on D's features)."""
+        return [v for v in self.discriminator.trainable_variables if id(v) in self._q_variable_ids]
+
+    @property
+    def generator_variables(self):
+        extra = self.q_variables if self.q_optimizer == "generator" else []
+        return self.generator.trainable_variables + extra
+
+    @property
+    def discriminator_variables(self):
+        if self.q_optimizer == "discriminator":
+            return self.discriminator.trainable_variables
+        return [v for v in self.discriminator.trainable_variables if id(v) not in self._q_variable_ids]
 
     @property
     def num_categories(self) -> int:
@@ -121,6 +153,8 @@ class InfoGAN(GAN):
     def discriminator_loss(self, real_logits, fake_logits, real, fake, condition) -> tf.Tensor:
         adversarial = self.loss_pair.discriminator(self.adversarial_logits(real_logits),
                                                    self.adversarial_logits(fake_logits))
+        if self.q_optimizer == "generator":
+            return adversarial
         return adversarial + self.info_weight * self.info_loss(fake_logits, condition)
 
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
