@@ -36,17 +36,9 @@ def _run_variants() -> dict:
     tf.config.experimental.enable_op_determinism()
     from tfgan_app.gans import GAN
 
-    class SameLatentsGAN(GAN):
-        """Draws the global batch's latents and keeps this replica's slice, so that replica r gets the
-        latents of the examples it gets (MirroredStrategy splits each global batch in order)."""
+    from _distribute_fixtures import GlobalBatchLatents
 
-        def sample_latents(self, batch_size, stream, counter):
-            context = tf.distribute.get_replica_context()
-            replica, replicas = context.replica_id_in_sync_group, context.num_replicas_in_sync
-            seed = tf.stack([tf.cast(counter, tf.int64), tf.constant(stream, tf.int64)])
-            z = tf.random.stateless_normal(tf.stack([batch_size * replicas, self.latent_dim]), seed=seed)
-            return z[replica * batch_size:(replica + 1) * batch_size]
-
+    class SameLatentsGAN(GlobalBatchLatents, GAN):
         def discriminator_penalty(self, real, fake, condition):
             with tf.GradientTape() as tape:
                 tape.watch(real)

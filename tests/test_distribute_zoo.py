@@ -48,15 +48,7 @@ def _run() -> dict:
 
     tf.config.experimental.enable_op_determinism()
 
-    class SameLatents:
-        """Latents of the global batch, sliced per replica (as in test_distribute_parity.py)."""
-
-        def sample_latents(self, batch_size, stream, counter):
-            context = tf.distribute.get_replica_context()
-            replica, replicas = context.replica_id_in_sync_group, context.num_replicas_in_sync
-            seed = tf.stack([tf.cast(counter, tf.int64), tf.constant(stream, tf.int64)])
-            z = tf.random.stateless_normal(tf.stack([batch_size * replicas, self.latent_dim]), seed=seed)
-            return z[replica * batch_size:(replica + 1) * batch_size]
+    from _distribute_fixtures import GlobalBatchLatents as SameLatents
 
     class ParityWGAN(SameLatents, WGAN):
         pass
