@@ -9,7 +9,8 @@ codes to digits; 0.1 = code unrelated to digit identity, 1 = each code is one
 digit), and saves a grid with one row per code value.
 
 Usage:
-  python scripts/infogan_mnist.py --epochs=3 --output_dir=runs/infogan_mnist
+  python scripts/infogan_mnist.py --output_dir=runs/infogan_mnist              # the preset: 8 epochs
+  python scripts/infogan_mnist.py --set discriminator_options.shared_hidden_units=0  # an ablation
 """
 
 import argparse
@@ -56,14 +57,14 @@ class CodeAccuracyCallback(keras.callbacks.Callback):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=None, help="default: the preset's (8)")
     parser.add_argument("--steps_per_epoch", type=int, default=None)
     parser.add_argument("--per_code", type=int, default=200)
     parser.add_argument("--output_dir", default="runs/infogan_mnist")
     parser.add_argument("--set", action="append", default=[], help="preset override field=value (repeatable)")
     args = parser.parse_args()
 
-    overrides = [f"epochs={args.epochs}", *args.set]
+    overrides = ([f"epochs={args.epochs}"] if args.epochs else []) + args.set
     if args.steps_per_epoch:
         overrides.append(f"steps_per_epoch={args.steps_per_epoch}")
     preset = presets.apply_overrides(presets.load_preset("infogan_mnist"), overrides)
@@ -78,7 +79,7 @@ def main():
         print(f"  code {code}: " + " ".join(f"{c:4d}" for c in counts) + f"   majority digit {counts.argmax()}")
     grid = np.concatenate([gan.generate(10, seed=7, labels=[code]) for code in range(gan.num_categories)])
     path = image_utils.save_grid(os.path.join(args.output_dir, "codes_by_row.png"), grid, cols=10)
-    print(f"RESULT infogan epochs={args.epochs} purity={purity:.3f} matched_accuracy={matched:.3f} "
+    print(f"RESULT infogan epochs={preset.epochs} purity={purity:.3f} matched_accuracy={matched:.3f} "
           f"(chance 0.1) train_seconds={result.seconds:.0f} total_seconds={time.time() - start:.0f} grid={path}")
 
 
