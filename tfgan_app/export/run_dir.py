@@ -38,7 +38,9 @@ class TrainedGenerator:
 
 
 def load_keras_generator(path: str) -> keras.Model:
-    """Loads a `.keras` generator (custom tfgan_app layers included) without compiling it."""
+    """Loads a `.keras` generator (custom tfgan_app layers included) without compiling it.
+
+    Also loads a whole saved GAN (`gan.keras`) once `tfgan_app.gans` is imported."""
     if not os.path.isfile(path):
         raise MissingResourceError(f"Expected a Keras generator file, {path!r} does not exist. "
                                    "Train one with `tfgan train --output_dir=DIR` (writes DIR/generator.keras).")
@@ -97,10 +99,7 @@ def load_reverse_generator(run_dir: str) -> keras.Model:
                                    "run directory written by `tfgan train`.")
     importlib.import_module("tfgan_app.gans")  # registers the GAN classes gan.keras may hold
     from tfgan_app.training import float32_generator  # pylint: disable=import-outside-toplevel
-    try:
-        gan = keras.saving.load_model(gan_path, compile=False)
-    except (ValueError, OSError, TypeError) as e:
-        raise MissingResourceError(f"Could not load {gan_path!r} as a Keras model: {e}") from e
+    gan = load_keras_generator(gan_path)
     reverse = getattr(gan, "generator_b_to_a", None)
     if not isinstance(reverse, keras.Model):
         raise UsageError(f"--direction=b_to_a exports CycleGAN's B->A generator, but {gan_path!r} holds a "

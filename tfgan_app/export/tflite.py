@@ -57,8 +57,8 @@ from tensorflow.lite.python.convert_phase import ConverterError
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, LATENT, OUTPUT_RANGE, TEXT, generator_spec, input_specs,
-                                         model_kind, text_spec, translator_spec)
+from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, LATENT, TEXT, generator_spec, input_specs, model_kind,
+                                         read_metadata, text_spec, translator_spec)
 from tfgan_app.latent import sample_latents
 
 QUANTIZATIONS = ("float32", "float16", "int8")
@@ -316,8 +316,9 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
                   calibration_samples: int = 256, vocabulary: Optional[Sequence[str]] = None) -> Dict:
     """Writes the `.tflite` files and the sidecar JSON into `version_dir/tflite/`; returns the sidecar.
 
-    Parity is measured against the SavedModel already written in `version_dir`
-    (its `serving_default` signature) on `parity_samples` inputs from
+    Parity is measured against the SavedModel already written in `version_dir` by
+    `write_savedmodel` (its `serving_default` signature; its metadata file describes the model
+    in the sidecar too) on `parity_samples` inputs from
     `model_inputs(..., PARITY_SEED)` (disjoint from the calibration seed): latents
     (+ labels), random images in [-1, 1] for image-to-image generators, latents and
     `random_tokens` for text-conditioned ones (`vocabulary` required, and recorded in
@@ -331,7 +332,8 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
     kind = model_kind(generator)
     inputs = model_inputs(generator, parity_samples, PARITY_SEED, num_classes, vocabulary)
     reference = serving(**{name: tf.constant(value) for name, value in inputs.items()})["images"].numpy()
-    sidecar = {**_describe(generator, num_classes, vocabulary, parity_samples), "files": {}}
+    model = {key: value for key, value in read_metadata(version_dir).items() if key != "signatures"}
+    sidecar = {**model, **_describe(kind, num_classes, parity_samples), "files": {}}
     if kind != LATENT:
         sidecar["skipped"] = {}
     for quantization in quantizations:
@@ -365,30 +367,19 @@ def _calibration_set(kind: str, num_samples: int) -> Dict:
     return {"num_latents": num_samples, **tokens, "seed": CALIBRATION_SEED}
 
 
-def _describe(generator: keras.Model, num_classes: Optional[int], vocabulary: Optional[Sequence[str]],
-              parity_samples: int) -> Dict:
-    """The sidecar's description of the model, its inputs and its parity set."""
-    kind = model_kind(generator)
+def _describe(kind: str, num_classes: Optional[int], parity_samples: int) -> Dict:
+    """The sidecar's description of the TFLite inputs and of the parity set (the model itself is described
+    by the SavedModel's metadata, which `export_tflite` copies in)."""
     parity_set = {"reference": "SavedModel serving_default", "seed": PARITY_SEED, "thresholds": PARITY_THRESHOLDS}
     if kind == IMAGE_TO_IMAGE:
-        spec = translator_spec(generator)
-        return {"kind": IMAGE_TO_IMAGE, "input_shape": spec["input_shape"], "image_shape": spec["image_shape"],
-                "num_classes": None, "input_range": list(OUTPUT_RANGE), "output_range": list(OUTPUT_RANGE),
-                "inputs": {"images": "float32 [N, H, W, C] in [-1, 1]"},
+        return {"inputs": {"images": "float32 [N, H, W, C] in [-1, 1]"},
                 "parity": {**parity_set, "num_images": parity_samples, "images": "uniform in [-1, 1]"}}
     if kind == TEXT:
-        spec = text_spec(generator)
-        return {"kind": TEXT, "latent_dim": spec["latent_dim"], "sequence_length": spec["sequence_length"],
-                "vocabulary": list(vocabulary), "num_classes": None, "image_shape": spec["image_shape"],
-                "output_range": list(OUTPUT_RANGE),
-                "inputs": {"latents": "float32 [N, latent_dim]",
+        return {"inputs": {"latents": "float32 [N, latent_dim]",
                            "tokens": "int32 [N, sequence_length]: ids of tfgan_app.data.captions.make_vectorizer("
                                      "vocabulary, sequence_length), 0 padding, 1 unknown word"},
                 "parity": {**parity_set, "num_latents": parity_samples, "tokens": "random_tokens"}}
-    spec = generator_spec(generator)
-    return {"kind": LATENT, "latent_dim": spec["latent_dim"], "num_classes": num_classes,
-            "image_shape": spec["image_shape"], "output_range": list(OUTPUT_RANGE),
-            "inputs": {"latents": "float32 [N, latent_dim]", **({"labels": "int32 [N]"} if num_classes else {})},
+    return {"inputs": {"latents": "float32 [N, latent_dim]", **({"labels": "int32 [N]"} if num_classes else {})},
             "parity": {**parity_set, "num_latents": parity_samples}}
 
 
