@@ -1,13 +1,16 @@
 // Loads a SavedModel the way TensorFlow Serving does and runs Predict requests through its session.
 //
-//   savedmodel_runner DIR warmup
-//       LoadSavedModel(DIR, {"serve"}), then replays DIR/assets.extra/tf_serving_warmup_requests
-//       (a TFRecord of tensorflow.serving.PredictionLog) as TF Serving's RunSavedModelWarmup does:
-//       every predict_log request goes through the Predict path below; the first failure fails the
-//       load (exit 1). Prints "warmup records: N".
-//   savedmodel_runner DIR predict REQUEST.pb OUT_DIR
-//       Runs one serialized tensorflow.serving.PredictRequest and writes each output as a serialized
-//       TensorProto to OUT_DIR/<alias>.pb.
+//   savedmodel_runner DIR [--warmup] [REQUEST.pb OUT_DIR]...
+//
+// 1. LoadSavedModel(SessionOptions, RunOptions, DIR, {"serve"}) (restore op + init op), as TF
+//    Serving's SavedModelBundleFactory.
+// 2. --warmup: replays DIR/assets.extra/tf_serving_warmup_requests (a TFRecord of
+//    tensorflow.serving.PredictionLog) as TF Serving's RunSavedModelWarmup does: every predict_log
+//    request goes through the Predict path below; the first failure fails the load. Prints
+//    "warmup records: N".
+// 3. Each REQUEST.pb (a serialized tensorflow.serving.PredictRequest) runs through the Predict
+//    path; each output is written as a serialized TensorProto to OUT_DIR/<alias>.pb.
+// Any failure prints the status to stderr and exits 1.
 //
 // The Predict path follows tensorflow_serving/servables/tensorflow/predict_util.cc: the signature
 // (default "serving_default") must exist, the request must carry exactly the signature's inputs,
@@ -202,34 +205,37 @@ Status Warmup(const tensorflow::SavedModelBundle& bundle, const std::string& dir
 }
 
 Status Main(int argc, char** argv) {
-  const std::string usage = "usage: savedmodel_runner DIR warmup | savedmodel_runner DIR predict REQUEST.pb OUT_DIR";
-  if (argc < 3) return tensorflow::errors::InvalidArgument(usage);
-  const std::string dir = argv[1], mode = argv[2];
-  if (!(mode == "warmup" && argc == 3) && !(mode == "predict" && argc == 5)) {
-    return tensorflow::errors::InvalidArgument(usage);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const bool warmup = args.size() >= 2 && args[1] == "--warmup";
+  const size_t first_request = warmup ? 2 : 1;
+  if (args.empty() || args.size() < first_request || (args.size() - first_request) % 2 != 0) {
+    return tensorflow::errors::InvalidArgument(
+        "usage: savedmodel_runner DIR [--warmup] [REQUEST.pb OUT_DIR]...");
   }
+  const std::string& dir = args[0];
   tensorflow::SavedModelBundle bundle;
   TF_RETURN_IF_ERROR(tensorflow::LoadSavedModel(tensorflow::SessionOptions(), tensorflow::RunOptions(), dir,
                                                 {"serve"}, &bundle));
-  if (mode == "warmup") {
+  if (warmup) {  // TF Serving replays the warm-up records before the version becomes AVAILABLE
     int count = 0;
     TF_RETURN_IF_ERROR(Warmup(bundle, dir, &count));
     std::cout << "warmup records: " << count << std::endl;
-    return tensorflow::OkStatus();
   }
-  std::string bytes;
-  TF_RETURN_IF_ERROR(tensorflow::ReadFileToString(tensorflow::Env::Default(), argv[3], &bytes));
-  Request request;
-  TF_RETURN_IF_ERROR(ParseRequest(bytes, &request));
-  std::vector<std::pair<std::string, tensorflow::Tensor>> outputs;
-  TF_RETURN_IF_ERROR(RunPredict(bundle, request, &outputs));
-  for (const auto& [alias, tensor] : outputs) {
-    tensorflow::TensorProto proto;
-    tensor.AsProtoTensorContent(&proto);
-    std::string serialized;
-    proto.SerializeToString(&serialized);
-    TF_RETURN_IF_ERROR(tensorflow::WriteStringToFile(tensorflow::Env::Default(),
-                                                     std::string(argv[4]) + "/" + alias + ".pb", serialized));
+  for (size_t i = first_request; i < args.size(); i += 2) {
+    std::string bytes;
+    TF_RETURN_IF_ERROR(tensorflow::ReadFileToString(tensorflow::Env::Default(), args[i], &bytes));
+    Request request;
+    TF_RETURN_IF_ERROR(ParseRequest(bytes, &request));
+    std::vector<std::pair<std::string, tensorflow::Tensor>> outputs;
+    TF_RETURN_IF_ERROR(RunPredict(bundle, request, &outputs));
+    for (const auto& [alias, tensor] : outputs) {
+      tensorflow::TensorProto proto;
+      tensor.AsProtoTensorContent(&proto);
+      std::string serialized;
+      proto.SerializeToString(&serialized);
+      TF_RETURN_IF_ERROR(tensorflow::WriteStringToFile(tensorflow::Env::Default(),
+                                                       args[i + 1] + "/" + alias + ".pb", serialized));
+    }
   }
   return tensorflow::OkStatus();
 }
