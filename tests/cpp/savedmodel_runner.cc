@@ -230,7 +230,7 @@ Status Main(int argc, char** argv) {
     TF_RETURN_IF_ERROR(RunPredict(bundle, request, &outputs));
     for (const auto& [alias, tensor] : outputs) {
       tensorflow::TensorProto proto;
-      tensor.AsProtoTensorContent(&proto);
+      tensor.AsProtoField(&proto);  // as TF Serving's Predict response (kAsProtoField)
       std::string serialized;
       proto.SerializeToString(&serialized);
       TF_RETURN_IF_ERROR(tensorflow::WriteStringToFile(tensorflow::Env::Default(),
