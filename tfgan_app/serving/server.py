@@ -58,7 +58,7 @@ from tfgan_app.serving.repository import (DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_W
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_THREADS = 4
 DEFAULT_IDLE_TIMEOUT = 30.0
-DEFAULT_CONNECTION_LIMIT = 100
+DEFAULT_CONNECTION_LIMIT = 1000
 # TF Serving's path regexes (http_rest_api_util.cc), anchored.
 _PREDICT_URL = re.compile(r"(?i)^/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
                           r":(classify|regress|predict)$")
