@@ -283,12 +283,18 @@ class ModelRepository:
         self.polls = 0
 
     # --- the poller ------------------------------------------------------------------------------------------
-    def start(self) -> "ModelRepository":
-        """Scans once (loading what is on disk), then keeps polling in a background thread."""
-        self.poll()
-        if self.poll_wait_seconds > 0 and self._thread is None:
+    def start(self, wait: bool = True) -> "ModelRepository":
+        """Scans once (loading what is on disk), then keeps polling in a background thread.
+
+        `wait=False` makes the first scan in the background too (requests get
+        404 until their version is AVAILABLE, as while TF Serving is loading).
+        """
+        if wait:
+            self.poll()
+        if (self.poll_wait_seconds > 0 or not wait) and self._thread is None:
             self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="tfgan-repository-poller", daemon=True)
+            self._thread = threading.Thread(target=self._run, args=(not wait,), name="tfgan-repository-poller",
+                                            daemon=True)
             self._thread.start()
         return self
 
@@ -305,12 +311,17 @@ class ModelRepository:
             if state.servable is not None:
                 state.servable.close()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.poll_wait_seconds):
-            try:
-                self.poll()
-            except Exception:  # pylint: disable=broad-except  # the poller must outlive a bad scan
-                logging.exception("Scanning %s failed", self.base_dir)
+    def _run(self, scan_first: bool) -> None:
+        if scan_first:
+            self._safe_poll()
+        while self.poll_wait_seconds > 0 and not self._stop.wait(self.poll_wait_seconds):
+            self._safe_poll()
+
+    def _safe_poll(self) -> None:
+        try:
+            self.poll()
+        except Exception:  # pylint: disable=broad-except  # the poller must outlive a bad scan
+            logging.exception("Scanning the model folder failed")
 
     def _on_disk(self) -> Dict[str, Dict[int, str]]:
         models: Dict[str, Dict[int, str]] = {}

@@ -351,7 +351,8 @@ class LocalModelServer:
         rest_port: REST port (0 picks a free one, None disables REST).
         grpc_port: gRPC port (0 picks a free one, None disables gRPC).
         max_batch_size: largest batch (or `num_images`) a request may ask for.
-        preload: scan and load the versions on disk in `start()` (as TF Serving does) before the ports open.
+        preload: load the versions on disk in `start()`, before the ports open (as TF Serving does); False
+            loads them in the background (requests get 404 until their version is AVAILABLE).
         poll_wait_seconds: seconds between repository scans (`--file_system_poll_wait_seconds`; 0: once).
         max_body_bytes: largest REST body / gRPC message (413 / RESOURCE_EXHAUSTED beyond).
         threads: REST worker threads and gRPC worker threads (each pool is bounded).
@@ -388,8 +389,7 @@ class LocalModelServer:
 
     def start(self) -> "LocalModelServer":
         """Loads what is on disk (if `preload`), starts the repository poller, binds the ports and serves."""
-        if self.preload:
-            self.repository.start()
+        self.repository.start(wait=self.preload)
         try:
             if self.grpc_port is not None:
                 self._start_grpc()
