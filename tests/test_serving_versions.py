@@ -158,3 +158,31 @@ def test_negative_poll_wait_is_an_error(tmp_path):
     from tfgan_app.errors import UsageError
     with pytest.raises(UsageError, match="file_system_poll_wait_seconds"):
         ModelRepository(str(tmp_path), poll_wait_seconds=-1)
+
+
+def test_version_that_tf_servings_session_loader_rejects_is_not_served(tmp_path):
+    """Issue #19 item 3: a SavedModel the TF2 object loader accepts but TF Serving's C++ LoadSavedModel (TF1
+    session semantics) rejects - `tf.saved_model.save` of a `tf.Module` wrapping a Keras model with BatchNorm -
+    must be END here too, not AVAILABLE: its warm-up replay through the session fails the load, as in TF Serving."""
+    import tensorflow as tf
+    from _export_fixtures import tiny_generator
+    from tfgan_app.export.savedmodel import make_module
+    from tfgan_app.export.warmup import write_warmup
+    base = str(tmp_path)
+    good = write_version(base, "m", 1, seed=0)
+    module = make_module(tiny_generator(seed=1))  # the export as written before the issue #19 fix
+    tf.saved_model.save(module, os.path.join(base, "m", "2"), signatures=module.signatures())
+    write_warmup(os.path.join(base, "m", "2"), "m", module.metadata())  # as every export has
+    assert tf.saved_model.load(os.path.join(base, "m", "2")).signatures["serving_default"](
+        latents=tf.constant(LATENTS))["images"].shape == (2, 8, 8, 1)  # the lenient TF2 loader runs it
+    repository = ModelRepository(base, poll_wait_seconds=0).start()
+    try:
+        [state] = repository.status("m", 2)
+        assert state.state == "END" and state.error_code == "FAILED_PRECONDITION", state
+        assert "Could not find variable" in state.error_message
+        servable = repository.get("m")
+        assert servable.version == 1
+        np.testing.assert_allclose(servable.predict("serving_default", {"latents": LATENTS})["images"],
+                                   images(good, LATENTS), atol=1e-6)
+    finally:
+        repository.stop()

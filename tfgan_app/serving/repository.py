@@ -170,6 +170,11 @@ class ServableVersion:
             return self._session.run(fetches, feed)
         except (tf.errors.InvalidArgumentError, tf.errors.OutOfRangeError, ValueError, TypeError) as e:
             raise RequestError(f"Model {self.name} rejected the inputs of {name!r}: {_short_message(e)}") from e
+        except tf.errors.OpError as e:  # as TF Serving maps a failed Session::Run (e.g. an uninitialised variable)
+            code = _OP_CODES.get(type(e), "INTERNAL")
+            raise RequestError(f"Running {name!r} of model {self.name} failed: {_short_message(e)}",
+                               400 if code == "FAILED_PRECONDITION" else 500,
+                               getattr(grpc.StatusCode, code, grpc.StatusCode.INTERNAL)) from e
 
     def _check_input(self, signature_name, key, tensor_info, value, exact_dtypes) -> np.ndarray:
         dtype_name = types_pb2.DataType.Name(tensor_info.dtype)
@@ -197,9 +202,12 @@ class ServableVersion:
 
 
 def _short_message(error: Exception) -> str:
-    """The useful line of a TF runtime error (the failed assertion), without graph stack noise."""
+    """The useful line of a TF runtime error (the failed assertion or the op's error), without graph stack noise."""
     lines = [line.strip() for line in (getattr(error, "message", None) or str(error)).splitlines() if line.strip()]
-    return next((line for line in lines if line.startswith("assertion failed")), lines[0] if lines else repr(error))
+    useful = [line for line in lines
+              if not line.endswith(":") and not line.startswith(("Detected at node", "File ", "[["))]
+    return next((line for line in lines if line.startswith("assertion failed")),
+                useful[0] if useful else (lines[0] if lines else repr(error)))
 
 
 @dataclass
@@ -246,6 +254,8 @@ _OP_CODES = {tf.errors.NotFoundError: "NOT_FOUND", tf.errors.InvalidArgumentErro
 
 def _error_code(error: BaseException) -> str:
     """TF Serving's `error_code` name (a `tensorflow.error.Code`) for a load failure."""
+    if isinstance(error, RequestError):
+        return error.grpc_code.name
     return next((code for cls, code in _OP_CODES.items() if isinstance(error, cls)), "UNKNOWN")
 
 
