@@ -186,3 +186,20 @@ def test_version_that_tf_servings_session_loader_rejects_is_not_served(tmp_path)
                                    images(good, LATENTS), atol=1e-6)
     finally:
         repository.stop()
+
+
+def test_grpc_status_reports_load_errors_like_rest(tmp_path):
+    base = str(tmp_path)
+    write_version(base, "m", 1, seed=0)
+    shutil.copytree(os.path.join(base, "m", "1"), os.path.join(base, "m", "2"))
+    _truncate(os.path.join(base, "m", "2", "saved_model.pb"))
+    from tfgan_app.serving import LocalModelServer
+    with LocalModelServer(base, rest_port=0, grpc_port=0, poll_wait_seconds=0) as server:
+        rest, grpc_client = RestClient(server.rest_url, 10), GrpcClient(server.grpc_target, 10)
+        try:
+            assert grpc_client.status("m") == rest.status("m")
+            [broken] = grpc_client.status("m", version=2)["model_version_status"]
+            assert broken["state"] == "END" and broken["status"]["error_code"] == "DATA_LOSS", broken
+            assert "saved_model.pb" in broken["status"]["error_message"]
+        finally:
+            grpc_client.close()
