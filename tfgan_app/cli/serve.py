@@ -1,23 +1,24 @@
 """Serve exported models with the local TF Serving-compatible REST and gRPC server (development).
 
-Hosts every model under --base (<base>/<name>/<version>/, newest version by
-default) on the same URLs, JSON formats and gRPC services as TF Serving.
-Production uses the real server instead, e.g.
+Hosts every model under --base (<base>/<name>/<version>/) on the same URLs,
+JSON formats and gRPC services as TF Serving, with its version semantics: the
+folder is polled every --file_system_poll_wait_seconds; a version is served
+once it loaded and its warm-up ran; a broken version is reported (state END)
+while the last good one keeps serving. Production uses the real server instead, e.g.
   tensorflow_model_server --port=8500 --rest_api_port=8501 --model_config_file=$PWD/export/models.config
 (see export/README.md for the docker command).
 
 Example: tfgan serve --base=export --rest_port=8501 --grpc_port=8500
 """
 
-import os
 import threading
 
 from absl import flags
 
 from tfgan_app.errors import MissingResourceError
-from tfgan_app.export.serving_config import list_models, list_versions
-from tfgan_app.serving.repository import DEFAULT_MAX_BATCH_SIZE
-from tfgan_app.serving.server import LocalModelServer
+from tfgan_app.export.serving_config import list_models
+from tfgan_app.serving.repository import DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS
+from tfgan_app.serving.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, LocalModelServer
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -29,19 +30,29 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_integer("grpc_port", 8500, "gRPC port (0: pick a free port).", flag_values=fv)
     flags.DEFINE_integer("max_batch_size", DEFAULT_MAX_BATCH_SIZE, "Largest batch / num_images per request.",
                          flag_values=fv)
+    flags.DEFINE_float("file_system_poll_wait_seconds", DEFAULT_POLL_WAIT_SECONDS,
+                       "Seconds between scans of --base for new, changed and deleted versions (TF Serving's flag; "
+                       "0: scan once at start).", flag_values=fv)
+    flags.DEFINE_integer("max_body_bytes", DEFAULT_MAX_BODY_BYTES,
+                         "Largest REST body / gRPC message; larger REST bodies get 413.", flag_values=fv)
+    flags.DEFINE_float("idle_timeout_seconds", DEFAULT_IDLE_TIMEOUT,
+                       "Seconds after which an idle or stalled REST connection is closed.", flag_values=fv)
 
 
 def run(fv: flags.FlagValues) -> int:
     """Starts the server and blocks until interrupted (Ctrl-C)."""
-    models = list_models(fv.base)
-    if not models:
+    if not list_models(fv.base):
         raise MissingResourceError(f"No exported model under {fv.base!r} (expected <base>/<name>/<version>/"
                                    "saved_model.pb). Run `tfgan export --run_dir=DIR` first.")
-    server = LocalModelServer(fv.base, fv.host, fv.rest_port, fv.grpc_port, fv.max_batch_size).start()
+    server = LocalModelServer(fv.base, fv.host, fv.rest_port, fv.grpc_port, fv.max_batch_size,
+                              poll_wait_seconds=fv.file_system_poll_wait_seconds, max_body_bytes=fv.max_body_bytes,
+                              idle_timeout=fv.idle_timeout_seconds).start()
     try:
-        for name in models:
-            print(f"model {name}: versions {list_versions(os.path.join(fv.base, name))}  "
-                  f"REST {server.rest_url}/v1/models/{name}:predict  gRPC {server.grpc_target}")
+        for name in server.repository.models():
+            states = ", ".join(f"{s.version} {s.state}" + (f" ({s.error_message})" if s.state == "END" else "")
+                               for s in server.repository.status(name))
+            print(f"model {name}: versions {states}  REST {server.rest_url}/v1/models/{name}:predict  "
+                  f"gRPC {server.grpc_target}")
         print("Serving; press Ctrl-C to stop.", flush=True)
         threading.Event().wait()
     finally:
