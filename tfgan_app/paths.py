@@ -47,5 +47,9 @@ def writable_file(path: str, flag: str) -> str:
     """
     if os.path.isdir(path):
         raise UsageError(f"Expected {flag} to be a file path, received {path!r}, which is a folder.")
-    writable_dir(os.path.dirname(os.path.abspath(path)), f"the folder of {flag}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise UsageError(f"Cannot write {flag}={path!r}: {folder!r} is a file, not a folder; pass a path in a "
+                         "folder.")
+    writable_dir(folder, f"the folder of {flag}")
     return path
