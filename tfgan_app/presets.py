@@ -152,7 +152,7 @@ def keyword_parameters(function: Callable) -> Dict[str, inspect.Parameter]:
 
 
 def check_options(field: str, options: Mapping[str, Any], parameters: Mapping[str, inspect.Parameter],
-                  reserved: Collection[str] = ()) -> None:
+                  reserved: Collection[str] = (), owner: str = "") -> None:
     """Checks preset options against the keyword arguments they are passed to.
 
     Rejects a name that is not among `parameters` or is in `reserved` (arguments the library sets itself),
@@ -164,6 +164,7 @@ def check_options(field: str, options: Mapping[str, Any], parameters: Mapping[st
       options: the options to check.
       parameters: `keyword_parameters(builder)`.
       reserved: names the library passes itself.
+      owner: what takes the options, for the message (e.g. "generator 'dcgan'").
 
     Raises:
       UsageError: naming the option and the valid ones.
@@ -171,7 +172,8 @@ def check_options(field: str, options: Mapping[str, Any], parameters: Mapping[st
     valid = sorted(name for name in parameters if name not in reserved)
     for name, value in options.items():
         if name not in valid:
-            raise UsageError(f"Unknown option {name!r} in {field}. Valid options: {', '.join(valid) or '(none)'}.")
+            raise UsageError(f"Unknown option {name!r} in {field}{f' of {owner}' if owner else ''}. "
+                             f"Valid options: {', '.join(valid) or '(none)'}.")
         default = parameters[name].default
         if isinstance(default, bool) or default is inspect.Parameter.empty or default is None:
             continue
