@@ -234,8 +234,11 @@ def _run_config(run_dir: str) -> Dict:
     path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(path):
         return {}
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise MissingResourceError(f"Could not read {path!r} as JSON ({e}); the run directory is damaged.") from e
 
 
 def open_source(spec: str, num_classes: Optional[int] = None, timeout: float = DEFAULT_TIMEOUT) -> GeneratorSource:
