@@ -15,7 +15,7 @@ import threading
 
 from absl import flags
 
-from tfgan_app.errors import MissingResourceError
+from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.export.serving_config import list_models
 from tfgan_app.serving.repository import DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS
 from tfgan_app.serving.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, LocalModelServer
@@ -41,6 +41,8 @@ def define_flags(fv: flags.FlagValues) -> None:
 
 def run(fv: flags.FlagValues) -> int:
     """Starts the server and blocks until interrupted (Ctrl-C)."""
+    if fv.rest_port and fv.rest_port == fv.grpc_port:
+        raise UsageError(f"--rest_port and --grpc_port are both {fv.rest_port}; pass two different ports.")
     if not list_models(fv.base):
         raise MissingResourceError(f"No exported model under {fv.base!r} (expected <base>/<name>/<version>/"
                                    "saved_model.pb). Run `tfgan export --run_dir=DIR` first.")
