@@ -98,9 +98,9 @@ CASES = {
     "generate_from_image_to_image_run": (["generate", "--model={pix2pix}", "--grid={root}/g.png"],
                                          r"is an image-to-image generator .* no latents to sample"),
     "rest_port_in_use": (["serve", "--base={root}", "--rest_port={port}", "--grpc_port=0"],
-                         r"Cannot serve on --rest_port=\d+ .*Address already in use"),
+                         r"Cannot bind the REST port [\d.]+:\d+: Address already in use"),
     "grpc_port_in_use": (["serve", "--base={root}", "--grpc_port={port}", "--rest_port=0"],
-                         r"Cannot serve on --grpc_port=\d+ .*Address already in use"),
+                         r"Cannot bind the gRPC port [\d.]+:\d+: it is in use"),
 }
 
 

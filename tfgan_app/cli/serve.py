@@ -43,13 +43,14 @@ def run(fv: flags.FlagValues) -> int:
     """Starts the server and blocks until interrupted (Ctrl-C)."""
     if fv.rest_port and fv.rest_port == fv.grpc_port:
         raise UsageError(f"--rest_port and --grpc_port are both {fv.rest_port}; pass two different ports.")
-    if not list_models(fv.base):
-        raise MissingResourceError(f"No exported model under {fv.base!r} (expected <base>/<name>/<version>/"
-                                   "saved_model.pb). Run `tfgan export --run_dir=DIR` first.")
+    # Ports first (the server binds before loading), so a port in use is the first thing reported.
     server = LocalModelServer(fv.base, fv.host, fv.rest_port, fv.grpc_port, fv.max_batch_size,
                               poll_wait_seconds=fv.file_system_poll_wait_seconds, max_body_bytes=fv.max_body_bytes,
                               idle_timeout=fv.idle_timeout_seconds).start()
     try:
+        if not list_models(fv.base):
+            raise MissingResourceError(f"No exported model under {fv.base!r} (expected <base>/<name>/<version>/"
+                                       "saved_model.pb). Run `tfgan export --run_dir=DIR` first.")
         for name in server.repository.models():
             states = ", ".join(f"{s.version} {s.state}" + (f" ({s.error_message})" if s.state == "END" else "")
                                for s in server.repository.status(name))

@@ -388,19 +388,27 @@ class LocalModelServer:
         return f"{self.host}:{self.grpc_port}"
 
     def start(self) -> "LocalModelServer":
-        """Loads what is on disk (if `preload`), starts the repository poller, binds the ports and serves."""
-        self.repository.start(wait=self.preload)
+        """Binds the ports, loads what is on disk (if `preload`), starts the repository poller and serves.
+
+        The ports are bound first, so an occupied port is reported before any model is loaded.
+        """
         try:
             if self.grpc_port is not None:
-                self._start_grpc()
+                self._bind_grpc()
             if self.rest_port is not None:
-                self._start_rest()
+                self._bind_rest()
+            self.repository.start(wait=self.preload)
+            if self._grpc is not None:
+                self._grpc.start()
+            if self._http is not None:
+                self._http_thread = threading.Thread(target=self._serve_rest, name="tfgan-rest", daemon=True)
+                self._http_thread.start()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _start_grpc(self) -> None:
+    def _bind_grpc(self) -> None:
         options = [("grpc.max_receive_message_length", self.max_body_bytes),
                    ("grpc.max_send_message_length", self.max_body_bytes),
                    ("grpc.so_reuseport", 0)]  # an occupied port is an error, not a shared one
@@ -415,9 +423,8 @@ class LocalModelServer:
             raise UsageError(f"Cannot bind the gRPC port {self.host}:{self.grpc_port}: it is in use (or the "
                              "address is not local). Stop the other server or pass another --grpc_port "
                              "(0 picks a free one).") from e
-        self._grpc.start()
 
-    def _start_rest(self) -> None:
+    def _bind_rest(self) -> None:
         try:
             server = waitress.server.create_server(
                 RestApp(self.repository), host=self.host, port=self.rest_port, threads=self.threads,
@@ -431,8 +438,6 @@ class LocalModelServer:
         std_logging.getLogger("waitress.queue").setLevel(std_logging.ERROR)  # "task queue depth" chatter
         self._http = server
         self.rest_port = server.effective_port
-        self._http_thread = threading.Thread(target=self._serve_rest, name="tfgan-rest", daemon=True)
-        self._http_thread.start()
 
     def _serve_rest(self) -> None:
         try:
