@@ -10,6 +10,7 @@ JSON formats and gRPC services, so clients work unchanged against either:
   `{"signature_name", "inputs"}` (columns).
 * gRPC: `tensorflow.serving.PredictionService/Predict`, `/GetModelMetadata` and
   `tensorflow.serving.ModelService/GetModelStatus`.
+* The latent explorer page at `/` and `/explorer/...` (`tfgan_app.serving.explorer`).
 
 Malformed requests (bad JSON, wrong input names, dtype, shape, oversized batch)
 get HTTP 400 / INVALID_ARGUMENT with a message; unknown models, versions and
@@ -37,6 +38,7 @@ from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 from tfgan_app.export.serving_config import list_models
 from tfgan_app.serving.codec import JsonTensorError, array_to_json, arrays_to_protos, json_to_array
 from tfgan_app.serving.codec import protos_to_arrays
+from tfgan_app.serving.explorer import static_response, write_response
 from tfgan_app.serving.repository import (DEFAULT_MAX_BATCH_SIZE, ModelRepository, NotFound, RequestError,
                                           ServableVersion)
 
@@ -152,6 +154,9 @@ class _RestHandler(BaseHTTPRequestHandler):
         return match["name"], version, match["verb"]
 
     def do_GET(self):  # pylint: disable=invalid-name
+        page = static_response(self.path, lambda: list_models(self.server.repository.base_dir))  # the explorer
+        if page is not None:
+            return write_response(self, page)
         try:
             name, version, verb = self._route()
             repository = self.server.repository
