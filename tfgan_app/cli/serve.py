@@ -42,6 +42,7 @@ def run(fv: flags.FlagValues) -> int:
         for name in models:
             print(f"model {name}: versions {list_versions(os.path.join(fv.base, name))}  "
                   f"REST {server.rest_url}/v1/models/{name}:predict  gRPC {server.grpc_target}")
+        print(f"Latent explorer: {server.rest_url}/")
         print("Serving; press Ctrl-C to stop.", flush=True)
         threading.Event().wait()
     finally:
