@@ -211,18 +211,30 @@ def test_class_picker_of_a_conditional_model(browser, served):
 
 def test_image_to_image_upload_shows_the_translation(browser, served, tmp_path):
     server, generators = served
-    path = str(tmp_path / "photo.png")
     rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 256, (20, 12, 3), dtype=np.uint8)).save(path)
     _pick_model(browser, server.rest_url + "/", "translator")
     _wait(browser, lambda: browser.find_element("id", "upload").is_displayed() or _error(browser), "upload box")
-    browser.find_element("id", "upload").send_keys(path)
+    assert "resized to 8x8, 1 channel(s)" in browser.find_element("id", "input-size").text
+
+    photo = str(tmp_path / "photo.png")  # 20x12 RGB: the page resizes it to the model's 8x8x1 input
+    Image.fromarray(rng.integers(0, 256, (20, 12, 3), dtype=np.uint8)).save(photo)
+    browser.find_element("id", "upload").send_keys(photo)
     _wait(browser, lambda: _renders(browser, "i2i-output") >= 1 or _error(browser), "the translation")
     assert _error(browser) == ""
-    seen = _grey(_canvas_pixels(browser, "i2i-input"))  # resized to the model's 8x8x1 input in the page
-    assert seen.shape == (8, 8)
-    expected = to_uint8(keras_images(generators["translator"], (seen / 127.5 - 1)[None, ..., None]))[0, ..., 0]
-    assert _matches(_canvas_pixels(browser, "i2i-output"), expected, tolerance=2)  # the input grey was rounded
+    assert _canvas_pixels(browser, "i2i-input").shape == (8, 8, 4)
+    first = _canvas_pixels(browser, "i2i-output")
+    assert first.shape == (8, 8, 4) and first[..., 0].std() > 0
+
+    exact = str(tmp_path / "exact.png")  # already 8x8: no resampling, so the model input is known exactly
+    pixels = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(exact)
+    rendered = _renders(browser, "i2i-output")
+    browser.find_element("id", "upload").send_keys(exact)
+    _wait(browser, lambda: _renders(browser, "i2i-output") > rendered or _error(browser), "the second translation")
+    grey = pixels.astype(np.float64) @ np.array([0.2989, 0.587, 0.114])  # tf.image.rgb_to_grayscale weights
+    model_input = (grey / 127.5 - 1.0)[None, ..., None].astype(np.float32)
+    expected = to_uint8(keras_images(generators["translator"], model_input))[0, ..., 0]
+    assert _matches(_canvas_pixels(browser, "i2i-output"), expected)
 
 
 @pytest.mark.parametrize("model, expected", [
