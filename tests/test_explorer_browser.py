@@ -20,11 +20,12 @@ import tensorflow as tf
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _export_fixtures import NUM_CLASSES, keras_images, tiny_conditional_generator, tiny_generator  # noqa: E402
+from _export_fixtures import (NUM_CLASSES, keras_images, text_vocabulary, tiny_conditional_generator,  # noqa: E402
+                              tiny_generator, tiny_text_generator)
 
 from tfgan_app.export import export_generator  # noqa: E402
 from tfgan_app.images import to_uint8  # noqa: E402
-from tfgan_app.serving import LocalModelServer  # noqa: E402
+from tfgan_app.serving import LocalModelServer, RestClient  # noqa: E402
 from tfgan_app.serving.explorer import ExplorerProxy  # noqa: E402
 
 WAIT = 30.0
@@ -82,16 +83,33 @@ class _Doubler(tf.Module):
         return {"y": 2.0 * x}
 
 
+class _Truncated(tf.Module):
+    """A latent model whose `serving_default` takes a scalar `truncation` psi (scales the latents here)."""
+
+    def __init__(self, generator: keras.Model):
+        super().__init__()
+        self.generator = generator
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 8], tf.float32, name="latents"),
+                                  tf.TensorSpec([], tf.float32, name="truncation")])
+    def serving_default(self, latents, truncation):
+        return {"images": self.generator(latents * truncation, training=False)}
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """Models "plain", "cond" (3 classes), "translator" and "odd" (a signature the page does not know)."""
+    """Models "plain", "cond" (3 classes), "translator", "text" (captions), "truncated" (a truncation input)
+    and "odd" (a signature the page does not know)."""
     base = str(tmp_path_factory.mktemp("export"))
     generators = {"plain": tiny_generator(), "cond": tiny_conditional_generator(), "translator": tiny_translator()}
     export_generator(generators["plain"], "plain", base, quantizations=())
     export_generator(generators["cond"], "cond", base, num_classes=NUM_CLASSES, quantizations=())
     export_generator(generators["translator"], "translator", base, quantizations=())
-    odd = _Doubler()
+    export_generator(tiny_text_generator(), "text", base, quantizations=(), vocabulary=text_vocabulary())
+    odd, truncated = _Doubler(), _Truncated(generators["plain"])
     tf.saved_model.save(odd, os.path.join(base, "odd", "1"), signatures={"double": odd.double})
+    tf.saved_model.save(truncated, os.path.join(base, "truncated", "1"),
+                        signatures={"serving_default": truncated.serving_default})
     with LocalModelServer(base, rest_port=0, grpc_port=None) as server:
         yield server, generators
 
@@ -207,6 +225,39 @@ def test_class_picker_of_a_conditional_model(browser, served):
     latent = page_gaussian(0, 8)[None].astype(np.float32)
     expected = to_uint8(keras_images(generators["cond"], latent, [2]))[0, ..., 0]
     _wait(browser, lambda: _matches(_canvas_pixels(browser), expected), "class 2 shown")
+
+
+def test_truncation_slider_when_the_signature_takes_it(browser, served):
+    from selenium.webdriver.common.keys import Keys  # pylint: disable=import-outside-toplevel
+    server, generators = served
+    _pick_model(browser, server.rest_url + "/", "truncated")
+    _wait(browser, lambda: _renders(browser) >= 1 or _error(browser), "a first image")
+    assert _error(browser) == "" and browser.find_element("id", "truncation-row").is_displayed()
+    latent = page_gaussian(0, 8)[None].astype(np.float32)
+    assert _matches(_canvas_pixels(browser), to_uint8(keras_images(generators["plain"], latent))[0, ..., 0])
+    rendered = _renders(browser)
+    browser.find_element("id", "truncation").send_keys(Keys.HOME)  # psi = 0: every seed gives G(0)
+    _wait(browser, lambda: _renders(browser) > rendered or _error(browser), "the truncated image")
+    assert browser.find_element("id", "truncation-value").text == "0.00"
+    assert _matches(_canvas_pixels(browser), to_uint8(keras_images(generators["plain"], 0 * latent))[0, ..., 0])
+
+
+def test_caption_box_of_the_text_model(browser, served):
+    server, _ = served
+    _pick_model(browser, server.rest_url + "/", "text")
+    _wait(browser, lambda: _renders(browser) >= 1 or _error(browser), "a first image")
+    assert _error(browser) == "" and browser.find_element("id", "caption-row").is_displayed()
+    assert not browser.find_element("id", "class-row").is_displayed()
+    uncaptioned, rendered = _canvas_pixels(browser), _renders(browser)
+    browser.find_element("id", "caption").send_keys("a handwritten seven")
+    _wait(browser, lambda: _renders(browser) > rendered or _error(browser), "the captioned image")
+    latent = page_gaussian(0, 8)[None].astype(np.float32)
+    served_images = RestClient(server.rest_url).predict(
+        "text", {"latents": latent, "captions": np.array(["a handwritten seven"], object)}, signature="from_captions")
+    # the last keystroke's image (debounced: one request after typing stops) is what the server makes of it
+    _wait(browser, lambda: _matches(_canvas_pixels(browser), to_uint8(served_images["images"])[0, ..., 0]),
+          "the image of the typed caption")
+    assert (_canvas_pixels(browser) != uncaptioned).any()
 
 
 def test_image_to_image_upload_shows_the_translation(browser, served, tmp_path):
