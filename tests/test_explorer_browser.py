@@ -25,6 +25,7 @@ from _export_fixtures import (NUM_CLASSES, keras_images, text_vocabulary, tiny_c
 
 from tfgan_app.export import export_generator  # noqa: E402
 from tfgan_app.images import to_uint8  # noqa: E402
+from tfgan_app.latent import slerp  # noqa: E402
 from tfgan_app.serving import LocalModelServer, RestClient  # noqa: E402
 from tfgan_app.serving.explorer import ExplorerProxy  # noqa: E402
 
@@ -151,9 +152,11 @@ def _renders(driver, canvas_id="output") -> int:
     return int(driver.find_element("id", canvas_id).get_attribute("data-renders"))
 
 
-def _canvas_pixels(driver, canvas_id="output") -> np.ndarray:
-    """The canvas as the browser shows it, decoded from its PNG (HxWx4 uint8)."""
-    url = driver.execute_script(f"return document.getElementById('{canvas_id}').toDataURL('image/png');")
+def _canvas_pixels(driver, canvas_id="output", selector=None) -> np.ndarray:
+    """The canvas as the browser shows it, decoded from its PNG (HxWx4 uint8); `selector`: a CSS selector
+    instead of the id."""
+    selector = selector or f"#{canvas_id}"
+    url = driver.execute_script(f"return document.querySelector('{selector}').toDataURL('image/png');")
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA"))
 
 
@@ -206,7 +209,11 @@ def test_slider_moves_show_a_new_generated_image(browser, served):
     assert moved[..., 0].std() > 0
     assert (moved != first).any()
     assert _matches(moved, expected)
-    assert len(browser.find_elements("css selector", "#strip canvas")) == 8  # the slerp strip was drawn
+    _wait(browser, lambda: len(browser.find_elements("css selector", "#strip canvas")) == 8, "the slerp strip")
+    path = slerp(page_gaussian(0, 8), page_gaussian(1, 8), 8)  # seed 0 -> seed 1 (the page's defaults)
+    expected = to_uint8(keras_images(generators["plain"], path))[..., 0]
+    for i in range(8):
+        assert _matches(_canvas_pixels(browser, selector=f"#strip canvas:nth-child({i + 1})"), expected[i]), i
 
 
 def test_class_picker_of_a_conditional_model(browser, served):
@@ -215,6 +222,8 @@ def test_class_picker_of_a_conditional_model(browser, served):
     _wait(browser, lambda: _renders(browser) >= 1 or _error(browser), "a first image")
     assert _error(browser) == ""
     assert browser.find_element("id", "class-count").text == f"0 .. {NUM_CLASSES - 1}"  # found by the page
+    versions = browser.find_elements("css selector", "#version-select option")
+    assert [v.get_attribute("value") for v in versions] == ["", "1"]  # "latest", then the served versions
     assert not browser.find_element("id", "truncation-row").is_displayed()  # no truncation input: no slider
     rendered = _renders(browser)
     field = browser.find_element("id", "class-id")
