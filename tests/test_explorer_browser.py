@@ -24,8 +24,9 @@ from _export_fixtures import (NUM_CLASSES, keras_images, text_vocabulary, tiny_c
                               tiny_generator, tiny_text_generator)
 
 from tfgan_app.export import export_generator  # noqa: E402
+from tfgan_app.export.savedmodel import GeneratorModule  # noqa: E402
 from tfgan_app.images import to_uint8  # noqa: E402
-from tfgan_app.latent import slerp  # noqa: E402
+from tfgan_app.latent import sample_latents, slerp  # noqa: E402
 from tfgan_app.serving import LocalModelServer, RestClient  # noqa: E402
 from tfgan_app.serving.explorer import ExplorerProxy  # noqa: E402
 
@@ -99,14 +100,17 @@ class _Truncated(tf.Module):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """Models "plain", "cond" (3 classes), "translator", "text" (captions), "truncated" (a truncation input)
-    and "odd" (a signature the page does not know)."""
+    """Models "plain", "cond" (3 classes), "translator", "text" (captions), "truncated" (a truncation input),
+    "seeded" (generate_png only) and "odd" (a signature the page does not know)."""
     base = str(tmp_path_factory.mktemp("export"))
     generators = {"plain": tiny_generator(), "cond": tiny_conditional_generator(), "translator": tiny_translator()}
     export_generator(generators["plain"], "plain", base, quantizations=())
     export_generator(generators["cond"], "cond", base, num_classes=NUM_CLASSES, quantizations=())
     export_generator(generators["translator"], "translator", base, quantizations=())
     export_generator(tiny_text_generator(), "text", base, quantizations=(), vocabulary=text_vocabulary())
+    seeded = GeneratorModule(generators["plain"])  # only generate_png: the page's seed-only view
+    tf.saved_model.save(seeded, os.path.join(base, "seeded", "1"),
+                        signatures={"generate_png": seeded.generate_png.get_concrete_function()})
     odd, truncated = _Doubler(), _Truncated(generators["plain"])
     tf.saved_model.save(odd, os.path.join(base, "odd", "1"), signatures={"double": odd.double})
     tf.saved_model.save(truncated, os.path.join(base, "truncated", "1"),
@@ -249,6 +253,24 @@ def test_truncation_slider_when_the_signature_takes_it(browser, served):
     _wait(browser, lambda: _renders(browser) > rendered or _error(browser), "the truncated image")
     assert browser.find_element("id", "truncation-value").text == "0.00"
     assert _matches(_canvas_pixels(browser), to_uint8(keras_images(generators["plain"], 0 * latent))[0, ..., 0])
+
+
+def test_seed_only_model_shows_generate_png(browser, served):
+    server, generators = served
+    _pick_model(browser, server.rest_url + "/", "seeded")
+    _wait(browser, lambda: _renders(browser) >= 1 or _error(browser), "a first image")
+    assert _error(browser) == ""
+    assert browser.find_elements("css selector", "#directions input") == []  # no latents input: no sliders
+    assert not browser.find_element("id", "interpolate").is_displayed()
+    for seed in (0, 5):  # generate_png(seed) is `tfgan generate --seed`'s picture
+        if seed:
+            rendered = _renders(browser)
+            field = browser.find_element("id", "seed")
+            field.clear()
+            field.send_keys(str(seed))
+            _wait(browser, lambda: _renders(browser) > rendered, f"the image of seed {seed}")
+        expected = to_uint8(keras_images(generators["plain"], sample_latents(1, 8, seed).numpy()))[0, ..., 0]
+        _wait(browser, lambda: _matches(_canvas_pixels(browser), expected), f"seed {seed} shown")
 
 
 def test_caption_box_of_the_text_model(browser, served):
