@@ -56,6 +56,7 @@ def run(fv: flags.FlagValues) -> int:
                                for s in server.repository.status(name))
             print(f"model {name}: versions {states}  REST {server.rest_url}/v1/models/{name}:predict  "
                   f"gRPC {server.grpc_target}")
+        print(f"Latent explorer: {server.rest_url}/")
         print("Serving; press Ctrl-C to stop.", flush=True)
         threading.Event().wait()
     finally:

@@ -8,6 +8,7 @@ JSON formats and gRPC services, so clients work unchanged against either:
   `GET /v1/models/<name>[/versions/N]/metadata`,
   `POST /v1/models/<name>[/versions/N]:predict` with `{"signature_name", "instances"}` (rows) or
   `{"signature_name", "inputs"}` (columns).
+* The latent explorer page at `/` and `/explorer/...` (`tfgan_app.serving.explorer`).
 * gRPC: `tensorflow.serving.PredictionService/Predict`, `/GetModelMetadata` and
   `tensorflow.serving.ModelService/GetModelStatus`.
 
@@ -52,6 +53,7 @@ from waitress.task import ErrorTask
 from tfgan_app.errors import UsageError
 from tfgan_app.serving.codec import JsonTensorError, array_to_json, arrays_to_protos, json_to_array
 from tfgan_app.serving.codec import parse_json_float
+from tfgan_app.serving.explorer import HEADERS, static_response
 from tfgan_app.serving.repository import (DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS, DEFAULT_SIGNATURE,
                                           ModelRepository, NotFound, RequestError, ServableVersion, VersionState)
 
@@ -185,6 +187,12 @@ class RestApp:
 
     def __call__(self, environ: Dict, start_response: Callable) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
+        page = static_response(path, self.repository.models) if method in ("GET", "HEAD") else None
+        if page is not None:  # the latent explorer (`tfgan_app.serving.explorer`)
+            status, content_type, body = page
+            start_response(f"{status} {_STATUS_PHRASES.get(status, '')}",
+                           [("Content-Type", content_type), ("Content-Length", str(len(body))), *HEADERS.items()])
+            return [] if method == "HEAD" else [body]
         try:
             status, payload = self.handle(method, path, environ)
         except RequestError as e:
