@@ -9,6 +9,7 @@ import textwrap
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -16,7 +17,6 @@ from _export_fixtures import LATENT_DIM, NUM_CLASSES, keras_images, write_run_di
 
 from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.export import export_run, load_keras_generator  # noqa: E402
-from tfgan_app.export import tflite  # noqa: E402
 from tfgan_app.export.sources import generate_images, open_source  # noqa: E402
 from tfgan_app.export.streaming import image_file_name, latent_slice, stream_images  # noqa: E402
 from tfgan_app.images import to_uint8  # noqa: E402
@@ -143,23 +143,24 @@ def _folder_run_dir(root) -> tuple:
 
 def test_int8_calibrates_on_the_runs_training_inputs(tmp_path, monkeypatch):
     run, inputs = _folder_run_dir(tmp_path)
-    calibrated = []
-    real_convert = tflite.convert
+    converters = []
+    real = tf.lite.TFLiteConverter.from_concrete_functions
 
-    def recording_convert(*args, **kwargs):
-        calibrated.append(args[5] if len(args) > 5 else kwargs.get("calibration_images"))
-        return real_convert(*args, **kwargs)
-    monkeypatch.setattr(tflite, "convert", recording_convert)
+    def recording(*args, **kwargs):
+        converters.append(real(*args, **kwargs))
+        return converters[-1]
+    monkeypatch.setattr(tf.lite.TFLiteConverter, "from_concrete_functions", recording)
     result = export_run(run, base_dir=str(tmp_path / "export"), quantizations=["int8"])
     assert result.tflite["calibration"] == "training_inputs"
     assert result.tflite["files"]["int8"]["calibration"]["inputs"] == "training_inputs"
     assert result.tflite["files"]["int8"]["calibration"]["num_images"] == 12
-    used = calibrated[0]
-    assert used.shape == (12, 8, 8, 1)
-    # Every calibration image is one of the dataset's inputs (shuffled), each used once.
-    matches = sorted(int(np.argmin(np.abs(inputs - image).reshape(len(inputs), -1).max(axis=1))) for image in used)
+    # What the converter's representative dataset yields: each of the dataset's 12 inputs once (shuffled).
+    yielded = [sample[0] for sample in converters[0].representative_dataset.input_gen()]
+    assert [x.shape for x in yielded] == [(1, 8, 8, 1)] * 12
+    matches = sorted(int(np.argmin(np.abs(inputs - x[0]).reshape(len(inputs), -1).max(axis=1))) for x in yielded)
     assert matches == list(range(12))
-    np.testing.assert_allclose(np.sort(np.unique(np.round(used, 3))), [-0.6, 0.6], atol=5e-3)
+    np.testing.assert_allclose(np.concatenate(yielded), inputs[[int(np.argmin(np.abs(inputs - x[0]).reshape(
+        len(inputs), -1).max(axis=1))) for x in yielded]], atol=1e-6)
 
 
 def test_int8_calibration_falls_back_to_noise_without_data(tmp_path):

@@ -20,6 +20,7 @@ Example:
 
 import dataclasses
 import os
+import sys
 import time
 from typing import Callable, Iterator, Optional, Sequence, Tuple
 
@@ -123,13 +124,16 @@ def write_image_files(source: GeneratorSource, num_images: int, output_dir: str,
         output_dir: folder of the PNGs (created).
         seed, labels, captions: as in `generate_images`.
         batch_size: images generated per call; memory is bounded by one batch.
-        progress: show a `keras.utils.Progbar` (dynamic on a terminal, a final line otherwise).
+        progress: show a `keras.utils.Progbar` (redrawn on a terminal; every 10 s and at the end otherwise).
         on_batch: called with `(start, images)` after each batch is written (e.g. to keep them for a grid).
 
     Returns:
         A `StreamSummary` with the wall time and images/s (generation and PNG writing).
     """
-    bar = keras.utils.Progbar(num_images, unit_name="image", verbose=1 if progress else 0)
+    # On a terminal the bar redraws in place; in a log file it appends, so update it rarely there.
+    interactive = sys.stdout.isatty()
+    bar = keras.utils.Progbar(num_images, unit_name="image", verbose=1 if progress else 0,
+                              interval=0.05 if interactive else 10.0)
     os.makedirs(output_dir, exist_ok=True)
     begin = time.perf_counter()
     written = 0
