@@ -3,6 +3,7 @@
 
 import http.client
 import json
+import time
 import os
 import socket
 import sys
@@ -31,7 +32,7 @@ def served(tmp_path_factory):
     base = str(tmp_path_factory.mktemp("export"))
     generator = tiny_generator()
     export_generator(generator, "tiny", base, quantizations=())
-    with LocalModelServer(base, rest_port=0, grpc_port=None) as server:
+    with LocalModelServer(base, rest_port=0, grpc_port=None, poll_wait_seconds=0.5) as server:
         yield server, generator
 
 
@@ -99,7 +100,12 @@ def test_models_json_follows_new_exports_without_restart(served, tmp_path):
     server, _ = served
     base = server.repository.base_dir
     export_generator(tiny_generator(seed=1), "later", base, quantizations=())
-    names = json.loads(_get(server.rest_url + "/explorer/models.json")[2])["models"]
+    # The page lists what the server has found: the repository poller picks the new export up.
+    deadline = time.monotonic() + 60
+    names = []
+    while "later" not in names and time.monotonic() < deadline:
+        names = json.loads(_get(server.rest_url + "/explorer/models.json")[2])["models"]
+        time.sleep(0.2)
     assert "later" in names and "tiny" in names
     config_names = models_from_config(os.path.join(base, "models.config"))  # what `tfgan explore` would list
     assert "later" in config_names and "tiny" in config_names
