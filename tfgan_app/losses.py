@@ -1,8 +1,9 @@
 """GAN objectives as pure functions of discriminator outputs.
 
 Every function takes discriminator logits (the raw, pre-sigmoid output D(x)) and
-returns a **per-example** loss of shape `[batch]` (outputs with more than one
-value per example, e.g. PatchGAN maps, are averaged per example). The batch
+returns a **per-example** loss of shape `[batch]`. Outputs with more than one
+value per example (PatchGAN maps `[B, H, W, 1]`) get the loss element-wise, per
+patch, and the per-patch losses are then averaged per example, as in TF-GAN. The batch
 loss is the mean of that vector; `GAN.train_step` takes it with
 `tf.nn.compute_average_loss` so that under a `tf.distribute` strategy the
 loss is averaged over the *global* batch.
@@ -27,12 +28,21 @@ from tfgan_app.errors import UsageError
 
 
 def per_example_mean(values: tf.Tensor) -> tf.Tensor:
-    """Averages every axis but the first: `[B, ...]` → `[B]` (`[B]` stays as it is)."""
+    """Averages every axis but the first: `[B, ...]` → `[B]` (`[B]` stays as it is).
+
+    Losses apply it *after* their element-wise non-linearity: for a PatchGAN's
+    `[B, H, W, 1]` logit map the loss of an example is the mean of its per-patch
+    losses (TF-GAN `losses_impl.py`, keras.io CycleGAN), never the loss of the mean logit.
+    """
     values = tf.convert_to_tensor(values)
     values = tf.cast(values, tf.float32)
     if values.shape.rank == 1:
         return values
     return tf.reduce_mean(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
+
+
+def _logits(values) -> tf.Tensor:
+    return tf.cast(tf.convert_to_tensor(values), tf.float32)
 
 
 # --- minimax / non-saturating (Goodfellow et al. 2014) ----------------------------------------
@@ -43,9 +53,9 @@ def minimax_discriminator_loss(real_logits, fake_logits, real_label: float = 1.0
     `real_label` < 1 gives one-sided label smoothing (Salimans et al. 2016 use 0.9):
     the real term becomes the cross-entropy against target `real_label`.
     """
-    real_logits, fake_logits = per_example_mean(real_logits), per_example_mean(fake_logits)
+    real_logits, fake_logits = _logits(real_logits), _logits(fake_logits)
     real_term = tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(real_logits), real_label), real_logits)
-    return real_term + tf.nn.softplus(fake_logits)
+    return per_example_mean(real_term) + per_example_mean(tf.nn.softplus(fake_logits))
 
 
 def minimax_generator_loss(fake_logits) -> tf.Tensor:
@@ -54,25 +64,25 @@ def minimax_generator_loss(fake_logits) -> tf.Tensor:
     Saturates (vanishing gradient) when D confidently rejects fakes; prefer the
     non-saturating loss in practice.
     """
-    return -tf.nn.softplus(per_example_mean(fake_logits))
+    return per_example_mean(-tf.nn.softplus(_logits(fake_logits)))
 
 
 def non_saturating_generator_loss(fake_logits) -> tf.Tensor:
     """G loss of the non-saturating game: −log σ(D(G(z))) = softplus(−D(G(z)))."""
-    return tf.nn.softplus(-per_example_mean(fake_logits))
+    return per_example_mean(tf.nn.softplus(-_logits(fake_logits)))
 
 
 # --- least squares (Mao et al. 2017, a=0, b=1, c=1) -------------------------------------------
 
 def least_squares_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
     """LSGAN D loss: ½(D(x) − 1)² + ½D(G(z))² (D outputs are used raw, without sigmoid)."""
-    real_logits, fake_logits = per_example_mean(real_logits), per_example_mean(fake_logits)
-    return 0.5 * tf.square(real_logits - 1.0) + 0.5 * tf.square(fake_logits)
+    real_logits, fake_logits = _logits(real_logits), _logits(fake_logits)
+    return per_example_mean(0.5 * tf.square(real_logits - 1.0)) + per_example_mean(0.5 * tf.square(fake_logits))
 
 
 def least_squares_generator_loss(fake_logits) -> tf.Tensor:
     """LSGAN G loss: ½(D(G(z)) − 1)²."""
-    return 0.5 * tf.square(per_example_mean(fake_logits) - 1.0)
+    return per_example_mean(0.5 * tf.square(_logits(fake_logits) - 1.0))
 
 
 # --- Wasserstein (Arjovsky et al. 2017) -------------------------------------------------------
@@ -91,7 +101,8 @@ def wasserstein_generator_loss(fake_logits) -> tf.Tensor:
 
 def hinge_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
     """Hinge D loss: relu(1 − D(x)) + relu(1 + D(G(z)))."""
-    return tf.nn.relu(1.0 - per_example_mean(real_logits)) + tf.nn.relu(1.0 + per_example_mean(fake_logits))
+    real_logits, fake_logits = _logits(real_logits), _logits(fake_logits)
+    return per_example_mean(tf.nn.relu(1.0 - real_logits)) + per_example_mean(tf.nn.relu(1.0 + fake_logits))
 
 
 # --- penalties ---------------------------------------------------------------------------------
