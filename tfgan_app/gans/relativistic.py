@@ -48,6 +48,6 @@ class RelativisticGAN(GAN):
     def discriminator_loss(self, real_logits, fake_logits, real, fake, condition) -> tf.Tensor:
         return relativistic_average_losses(real_logits, fake_logits)[0]
 
-    def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
+    def adversarial_generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         real_logits = self.discriminate(real, condition, training=True)
         return relativistic_average_losses(real_logits, fake_logits)[1]
