@@ -17,7 +17,7 @@ from tfgan_app.gans.acgan import ACGAN
 from tfgan_app.gans.improved import feature_matching_loss, with_techniques
 from tfgan_app.gans.infogan import InfoGAN
 from tfgan_app.gans.relativistic import relativistic_average_losses
-from tfgan_app.gans.sampling import GRADIENT_PENALTY_ALPHA, step_seed
+from tfgan_app.gans.sampling import GRADIENT_PENALTY_ALPHA, stream_seed
 from tfgan_app.gans.sgan import SGAN, labelled_indices
 from tfgan_app.gans.unrolled import UnrolledGAN
 from tfgan_app.gans.wgan import WGAN, WGANGP
@@ -84,7 +84,7 @@ def test_wgan_gp_penalty_uses_lambda_and_per_sample_alpha():
     gan.compile(loss="wasserstein")
     real = tf.tile(tf.constant([[1.0, 0.0]]), [64, 1])
     penalty = float(gan.discriminator_penalty(real, tf.zeros_like(real), None))
-    alpha = tf.random.stateless_uniform([64], seed=step_seed(3, GRADIENT_PENALTY_ALPHA, 0)).numpy()
+    alpha = tf.random.stateless_uniform([64], seed=stream_seed(3, GRADIENT_PENALTY_ALPHA, 0)).numpy()
     assert len(np.unique(alpha)) == 64  # one α per sample
     np.testing.assert_allclose(penalty, 10.0 * np.mean((alpha - 1.0) ** 2), rtol=1e-4)
 

@@ -1,8 +1,9 @@
 """GAN objectives as pure functions of discriminator outputs.
 
 Every function takes discriminator logits (the raw, pre-sigmoid output D(x)) and
-returns a **per-example** loss of shape `[batch]` (outputs with more than one
-value per example, e.g. PatchGAN maps, are averaged per example). The batch
+returns a **per-example** loss of shape `[batch]`. Outputs with more than one
+value per example (PatchGAN maps `[B, H, W, 1]`) get the loss element-wise, per
+patch, and the per-patch losses are then averaged per example, as in TF-GAN. The batch
 loss is the mean of that vector; `GAN.train_step` takes it with
 `tf.nn.compute_average_loss` so that under a `tf.distribute` strategy the
 loss is averaged over the *global* batch.
@@ -21,13 +22,19 @@ Example:
 import dataclasses
 from typing import Callable, Dict, Union
 
+import keras
 import tensorflow as tf
 
 from tfgan_app.errors import UsageError
 
 
 def per_example_mean(values: tf.Tensor) -> tf.Tensor:
-    """Averages every axis but the first: `[B, ...]` → `[B]` (`[B]` stays as it is)."""
+    """Averages every axis but the first: `[B, ...]` → `[B]` (`[B]` stays as it is).
+
+    Losses apply it *after* their element-wise non-linearity: for a PatchGAN's
+    `[B, H, W, 1]` logit map the loss of an example is the mean of its per-patch
+    losses (TF-GAN `losses_impl.py`, keras.io CycleGAN), never the loss of the mean logit.
+    """
     values = tf.convert_to_tensor(values)
     values = tf.cast(values, tf.float32)
     if values.shape.rank == 1:
@@ -35,53 +42,64 @@ def per_example_mean(values: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
 
 
+def _logits(values) -> tf.Tensor:
+    return tf.cast(tf.convert_to_tensor(values), tf.float32)
+
+
 # --- minimax / non-saturating (Goodfellow et al. 2014) ----------------------------------------
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def minimax_discriminator_loss(real_logits, fake_logits, real_label: float = 1.0) -> tf.Tensor:
     """D loss of the original GAN: −log σ(D(x)) − log(1 − σ(D(G(z)))).
 
     `real_label` < 1 gives one-sided label smoothing (Salimans et al. 2016 use 0.9):
     the real term becomes the cross-entropy against target `real_label`.
     """
-    real_logits, fake_logits = per_example_mean(real_logits), per_example_mean(fake_logits)
+    real_logits, fake_logits = _logits(real_logits), _logits(fake_logits)
     real_term = tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(real_logits), real_label), real_logits)
-    return real_term + tf.nn.softplus(fake_logits)
+    return per_example_mean(real_term) + per_example_mean(tf.nn.softplus(fake_logits))
 
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def minimax_generator_loss(fake_logits) -> tf.Tensor:
     """G loss of the original minimax game: log(1 − σ(D(G(z)))) = −softplus(D(G(z))).
 
     Saturates (vanishing gradient) when D confidently rejects fakes; prefer the
     non-saturating loss in practice.
     """
-    return -tf.nn.softplus(per_example_mean(fake_logits))
+    return per_example_mean(-tf.nn.softplus(_logits(fake_logits)))
 
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def non_saturating_generator_loss(fake_logits) -> tf.Tensor:
     """G loss of the non-saturating game: −log σ(D(G(z))) = softplus(−D(G(z)))."""
-    return tf.nn.softplus(-per_example_mean(fake_logits))
+    return per_example_mean(tf.nn.softplus(-_logits(fake_logits)))
 
 
 # --- least squares (Mao et al. 2017, a=0, b=1, c=1) -------------------------------------------
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def least_squares_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
     """LSGAN D loss: ½(D(x) − 1)² + ½D(G(z))² (D outputs are used raw, without sigmoid)."""
-    real_logits, fake_logits = per_example_mean(real_logits), per_example_mean(fake_logits)
-    return 0.5 * tf.square(real_logits - 1.0) + 0.5 * tf.square(fake_logits)
+    real_logits, fake_logits = _logits(real_logits), _logits(fake_logits)
+    return per_example_mean(0.5 * tf.square(real_logits - 1.0)) + per_example_mean(0.5 * tf.square(fake_logits))
 
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def least_squares_generator_loss(fake_logits) -> tf.Tensor:
     """LSGAN G loss: ½(D(G(z)) − 1)²."""
-    return 0.5 * tf.square(per_example_mean(fake_logits) - 1.0)
+    return per_example_mean(0.5 * tf.square(_logits(fake_logits) - 1.0))
 
 
 # --- Wasserstein (Arjovsky et al. 2017) -------------------------------------------------------
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def wasserstein_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
     """WGAN critic loss: D(G(z)) − D(x) (needs a Lipschitz critic: clipping or a gradient penalty)."""
     return per_example_mean(fake_logits) - per_example_mean(real_logits)
 
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def wasserstein_generator_loss(fake_logits) -> tf.Tensor:
     """WGAN generator loss: −D(G(z))."""
     return -per_example_mean(fake_logits)
@@ -89,9 +107,11 @@ def wasserstein_generator_loss(fake_logits) -> tf.Tensor:
 
 # --- hinge (Lim & Ye 2017; Miyato et al. 2018) ------------------------------------------------
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def hinge_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
     """Hinge D loss: relu(1 − D(x)) + relu(1 + D(G(z)))."""
-    return tf.nn.relu(1.0 - per_example_mean(real_logits)) + tf.nn.relu(1.0 + per_example_mean(fake_logits))
+    real_logits, fake_logits = _logits(real_logits), _logits(fake_logits)
+    return per_example_mean(tf.nn.relu(1.0 - real_logits)) + per_example_mean(tf.nn.relu(1.0 + fake_logits))
 
 
 # --- penalties ---------------------------------------------------------------------------------
@@ -127,6 +147,17 @@ class GANLoss:
     """A (discriminator, generator) loss pair; both return per-example losses.
 
     `discriminator(real_logits, fake_logits)` and `generator(fake_logits)`.
+
+    A GAN compiled with a custom pair saves it by the Keras registered names of its
+    two functions, so they must be module-level functions decorated with
+    `@keras.saving.register_keras_serializable()` (imported again before `load_model`);
+    saving a pair of unregistered functions (e.g. lambdas) raises a `UsageError`.
+
+    Example:
+    >>> @keras.saving.register_keras_serializable(package="my_losses")
+    ... def softplus_g(fake_logits):
+    ...     return losses.per_example_mean(tf.nn.softplus(-fake_logits))
+    >>> pair = GANLoss("my_loss", losses.minimax_discriminator_loss, softplus_g)
     """
 
     name: str
@@ -152,3 +183,40 @@ def get(identifier: Union[str, GANLoss]) -> GANLoss:
     if identifier not in LOSSES:
         raise UsageError(f"Unknown GAN loss {identifier!r}. Valid losses: {', '.join(sorted(LOSSES))}.")
     return LOSSES[identifier]
+
+
+def _registered_name(function: Callable, pair: GANLoss, role: str) -> str:
+    name = keras.saving.get_registered_name(function)
+    if keras.saving.get_registered_object(name) is not function:
+        raise UsageError(
+            f"Cannot save a GAN compiled with the custom loss {pair.name!r}: its {role} function "
+            f"{getattr(function, '__qualname__', function)!r} is not registered with Keras, so loading could not "
+            "find it again. Define it at module level, decorate it with "
+            "@keras.saving.register_keras_serializable(), and import it before keras.saving.load_model.")
+    return name
+
+
+def serialize(pair: GANLoss) -> Union[str, Dict[str, str]]:
+    """The saved form of a loss pair: its name if built in, else the registered names of its functions.
+
+    Raises:
+      UsageError: a function of a custom pair is not registered with `keras.saving`.
+    """
+    if LOSSES.get(pair.name) is pair:
+        return pair.name
+    return {"name": pair.name, "discriminator": _registered_name(pair.discriminator, pair, "discriminator"),
+            "generator": _registered_name(pair.generator, pair, "generator")}
+
+
+def deserialize(config: Union[str, Dict[str, str]]) -> GANLoss:
+    """Inverse of `serialize`; the registering module of a custom pair must have been imported."""
+    if isinstance(config, str):
+        return get(config)
+    functions = {}
+    for role in ("discriminator", "generator"):
+        functions[role] = keras.saving.get_registered_object(config[role])
+        if functions[role] is None:
+            raise UsageError(f"The saved GAN uses the custom loss {config['name']!r}, whose {role} function "
+                             f"{config[role]!r} is not registered in this process; import the module that "
+                             "registers it (@keras.saving.register_keras_serializable) before loading.")
+    return GANLoss(config["name"], functions["discriminator"], functions["generator"])

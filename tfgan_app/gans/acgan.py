@@ -67,8 +67,8 @@ class ACGAN(ConditionalGAN):
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "class_weight": self.class_weight}
 
-    def discriminate(self, samples, condition, training: bool = True):
-        return self.discriminator(samples, training=training)
+    def discriminator_inputs(self, samples, condition):
+        return samples  # the discriminator predicts the class instead of seeing it
 
     def adversarial_logits(self, outputs) -> tf.Tensor:
         """The real/fake logits `[B, 1]` (column 0) of the discriminator outputs."""
@@ -83,4 +83,4 @@ class ACGAN(ConditionalGAN):
 
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         auxiliary = class_cross_entropy(condition, split_heads(fake_logits)[1])
-        return self.loss_pair.generator(self.adversarial_logits(fake_logits)) + self.class_weight * auxiliary
+        return self.adversarial_generator_loss(fake_logits, fake, real, condition) + self.class_weight * auxiliary

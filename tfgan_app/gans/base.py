@@ -11,10 +11,12 @@ Variants subclass `GAN` and override only what differs, through these hooks:
 |---|---|
 | `unpack_batch(data)` | images = first element of the batch, condition = None |
 | `generator_inputs(z, condition)` | `z` |
-| `discriminate(images, condition, training)` | `discriminator(images)` |
+| `discriminator_inputs(samples, condition)` | `samples` (what D is called with; its input order) |
+| `discriminate(images, condition, training)` | `discriminator(discriminator_inputs(images, condition))` |
 | `discriminator_loss(real_logits, fake_logits, real, fake, condition)` | the compiled loss pair's D loss (per example) |
 | `discriminator_penalty(real, fake, condition)` | 0 (e.g. gradient penalty, scalar) |
-| `generator_loss(fake_logits, fake, real, condition)` | the compiled loss pair's G loss (per example) |
+| `adversarial_generator_loss(fake_logits, fake, real, condition)` | the compiled loss pair's G loss (per example) |
+| `generator_loss(fake_logits, fake, real, condition)` | `adversarial_generator_loss` (variants add their terms) |
 | `after_discriminator_step()` | nothing (e.g. weight clipping) |
 | `adversarial_logits(outputs)` | `outputs` (D's real/fake logit, for the d_real/d_fake metrics) |
 | `fake_samples(z, condition, stream, counter)` | `generator(generator_inputs(z, condition))` |
@@ -44,15 +46,9 @@ from tfgan_app import losses as gan_losses
 from tfgan_app.callbacks import SampleGrid
 from tfgan_app.distribute import num_workers
 from tfgan_app.errors import UsageError
+from tfgan_app.gans.sampling import replica_context_info as _replica_context_info
+from tfgan_app.gans.sampling import stream_seed
 from tfgan_app.latent import sample_latents
-
-
-def _replica_context_info():
-    """Returns (replica id, number of replicas in sync) for the current replica."""
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None:  # cross-replica context
-        return tf.constant(0, tf.int32), tf.distribute.get_strategy().num_replicas_in_sync
-    return tf.cast(ctx.replica_id_in_sync_group, tf.int32), ctx.num_replicas_in_sync
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")
@@ -73,6 +69,10 @@ class GAN(keras.Model):
     # Names of extra per-step metrics a variant reports (e.g. pix2pix's "l1"); `compile` creates a
     # `keras.metrics.Mean` for each in `self.extra_trackers[name]`.
     extra_metric_names: Tuple[str, ...] = ()
+
+    # Improved-GAN options (`tfgan_app.gans.improved`) this variant cannot honour, with the reason;
+    # `ImprovedTechniques` raises a UsageError when one is asked for.
+    unsupported_techniques: Dict[str, str] = {}
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
                  latent_dim: Optional[int] = None, d_steps: int = 1, seed: int = 0, **kwargs):
@@ -129,7 +129,7 @@ class GAN(keras.Model):
         self._gan_compile_config = {
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "loss": self.loss_pair.name if self.loss_pair.name in gan_losses.LOSSES else None,
+            "loss": self.loss_pair,  # as given: a variant may wrap self.loss_pair later (label smoothing)
         }
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -150,15 +150,26 @@ class GAN(keras.Model):
         return optimizer
 
     def get_compile_config(self) -> Optional[Dict[str, Any]]:
-        return getattr(self, "_gan_compile_config", None)
+        """The compile arguments to save; raises UsageError for a custom loss that cannot be saved."""
+        config = getattr(self, "_gan_compile_config", None)
+        if config is None:
+            return None
+        return {**config, "loss": gan_losses.serialize(config["loss"])}
+
+    def save(self, filepath, *args, **kwargs):
+        """`keras.Model.save`, after checking the compile config can be saved (else nothing is written)."""
+        self.get_compile_config()  # raises UsageError for a custom loss of unregistered functions
+        return super().save(filepath, *args, **kwargs)
 
     def compile_from_config(self, config: Dict[str, Any]) -> None:
         """Recompiles after `keras.saving.load_model` (compile builds the optimizers, so their state loads)."""
         config = dict(config)
         for key in ("d_optimizer", "g_optimizer"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
-        if config.get("loss") is None:
-            config.pop("loss")
+        if config.get("loss") is None:  # files saved before custom losses were saved
+            config.pop("loss", None)
+        else:
+            config["loss"] = gan_losses.deserialize(config["loss"])
         self.compile(**config)
 
     @property
@@ -228,8 +239,17 @@ class GAN(keras.Model):
     def generator_inputs(self, z: tf.Tensor, condition):
         return z
 
+    def discriminator_inputs(self, samples: tf.Tensor, condition):
+        """What the discriminator model is called with for `samples` and their condition.
+
+        The one place a variant states its discriminator's input order; `discriminate`,
+        unrolled steps and feature matching all go through it. Default: `samples`
+        (conditional GANs: `[samples, labels]`; pix2pix: `[input image, samples]`).
+        """
+        return samples
+
     def discriminate(self, samples: tf.Tensor, condition, training: bool = True) -> tf.Tensor:
-        return self.discriminator(samples, training=training)
+        return self.discriminator(self.discriminator_inputs(samples, condition), training=training)
 
     def discriminator_loss(self, real_logits, fake_logits, real, fake, condition) -> tf.Tensor:
         """Per-example discriminator loss."""
@@ -239,9 +259,13 @@ class GAN(keras.Model):
         """Scalar penalty added to the D loss of the local batch (e.g. gradient penalty)."""
         return tf.constant(0.0)
 
+    def adversarial_generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
+        """Per-example adversarial term of the generator loss (what feature matching replaces)."""
+        return self.loss_pair.generator(self.adversarial_logits(fake_logits))
+
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
-        """Per-example generator loss."""
-        return self.loss_pair.generator(fake_logits)
+        """Per-example generator loss: the adversarial term plus a variant's own terms (none here)."""
+        return self.adversarial_generator_loss(fake_logits, fake, real, condition)
 
     def adversarial_logits(self, outputs: tf.Tensor) -> tf.Tensor:
         """The real/fake logit among the discriminator's outputs (variants with extra heads select it)."""
@@ -253,12 +277,11 @@ class GAN(keras.Model):
     def sample_latents(self, batch_size, stream: int, counter) -> tf.Tensor:
         """Training latents `[batch_size, latent_dim]` for a stream (0: D steps, 1: G steps) and step counter.
 
-        A stateless function of (seed, counter, stream, replica id): reproducible,
-        resumable, and different on every replica.
+        A stateless function of (seed, counter, stream, replica id) through
+        `tfgan_app.gans.sampling.stream_seed`: reproducible, resumable, and different
+        on every replica and for every stream (see that module for the stream numbers).
         """
-        replica_id, _ = _replica_context_info()
-        salt = tf.cast(self.seed, tf.int64) * 1024 + tf.cast(replica_id, tf.int64) * 2 + stream
-        seed = tf.stack([tf.cast(counter, tf.int64), salt])
+        seed = stream_seed(self.seed, stream, counter)
         return tf.random.stateless_normal(tf.stack([batch_size, self.latent_dim]), seed=seed)
 
     # --- the adversarial loop -------------------------------------------------------------------

@@ -47,8 +47,8 @@ class ConditionalGAN(GAN):
     def generator_inputs(self, z, condition):
         return [z, condition]
 
-    def discriminate(self, samples, condition, training: bool = True):
-        return self.discriminator([samples, condition], training=training)
+    def discriminator_inputs(self, samples, condition):
+        return [samples, condition]
 
     def condition_for_generation(self, num: int, labels: Optional[Sequence[int]]):
         """`labels` (cycled to `num`), or 0, 1, ..., num_classes-1 repeated when omitted."""

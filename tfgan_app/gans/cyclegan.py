@@ -32,6 +32,7 @@ Example:
 >>> a_images = gan.translate(b_images, direction="b_to_a")  # B → A
 """
 
+import inspect
 from typing import Any, Dict, Optional, Sequence
 
 import keras
@@ -41,22 +42,40 @@ import tensorflow as tf
 from tfgan_app.architectures.patchgan import patchgan_discriminator
 from tfgan_app.architectures.unet import unet_generator
 from tfgan_app.errors import UsageError
-from tfgan_app.gans.base import GAN, _replica_context_info
+from tfgan_app.gans import sampling
+from tfgan_app.gans.base import GAN
+from tfgan_app.gans.sampling import stream_seed
 from tfgan_app.gans.image_to_image import TranslationGrid, check_builder, l1_distance, pair_shapes, translate_images
 
 DIRECTIONS = ("a_to_b", "b_to_a")
+
+
+def _parameter_names(function) -> set:
+    """Names of the named (not *args / **kwargs) parameters of `function`."""
+    return {name for name, p in inspect.signature(function).parameters.items()
+            if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
+
+
+def _check_option_names(field: str, options: Dict[str, Any], valid: set) -> None:
+    """Raises UsageError naming the preset options CycleGAN has no parameter for (instead of a TypeError later)."""
+    unknown = sorted(set(options) - valid)
+    if unknown:
+        raise UsageError(f"Unknown CycleGAN {field} {', '.join(map(repr, unknown))}. "
+                         f"Valid options: {', '.join(sorted(valid))}.")
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")
 class ImagePool(keras.layers.Layer):
     """A buffer of past generated images (Shrivastava et al. 2017; CycleGAN uses 50).
 
-    `query(images, seed)` returns a batch for the discriminator: while the pool is
+    `query(images, seed, slot_seed)` returns a batch for the discriminator: while the pool is
     filling, the new images themselves (and they are stored); once full, each
     image is, with probability ½, swapped for a random stored one (which it
     replaces in the pool), else returned as is. Randomness is stateless in
-    `seed` (an int `[2]` tensor) so training stays reproducible. `pool_size=0`
-    disables the pool. The pool is per replica (its state is not synchronised).
+    `seed` (which images are swapped) and `slot_seed` (which stored ones they swap
+    with; by default folded in from `seed`), int `[2]` tensors, so training stays
+    reproducible. `pool_size=0` disables the pool. The pool is per replica (its
+    state is not synchronised).
 
     Example:
     >>> pool = ImagePool(50)
@@ -80,7 +99,7 @@ class ImagePool(keras.layers.Layer):
     def call(self, images):
         return images
 
-    def query(self, images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    def query(self, images: tf.Tensor, seed: tf.Tensor, slot_seed: Optional[tf.Tensor] = None) -> tf.Tensor:
         """Returns the discriminator's batch for `images` and updates the pool (see the class docstring)."""
         if not self.built:
             self.build(images.shape)
@@ -98,9 +117,11 @@ class ImagePool(keras.layers.Layer):
             return images
 
         def swap():
-            seed_pair = tf.cast(seed, tf.int32)
+            seed_pair = tf.cast(seed, tf.int64)
+            slot_pair = (tf.random.experimental.stateless_fold_in(seed_pair, 1) if slot_seed is None
+                         else tf.cast(slot_seed, tf.int64))
             use_stored = tf.random.stateless_uniform([batch], seed_pair) < 0.5
-            slots = tf.random.stateless_uniform([batch], seed_pair + 1, 0, self.pool_size, dtype=tf.int32)
+            slots = tf.random.stateless_uniform([batch], slot_pair, 0, self.pool_size, dtype=tf.int32)
             stored = tf.gather(self.images, slots)
             chosen = tf.where(tf.reshape(use_stored, [-1, 1, 1, 1]), stored, images)
             replaced = tf.boolean_mask(slots, use_stored)[:, None]
@@ -128,6 +149,9 @@ class CycleGAN(GAN):
     """
 
     extra_metric_names = ("cycle", "identity")
+    unsupported_techniques = {
+        option: "CycleGAN's own train_step calls its two discriminators directly and has its own generator loss"
+        for option in ("feature_matching", "historical_averaging", "instance_noise")}
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, generator_b_to_a: keras.Model,
                  discriminator_a: keras.Model, cycle_weight: float = 10.0, identity_weight: float = 5.0,
@@ -139,6 +163,9 @@ class CycleGAN(GAN):
         if identity_weight and shape_a[-1] != shape_b[-1]:
             raise UsageError(f"The identity loss needs domains with equal channels, received A {shape_a} and "
                              f"B {shape_b}; set identity_weight=0.")
+        if kwargs.get("d_steps", 1) != 1:
+            raise UsageError(f"CycleGAN makes one discriminator update per generator update; d_steps must be 1, "
+                             f"received {kwargs['d_steps']!r}.")
         super().__init__(generator, discriminator, **kwargs)
         self.generator_b_to_a = generator_b_to_a
         self.discriminator_a = discriminator_a
@@ -179,10 +206,13 @@ class CycleGAN(GAN):
         check_builder("discriminator", preset.discriminator, ("patchgan",))
         shape_a, shape_b = pair_shapes(info)
         options = {**preset.discriminator_options, **preset.generator_options}
-        try:
-            return cls.from_shapes(shape_a, shape_b, seed=preset.seed, **options, **preset.gan_options)
-        except TypeError as e:
-            raise UsageError(f"Bad CycleGAN options {options} / {preset.gan_options}: {e}") from e
+        _check_option_names("generator_options / discriminator_options", options,
+                            _parameter_names(cls.from_shapes) - {"shape_a", "shape_b"})
+        _check_option_names("gan_options", preset.gan_options,
+                            (_parameter_names(cls.__init__) | _parameter_names(GAN.__init__))
+                            - {"self", "generator", "discriminator", "generator_b_to_a", "discriminator_a", "seed",
+                               "latent_dim"})
+        return cls.from_shapes(shape_a, shape_b, seed=preset.seed, **options, **preset.gan_options)
 
     def get_config(self) -> Dict[str, Any]:
         return {
@@ -264,11 +294,9 @@ class CycleGAN(GAN):
                                    + self.identity_weight * terms["identity"])
         self._apply(self.g_optimizer, g_loss, tape, self.generator_variables)
 
-        replica_id, _ = _replica_context_info()
-        seed = tf.stack([tf.cast(self.d_optimizer.iterations, tf.int32),
-                         tf.cast(self.seed * 1024, tf.int32) + replica_id * 4])
-        pooled_b = self.pool_b.query(terms["fake_b"], seed)
-        pooled_a = self.pool_a.query(terms["fake_a"], seed + tf.constant([0, 2]))
+        step = self.d_optimizer.iterations
+        pooled_b = self.pool_b.query(terms["fake_b"], *(stream_seed(self.seed, s, step) for s in sampling.POOL_B))
+        pooled_a = self.pool_a.query(terms["fake_a"], *(stream_seed(self.seed, s, step) for s in sampling.POOL_A))
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(b, training=True)
             fake_logits = self.discriminator(pooled_b, training=True)

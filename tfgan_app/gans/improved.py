@@ -6,10 +6,16 @@ they combine with every variant (WGAN-GP, ACGAN, SGAN, unrolled, ...):
 
 | option | effect | hook |
 |---|---|---|
-| `feature_matching=True` | G minimises ‖E f(x) − E f(G(z))‖² for discriminator features f (the input of its `"logits"` layer, or the output of `feature_layer`), *replacing* the variant's generator loss | `generator_loss` |
+| `feature_matching=True` | G minimises ‖E f(x) − E f(G(z))‖² for discriminator features f (the input of its `"logits"` layer, or the output of `feature_layer`), *replacing* the adversarial term of the generator loss (a variant's other terms, e.g. pix2pix's L1 or ACGAN's class loss, stay) | `adversarial_generator_loss` |
 | `label_smoothing=0.9` | one-sided: real targets 0.9 in the BCE discriminator loss (minimax / non_saturating only) | `compile` (loss pair) |
 | `historical_averaging=w` | adds w·‖θ − mean of past θ‖² to both players' losses | `discriminator_penalty`, `generator_loss` |
-| `instance_noise=σ` | adds N(0, σ_t²) to every discriminator input while training, σ_t decaying linearly to 0 over `instance_noise_decay_steps` generator steps (0: constant) | `discriminate` |
+| `instance_noise=σ` | adds N(0, σ_t²) to every discriminator input while training, σ_t decaying linearly to 0 over `instance_noise_decay_steps` generator steps (0: constant); stateless, from `sampling.stream_seed` | `discriminate` |
+
+A variant that cannot honour an option lists it, with the reason, in its class
+attribute `unsupported_techniques` (e.g. CycleGAN, whose own `train_step` calls
+its discriminators directly); asking for it raises a `UsageError`, as do
+`feature_layer` without `feature_matching` and `instance_noise_decay_steps`
+without `instance_noise`.
 
 Minibatch discrimination is a layer (`tfgan_app.layers.MinibatchDiscrimination`,
 `extended_discriminator(minibatch_kernels=...)`), usable in any discriminator.
@@ -20,6 +26,7 @@ Example:
 """
 
 import inspect
+import threading
 from typing import Any, Dict, Optional, Type
 
 import keras
@@ -27,8 +34,8 @@ import tensorflow as tf
 
 from tfgan_app import losses as gan_losses
 from tfgan_app.errors import UsageError
+from tfgan_app.gans import sampling
 from tfgan_app.gans.base import GAN
-from tfgan_app.gans.unrolled import discriminator_call_inputs
 
 TECHNIQUE_OPTIONS = ("feature_matching", "feature_layer", "label_smoothing", "historical_averaging",
                      "instance_noise", "instance_noise_decay_steps")
@@ -48,6 +55,16 @@ class ImprovedTechniques:
                  label_smoothing: Optional[float] = None, historical_averaging: float = 0.0,
                  instance_noise: float = 0.0, instance_noise_decay_steps: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
+        requested = {"feature_matching": bool(feature_matching), "label_smoothing": label_smoothing is not None,
+                     "historical_averaging": bool(historical_averaging), "instance_noise": bool(instance_noise)}
+        for option, reason in getattr(self, "unsupported_techniques", {}).items():
+            if requested.get(option):
+                raise UsageError(f"{type(self).__name__} cannot apply {option}: {reason}. Remove {option}.")
+        if feature_layer is not None and not feature_matching:
+            raise UsageError(f"feature_layer={feature_layer!r} only applies with feature_matching=True.")
+        if instance_noise_decay_steps and not instance_noise:
+            raise UsageError(f"instance_noise_decay_steps={instance_noise_decay_steps!r} only applies with "
+                             "instance_noise > 0.")
         if label_smoothing is not None and not 0.0 < label_smoothing <= 1.0:
             raise UsageError(f"label_smoothing is the real target in (0, 1] (0.9 in the paper), "
                              f"received {label_smoothing!r}.")
@@ -65,8 +82,8 @@ class ImprovedTechniques:
         if self.historical_averaging:
             self._d_history = self._history_variables(self.discriminator, "d")
             self._g_history = self._history_variables(self.generator, "g")
-        if self.instance_noise:
-            self._noise_seed = keras.random.SeedGenerator(self.seed, name="instance_noise_seed")
+        # Counts this step's noisy discriminator calls, per replica thread: each call draws from its own stream.
+        object.__setattr__(self, "_noise_calls", threading.local())
 
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "feature_matching": self.feature_matching,
@@ -86,7 +103,7 @@ class ImprovedTechniques:
         return keras.Model(d.inputs, features, name="discriminator_features")
 
     def _features(self, samples, condition):
-        return self._feature_model(discriminator_call_inputs(self.discriminator, samples, condition), training=True)
+        return self._feature_model(self.discriminator_inputs(samples, condition), training=True)
 
     # --- historical averaging ---
 
@@ -126,13 +143,21 @@ class ImprovedTechniques:
                     real_logits, fake_logits, real_label=smoothing),
                 pair.generator)
 
+    def train_step(self, data):
+        self._noise_calls.count = 0
+        return super().train_step(data)
+
     def discriminate(self, samples, condition, training: bool = True):
         if training and self.instance_noise:
             sigma = tf.constant(self.instance_noise)
+            step = self.g_optimizer.iterations  # one generator update per train step
             if self.instance_noise_decay_steps:
-                progress = tf.cast(self.g_optimizer.iterations, tf.float32) / self.instance_noise_decay_steps
+                progress = tf.cast(step, tf.float32) / self.instance_noise_decay_steps
                 sigma = sigma * tf.maximum(0.0, 1.0 - progress)
-            noise = keras.random.normal(tf.shape(samples), seed=self._noise_seed)
+            call = getattr(self._noise_calls, "count", 0)
+            self._noise_calls.count = call + 1
+            stream = sampling.INSTANCE_NOISE + call % sampling.INSTANCE_NOISE_STREAMS
+            noise = tf.random.stateless_normal(tf.shape(samples), seed=sampling.stream_seed(self.seed, stream, step))
             samples = samples + tf.cast(sigma, samples.dtype) * tf.cast(noise, samples.dtype)
         return super().discriminate(samples, condition, training=training)
 
@@ -142,12 +167,14 @@ class ImprovedTechniques:
             penalty = penalty + self._historical_penalty(self.discriminator, self._d_history)
         return penalty
 
-    def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
+    def adversarial_generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         if self.feature_matching:
             matching = feature_matching_loss(self._features(real, condition), self._features(fake, condition))
-            loss = tf.fill(tf.shape(fake)[:1], matching)  # a batch-level scalar, as a per-example vector
-        else:
-            loss = super().generator_loss(fake_logits, fake, real, condition)
+            return tf.fill(tf.shape(fake)[:1], matching)  # a batch-level scalar, as a per-example vector
+        return super().adversarial_generator_loss(fake_logits, fake, real, condition)
+
+    def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
+        loss = super().generator_loss(fake_logits, fake, real, condition)
         if self.historical_averaging:
             loss = loss + self._historical_penalty(self.generator, self._g_history)
         return loss

@@ -41,7 +41,7 @@ import tensorflow as tf
 from tfgan_app.errors import UsageError
 from tfgan_app.gans.acgan import check_output_width, class_cross_entropy, split_heads
 from tfgan_app.gans.base import GAN
-from tfgan_app.gans.sampling import INFOGAN_CODES, step_seed
+from tfgan_app.gans.sampling import INFOGAN_CODES, stream_seed
 from tfgan_app.architectures.variants import Q_NETWORK_LAYERS
 from tfgan_app.layers import LatentCodes
 
@@ -114,7 +114,7 @@ class InfoGAN(GAN):
     def unpack_batch(self, data):
         """Real images, and this step's codes in normal form `[B, K + C]` as the condition."""
         real, _ = super().unpack_batch(data)
-        seed = step_seed(self.seed, INFOGAN_CODES, self.g_optimizer.iterations)
+        seed = stream_seed(self.seed, INFOGAN_CODES, self.g_optimizer.iterations)
         return real, tf.random.stateless_normal(tf.stack([tf.shape(real)[0], self.codes.num_codes]), seed=seed)
 
     def generator_inputs(self, z, condition):
@@ -158,7 +158,7 @@ class InfoGAN(GAN):
         return adversarial + self.info_weight * self.info_loss(fake_logits, condition)
 
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
-        adversarial = self.loss_pair.generator(self.adversarial_logits(fake_logits))
+        adversarial = self.adversarial_generator_loss(fake_logits, fake, real, condition)
         return adversarial + self.info_weight * self.info_loss(fake_logits, condition)
 
     def predict_codes(self, samples) -> np.ndarray:

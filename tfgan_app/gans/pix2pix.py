@@ -66,11 +66,11 @@ class Pix2Pix(ImageToImageGAN):
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "l1_weight": self.l1_weight}
 
-    def discriminate(self, samples, condition, training: bool = True):
-        return self.discriminator([condition, samples], training=training)
+    def discriminator_inputs(self, samples, condition):
+        return [condition, samples]
 
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         """Adversarial loss + λ·L1(target, output), per example; updates the `l1` metric."""
         l1 = l1_distance(real, fake)
         self.extra_trackers["l1"].update_state(l1)
-        return self.loss_pair.generator(fake_logits) + self.l1_weight * l1
+        return self.adversarial_generator_loss(fake_logits, fake, real, condition) + self.l1_weight * l1

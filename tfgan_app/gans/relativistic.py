@@ -28,13 +28,16 @@ def relativistic_average_losses(real_logits, fake_logits) -> Tuple[tf.Tensor, tf
     """Returns per-example `(D loss, G loss)` of RaGAN (BCE form) for logits `[B]` or `[B, ...]`.
 
     Example i of each vector is the real term of real i plus the fake term of fake i.
+    For logit maps (PatchGAN) each patch is compared with the mean of all the other
+    side's logits and the per-patch losses are averaged per example (as ESRGAN does).
     """
-    real, fake = per_example_mean(real_logits), per_example_mean(fake_logits)
+    real = tf.cast(tf.convert_to_tensor(real_logits), tf.float32)
+    fake = tf.cast(tf.convert_to_tensor(fake_logits), tf.float32)
     real_rel = real - tf.reduce_mean(fake)  # C(x) − E C(G(z))
     fake_rel = fake - tf.reduce_mean(real)  # C(G(z)) − E C(x)
     # −log σ(a) = softplus(−a), −log(1 − σ(a)) = softplus(a)
-    d_loss = tf.nn.softplus(-real_rel) + tf.nn.softplus(fake_rel)
-    g_loss = tf.nn.softplus(-fake_rel) + tf.nn.softplus(real_rel)
+    d_loss = per_example_mean(tf.nn.softplus(-real_rel)) + per_example_mean(tf.nn.softplus(fake_rel))
+    g_loss = per_example_mean(tf.nn.softplus(-fake_rel)) + per_example_mean(tf.nn.softplus(real_rel))
     return d_loss, g_loss
 
 
@@ -45,6 +48,6 @@ class RelativisticGAN(GAN):
     def discriminator_loss(self, real_logits, fake_logits, real, fake, condition) -> tf.Tensor:
         return relativistic_average_losses(real_logits, fake_logits)[0]
 
-    def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
+    def adversarial_generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         real_logits = self.discriminate(real, condition, training=True)
         return relativistic_average_losses(real_logits, fake_logits)[1]

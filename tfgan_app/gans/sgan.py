@@ -80,9 +80,6 @@ class SGAN(GAN):
                                                    self.adversarial_logits(fake_logits))
         return adversarial + self.supervised_weight * self.supervised_loss(real_logits, condition)
 
-    def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
-        return self.loss_pair.generator(self.adversarial_logits(fake_logits))
-
     def classify(self, samples, batch_size: int = 500) -> np.ndarray:
         """Predicted real classes (argmax over the K class logits) of `[N, ...]` samples, int numpy `[N]`."""
         predictions = []

@@ -187,4 +187,4 @@ class SRGAN(ImageToImageGAN):
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         content = self.content_loss(fake, real)
         self.extra_trackers["content"].update_state(content)
-        return content + self.adversarial_weight * self.loss_pair.generator(fake_logits)
+        return content + self.adversarial_weight * self.adversarial_generator_loss(fake_logits, fake, real, condition)

@@ -33,7 +33,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app.errors import UsageError
-from tfgan_app.gans.base import GAN, _replica_context_info
+from tfgan_app.gans import sampling
+from tfgan_app.gans.base import GAN
 from tfgan_app.latent import sample_latents
 
 
@@ -123,11 +124,12 @@ class StyleGAN(GAN):
         ws = tf.repeat(w[:, None], self.num_levels, axis=1)
         if not self.style_mixing_prob or self.num_levels < 2:
             return ws
-        w2 = self.mapping(self.sample_latents(batch, stream + 2, counter), training=training)
-        replica_id, _ = _replica_context_info()
-        seed = tf.stack([tf.cast(counter, tf.int32), tf.cast(self.seed * 1024 + stream, tf.int32) + replica_id * 8])
-        mix = tf.random.stateless_uniform([batch], seed) < self.style_mixing_prob
-        crossover = tf.random.stateless_uniform([batch], seed + 1, 1, self.num_levels, dtype=tf.int32)
+        w2 = self.mapping(self.sample_latents(batch, sampling.STYLE_MIX_LATENTS[stream], counter), training=training)
+        choice_seed = sampling.stream_seed(self.seed, sampling.STYLE_MIX_CHOICE[stream], counter)
+        mix = tf.random.stateless_uniform([batch], choice_seed) < self.style_mixing_prob
+        crossover = tf.random.stateless_uniform(
+            [batch], sampling.stream_seed(self.seed, sampling.STYLE_MIX_CROSSOVER[stream], counter), 1,
+            self.num_levels, dtype=tf.int32)
         crossover = tf.where(mix, crossover, self.num_levels)
         use_first = tf.range(self.num_levels)[None, :] < crossover[:, None]  # [B, levels]
         return tf.where(use_first[:, :, None], ws, tf.repeat(w2[:, None], self.num_levels, axis=1))

@@ -99,8 +99,8 @@ class TextConditionedGAN(GAN):
     def generator_inputs(self, z, condition):
         return [z, condition]
 
-    def discriminate(self, samples, condition, training: bool = True):
-        return self.discriminator([samples, condition], training=training)
+    def discriminator_inputs(self, samples, condition):
+        return [samples, condition]
 
     def discriminator_loss(self, real_logits, fake_logits, real, fake, condition) -> tf.Tensor:
         mismatched = self.discriminate(real, tf.roll(condition, shift=1, axis=0), training=True)
@@ -109,7 +109,7 @@ class TextConditionedGAN(GAN):
 
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         kl = kl_to_standard_normal(self.ca_stats(condition, training=True))
-        return self.loss_pair.generator(fake_logits) + self.kl_weight * kl
+        return self.adversarial_generator_loss(fake_logits, fake, real, condition) + self.kl_weight * kl
 
     def condition_for_generation(self, num: int, labels: Optional[Sequence[str]]):
         """Token ids of `labels` (caption strings, cycled to `num`), or of `sample_captions`."""

@@ -27,11 +27,6 @@ from tfgan_app.errors import UsageError
 from tfgan_app.gans.base import GAN
 
 
-def discriminator_call_inputs(discriminator: keras.Model, samples, condition):
-    """What the discriminator model is called with: `samples`, or `[samples, labels]` if it takes labels."""
-    return [samples, condition] if len(discriminator.inputs) == 2 else samples
-
-
 @keras.saving.register_keras_serializable(package="tfgan_app")
 class UnrolledGAN(GAN):
     """GAN whose generator loss is taken through `unroll_steps` simulated discriminator updates.
@@ -41,6 +36,12 @@ class UnrolledGAN(GAN):
       unroll_learning_rate: η of the simulated gradient-descent steps.
       (other arguments as `GAN`)
     """
+
+    unsupported_techniques = {
+        "feature_matching": "it would replace the generator loss taken through the unrolled discriminator, "
+                            "which switches unrolling off",
+        "instance_noise": "the simulated discriminator steps call the discriminator without noise",
+    }
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, unroll_steps: int = 5,
                  unroll_learning_rate: float = 0.01, **kwargs):
@@ -61,8 +62,8 @@ class UnrolledGAN(GAN):
         d = self.discriminator
         weights = [tf.convert_to_tensor(v) for v in d.trainable_variables]
         frozen = [tf.convert_to_tensor(v) for v in d.non_trainable_variables]
-        real_inputs = discriminator_call_inputs(d, real, condition)
-        fake_inputs = discriminator_call_inputs(d, fake, condition)
+        real_inputs = self.discriminator_inputs(real, condition)
+        fake_inputs = self.discriminator_inputs(fake, condition)
         for _ in range(self.unroll_steps):
             with tf.GradientTape() as tape:
                 tape.watch(weights)
@@ -76,5 +77,5 @@ class UnrolledGAN(GAN):
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         weights, frozen = self.unrolled_weights(real, fake, condition)
         unrolled_logits, _ = self.discriminator.stateless_call(
-            weights, frozen, discriminator_call_inputs(self.discriminator, fake, condition), training=True)
+            weights, frozen, self.discriminator_inputs(fake, condition), training=True)
         return super().generator_loss(unrolled_logits, fake, real, condition)

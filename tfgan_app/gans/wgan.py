@@ -26,7 +26,7 @@ import tensorflow as tf
 from tfgan_app import losses as gan_losses
 from tfgan_app.errors import UsageError
 from tfgan_app.gans.base import GAN
-from tfgan_app.gans.sampling import GRADIENT_PENALTY_ALPHA, step_seed
+from tfgan_app.gans.sampling import GRADIENT_PENALTY_ALPHA, stream_seed
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")
@@ -76,7 +76,7 @@ class WGANGP(GAN):
 
     def discriminator_penalty(self, real, fake, condition) -> tf.Tensor:
         alpha = tf.random.stateless_uniform(
-            tf.shape(real)[:1], seed=step_seed(self.seed, GRADIENT_PENALTY_ALPHA, self.d_optimizer.iterations))
+            tf.shape(real)[:1], seed=stream_seed(self.seed, GRADIENT_PENALTY_ALPHA, self.d_optimizer.iterations))
         critic = lambda x: self.discriminate(x, condition, training=True)  # noqa: E731
         penalty = tf.reduce_mean(gan_losses.gradient_penalty(critic, real, fake, alpha))
         return super().discriminator_penalty(real, fake, condition) + self.gp_weight * penalty
