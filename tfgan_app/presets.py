@@ -24,8 +24,6 @@ import math
 import os
 from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Sequence
 
-import keras
-
 from tfgan_app.errors import MissingResourceError, UsageError
 
 MODELS_DIR_ENV = "TFGAN_MODELS_DIR"
@@ -187,8 +185,9 @@ def check_options(field: str, options: Mapping[str, Any], parameters: Mapping[st
                 raise UsageError(f"{field}.{name} must be a finite number (default {default}), received {value!r}.")
 
 
-def build_optimizer(spec: Dict[str, Any]) -> keras.optimizers.Optimizer:
+def build_optimizer(spec: Dict[str, Any]) -> "keras.optimizers.Optimizer":
     """Builds a Keras optimizer from `{"name": "adam", "learning_rate": ..., ...}`."""
+    import keras  # pylint: disable=import-outside-toplevel  # deferred so --help does not import TensorFlow
     spec = dict(spec)
     name = spec.pop("name")
     try:

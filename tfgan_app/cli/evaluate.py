@@ -14,9 +14,9 @@ import os
 
 from absl import flags
 
+from tfgan_app.cli import quiet
 from tfgan_app.errors import UsageError
-from tfgan_app.evaluation import METRICS, evaluate
-from tfgan_app.evaluation.extractors import EXTRACTOR_NAMES
+from tfgan_app.names import EXTRACTOR_NAMES, METRICS
 
 _LABELS = {"fid": "FID", "kid_mean": "KID (mean)", "kid_std": "KID (std)", "is_mean": "IS (mean)",
            "is_std": "IS (std)", "precision": "precision", "recall": "recall"}
@@ -61,6 +61,9 @@ def run(fv: flags.FlagValues) -> int:
     if not fv.generator or not fv.dataset:
         raise UsageError("tfgan evaluate needs --generator=... and --dataset=... "
                          "(e.g. --generator=runs/dcgan_mnist --dataset=mnist).")
+    quiet.import_tensorflow()
+    # deferred so --help does not import TensorFlow
+    from tfgan_app.evaluation import evaluate  # pylint: disable=import-outside-toplevel
     result = evaluate(fv.generator, fv.dataset, metrics=fv.metrics, num_samples=fv.num_samples,
                       extractor=fv.extractor, inception_weights=fv.inception_weights, split=fv.split,
                       batch_size=fv.batch_size, seed=fv.seed, kid_subsets=fv.kid_subsets,

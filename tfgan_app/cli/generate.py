@@ -25,13 +25,10 @@ from typing import List, Optional
 import numpy as np
 from absl import flags
 
-from tfgan_app import latent
+from tfgan_app.cli import quiet
 from tfgan_app.errors import UsageError
-from tfgan_app.export.sources import interpolate_images, open_source, resolve_captions, resolve_labels
-from tfgan_app.export.streaming import DEFAULT_BATCH_SIZE, image_file_name, stream_images, write_image_files
-from tfgan_app.export.tflite import parse_threads
 from tfgan_app.images import make_grid, save_grid, save_png
-from tfgan_app.latent import sample_latents
+from tfgan_app.names import DEFAULT_BATCH_SIZE
 from tfgan_app.paths import writable_dir, writable_file
 
 CAPTION_SEPARATOR = ";"
@@ -105,6 +102,8 @@ def _arithmetic_sets(text: str, num_images: int) -> List[List[int]]:
 def _write_class_walk(source, fv: flags.FlagValues) -> None:
     if not source.conditional or not source.num_classes:
         raise UsageError("--class_walk needs a conditional generator with a known class count.")
+    # deferred so --help does not import TensorFlow
+    from tfgan_app import latent  # pylint: disable=import-outside-toplevel
     steps = fv.interpolate or 8
     latents, labels = latent.class_walk(source.num_classes, steps, source.latent_dim, fv.seed, fv.interpolation)
     path = latent.save_strip(fv.class_walk, _check_images(latent.render(source, latents, labels), source), cols=steps)
@@ -113,7 +112,10 @@ def _write_class_walk(source, fv: flags.FlagValues) -> None:
 
 def _write_arithmetic(source, fv: flags.FlagValues, labels, captions) -> None:
     a, b, c = _arithmetic_sets(fv.arithmetic, fv.num_images)
-    pool = sample_latents(fv.num_images, source.latent_dim, fv.seed).numpy()
+    # deferred so --help does not import TensorFlow
+    from tfgan_app import latent  # pylint: disable=import-outside-toplevel
+    from tfgan_app.export.sources import resolve_captions, resolve_labels  # pylint: disable=import-outside-toplevel
+    pool = latent.sample_latents(fv.num_images, source.latent_dim, fv.seed).numpy()
     means = [pool[idx].mean(axis=0) for idx in (a, b, c)]
     latents = np.stack(means + [latent.vector_arithmetic(pool[a], pool[b], pool[c])])
     walk_labels = resolve_labels(source, 4, labels[:1] or [0]) if source.conditional else None
@@ -156,6 +158,14 @@ def run(fv: flags.FlagValues) -> int:
     if fv.grid and fv.num_images > MAX_GRID_IMAGES:
         raise UsageError(f"--grid tiles all images into one PNG held in memory; expected --num_images <= "
                          f"{MAX_GRID_IMAGES} with --grid, received {fv.num_images} (use --output_dir for more).")
+    quiet.import_tensorflow()
+    # deferred so --help does not import TensorFlow
+    # pylint: disable=import-outside-toplevel
+    from tfgan_app import latent
+    from tfgan_app.export.sources import interpolate_images, open_source, resolve_captions
+    from tfgan_app.export.streaming import image_file_name, stream_images, write_image_files
+    from tfgan_app.export.tflite import parse_threads
+    # pylint: enable=import-outside-toplevel
     threads = None if fv.tflite_threads is None else parse_threads(fv.tflite_threads)
     labels, captions = _labels(fv.labels), _captions(fv.captions)
     _check_outputs(fv)

@@ -30,7 +30,9 @@ import os
 
 from absl import flags
 
-from tfgan_app import distribute, presets, training
+from tfgan_app import presets
+from tfgan_app.cli import quiet
+from tfgan_app.names import STRATEGIES
 
 DEFAULT_MODEL = "dcgan_mnist"
 
@@ -54,7 +56,7 @@ def define_flags(fv: flags.FlagValues) -> None:
                               flag_values=fv)
     flags.DEFINE_string("output_dir", None, "Run folder for checkpoints, samples, logs and the saved models "
                         "(default: runs/<model>).", flag_values=fv)
-    flags.DEFINE_enum("strategy", "default", list(distribute.STRATEGIES),
+    flags.DEFINE_enum("strategy", "default", list(STRATEGIES),
                       "Distribution strategy: default (one device, GPU:0 if present), mirrored (all local GPUs), "
                       "multi_worker (the cluster in TF_CONFIG), tpu (the TPU in $TPU_NAME or the local TPU VM). "
                       "--batch_size is the global batch, split across replicas.", flag_values=fv)
@@ -88,6 +90,9 @@ def run(fv: flags.FlagValues) -> int:
             print(f"{name:<24} {presets.load_preset(name).description}")
         return 0
     preset = resolve_preset(fv)
+    quiet.import_tensorflow()
+    # deferred so --help does not import TensorFlow
+    from tfgan_app import distribute, training  # pylint: disable=import-outside-toplevel
     output_dir = fv.output_dir or os.path.join("runs", preset.name)
     strategy = distribute.get_strategy(fv.strategy)
     print(f"Training preset {preset.name!r} on {preset.dataset!r} for {preset.epochs} epoch(s) under "

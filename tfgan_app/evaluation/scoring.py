@@ -26,7 +26,7 @@ from tfgan_app.evaluation.metrics import (frechet_distance, inception_score, ker
 from tfgan_app.evaluation.sources import DatasetSource, ImageSource, load_image_source
 from tfgan_app.evaluation.statistics import StreamingMoments
 
-METRICS = ("fid", "kid", "is", "pr")
+from tfgan_app.names import METRICS  # noqa: E402  (TF-free, for the CLI flags)
 _NEEDS_FEATURES = ("kid", "pr")
 
 
