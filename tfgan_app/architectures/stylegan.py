@@ -28,6 +28,7 @@ import math
 from typing import Any, Dict, Optional, Sequence
 
 import keras
+import tensorflow as tf
 from keras import layers, ops
 
 from tfgan_app.errors import UsageError
@@ -269,6 +270,42 @@ class MinibatchStdDev(layers.Layer):
         return tuple(input_shape[:-1]) + (input_shape[-1] + 1,)
 
 
+def _leaky_relu(x, negative_slope: float):
+    """`leaky_relu(x)` whose gradient reads its output `y` (y > 0 exactly where x > 0, as the slope is > 0)."""
+
+    @tf.custom_gradient
+    def forward(x):
+        y = tf.nn.leaky_relu(x, alpha=negative_slope)
+
+        def grad(dy):
+            return tf.where(y > 0, dy, dy * tf.cast(negative_slope, dy.dtype))
+
+        return y, grad
+
+    return forward(x)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_app")
+class OutputGradLeakyReLU(layers.LeakyReLU):
+    """`keras.layers.LeakyReLU` (same values, first and second derivatives) whose gradient reads its output.
+
+    After a `Conv2D` with bias, TensorFlow's CPU (oneDNN) grappler remapper fuses Conv2D + BiasAdd +
+    LeakyRelu into one op and deletes the BiasAdd that the backward pass's `LeakyReluGrad` still reads,
+    so every training graph logged `E... remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout
+    '.../LeakyReluGrad' exist for missing node '.../BiasAdd'` and ran with no remapper fusion at all.
+    Taking the gradient from the output leaves the activation the BiasAdd's only reader, so the fusion is
+    valid and the error is gone. Needs a slope > 0.
+    """
+
+    def __init__(self, negative_slope: float = 0.3, **kwargs):
+        super().__init__(negative_slope=negative_slope, **kwargs)
+        if not self.negative_slope > 0:
+            raise UsageError(f"Expected negative_slope > 0, received negative_slope={negative_slope}.")
+
+    def call(self, inputs):
+        return _leaky_relu(inputs, float(self.negative_slope))
+
+
 def stylegan_discriminator(image_shape: Sequence[int], num_classes: Optional[int] = None, filters: int = 32,
                            max_filters: int = 128, name: str = "discriminator") -> keras.Model:
     """Builds a small StyleGAN-style discriminator `images → logits [B, 1]`: no normalisation (R1-friendly).
@@ -280,13 +317,13 @@ def stylegan_discriminator(image_shape: Sequence[int], num_classes: Optional[int
         raise UsageError("stylegan_discriminator is unconditional; set conditional=false in the preset.")
     _, levels = _levels(image_shape)
     images = keras.Input(shape=tuple(image_shape), name="images")
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 1)(images))
+    x = OutputGradLeakyReLU(0.2)(layers.Conv2D(filters, 1)(images))
     for i in range(levels - 1):
         x = layers.Conv2D(min(filters * 2 ** (i + 1), max_filters), 3, strides=2, padding="same")(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = OutputGradLeakyReLU(0.2)(x)
     top = min(filters * 2 ** (levels - 1), max_filters)
     x = MinibatchStdDev()(x)
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(top, 3, padding="same")(x))
-    x = layers.LeakyReLU(0.2)(layers.Dense(top)(layers.Flatten()(x)))
+    x = OutputGradLeakyReLU(0.2)(layers.Conv2D(top, 3, padding="same")(x))
+    x = OutputGradLeakyReLU(0.2)(layers.Dense(top)(layers.Flatten()(x)))
     logits = layers.Dense(1, dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)
