@@ -49,10 +49,19 @@ def define_flags(fv: flags.FlagValues) -> None:
 
 
 def format_table(result: dict) -> str:
-    """Text table of an `evaluate` result."""
+    """Text table of an `evaluate` result.
+
+    With other features than InceptionV3's, the Fréchet distance is labelled FCD (Fréchet classifier
+    distance) rather than FID, so that it is not compared with published FIDs.
+    """
+    inception = result["extractor"] == "inception"
+    labels = dict(_LABELS) if inception else {**_LABELS, "fid": "FCD"}
+    features = "InceptionV3 features" if inception else (f"{result['extractor']} classifier features: FCD, not "
+                                                         "FID; KID and IS on these features too")
     head = (f"{result['generator']} vs {result['dataset']} ({result['split']}) | extractor {result['extractor']} | "
-            f"{result['num_generated']} generated, {result['num_real']} real | {result['seconds']} s")
-    rows = [f"  {_LABELS.get(name, name):<12} {value:.6g}" for name, value in result["metrics"].items()]
+            f"{result['num_generated']} generated, {result['num_real']} real | {result['seconds']} s\n"
+            f"  ({features})")
+    rows = [f"  {labels.get(name, name):<12} {value:.6g}" for name, value in result["metrics"].items()]
     return "\n".join([head, f"  {'metric':<12} value", *rows])
 
 
@@ -68,7 +77,7 @@ def run(fv: flags.FlagValues) -> int:
                       extractor=fv.extractor, inception_weights=fv.inception_weights, split=fv.split,
                       batch_size=fv.batch_size, seed=fv.seed, kid_subsets=fv.kid_subsets,
                       kid_subset_size=fv.kid_subset_size, is_splits=fv.is_splits, pr_k=fv.pr_k,
-                      data_dir=fv.data_dir)
+                      data_dir=fv.data_dir, verbose=1)
     output = fv.output_json
     if output is None:
         is_run_dir = os.path.isfile(os.path.join(fv.generator, "config.json"))
