@@ -193,3 +193,15 @@ def test_scale_upscales_grid_strip_and_gif_by_nearest_neighbour(artifacts, tmp_p
     with Image.open(gif) as animation:
         assert animation.size == (24, 24)
     assert main(args + ["--scale=0", f"--grid={grid}"]) == 2
+
+
+@pytest.mark.parametrize("protocol", ["rest", "grpc"])
+def test_class_walk_of_a_served_model_reads_the_class_count_from_its_metadata(artifacts, protocol, tmp_path):
+    """No --num_classes: GetModelMetadata's class_ids signature states it (TF Serving returns signature_defs only)."""
+    server = artifacts["server"]
+    spec = f"{server.rest_url}/cond" if protocol == "rest" else f"grpc://{server.grpc_target}/cond"
+    path = str(tmp_path / "classes.png")
+    assert main(["tfgan", "generate", f"--model={spec}", f"--class_walk={path}", "--interpolate=3", "--seed=2"]) == 0
+    latents, labels = class_walk(NUM_CLASSES, 3, LATENT_DIM, 2, "linear")
+    expected = make_grid(to_uint8(keras_images(artifacts["cond_generator"], latents, labels)), cols=3)[..., 0]
+    assert np.abs(_read(path).astype(int) - expected.astype(int)).max() <= 1
