@@ -63,6 +63,8 @@ class Preset:
       seed: seed of data shuffling, weights and latents.
       mixed_precision: null, "mixed_bfloat16" or "mixed_float16".
       jit_compile: XLA-compile the train step.
+      log_every_steps: TensorBoard also gets the training metrics as `batch_<name>` scalars every this many
+        steps (null: only the per-epoch `epoch_<name>` scalars).
     """
 
     name: str = "custom"
@@ -89,6 +91,7 @@ class Preset:
     seed: int = 0
     mixed_precision: Optional[str] = None
     jit_compile: bool = False
+    log_every_steps: Optional[int] = 100
 
     def __post_init__(self) -> None:
         self.validate()
@@ -97,8 +100,9 @@ class Preset:
         """Raises UsageError naming the first invalid field."""
         for field in ("latent_dim", "batch_size", "epochs"):
             _positive_int(field, getattr(self, field))
-        if self.steps_per_epoch is not None:
-            _positive_int("steps_per_epoch", self.steps_per_epoch)
+        for field in ("steps_per_epoch", "log_every_steps"):
+            if getattr(self, field) is not None:
+                _positive_int(field, getattr(self, field))
         if isinstance(self.image_size, int):
             self.image_size = [self.image_size, self.image_size]
         if self.image_size is not None and (len(self.image_size) != 2 or min(self.image_size) <= 0):

@@ -319,7 +319,7 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
         gan_callbacks.StopOnNonFiniteLoss(),  # first: a diverged batch must stop before anything is saved
         *([keras.callbacks.BackupAndRestore(backup, save_freq="epoch")] if backup else []),
         gan.sample_grid_callback(output_dir, info.dataset, seed=preset.seed, log_dir=log_dir, **toy_plot_options),
-        keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"),
+        keras.callbacks.TensorBoard(log_dir=log_dir, update_freq=preset.log_every_steps or "epoch"),
         keras.callbacks.ModelCheckpoint(os.path.join(output_dir, "checkpoints", "gan.keras")),
         *extra_callbacks,
     ]
