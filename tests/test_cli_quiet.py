@@ -50,30 +50,33 @@ def test_train_prints_no_tensorflow_log_lines(tmp_path):
     assert any(line.startswith("Done in") for line in lines), lines
 
 
-def test_stylegan_discriminator_has_no_remapper_error():
-    """The CPU remapper used to fail on Conv2D + BiasAdd + LeakyRelu whose LeakyReluGrad read the BiasAdd."""
+def test_discriminators_train_without_a_remapper_error():
+    """The CPU remapper used to fail on Conv2D + BiasAdd + LeakyRelu whose LeakyReluGrad read the BiasAdd
+    (StyleGAN's discriminator, and DCGAN's first layer: the default preset)."""
     code = ("import tensorflow as tf, keras\n"
+            "from tfgan_app.architectures.dcgan import dcgan_discriminator\n"
             "from tfgan_app.architectures.stylegan import stylegan_discriminator\n"
-            "d = stylegan_discriminator((28, 28, 1), filters=8, max_filters=8)\n"
-            "opt = keras.optimizers.Adam()\n"
-            "@tf.function\n"
-            "def step(x):\n"
-            "    with tf.GradientTape() as tape:\n"
-            "        loss = tf.reduce_mean(d(x, training=True))\n"
-            "    opt.apply_gradients(zip(tape.gradient(loss, d.trainable_variables), d.trainable_variables))\n"
-            "    return loss\n"
-            "step(tf.random.normal((4, 28, 28, 1)))\n"
-            "print('ok')\n")
+            "for d in (stylegan_discriminator((28, 28, 1), filters=8, max_filters=8),\n"
+            "          dcgan_discriminator((28, 28, 1), base_filters=8)):\n"
+            "    opt = keras.optimizers.Adam()\n"
+            "    @tf.function\n"
+            "    def step(x):\n"
+            "        with tf.GradientTape() as tape:\n"
+            "            loss = tf.reduce_mean(d(x, training=True))\n"
+            "        opt.apply_gradients(zip(tape.gradient(loss, d.trainable_variables), d.trainable_variables))\n"
+            "        return loss\n"
+            "    step(tf.random.normal((4, 28, 28, 1)))\n"
+            "    print('ok', d.name, flush=True)\n")
     proc = subprocess.run([sys.executable, "-c", code], env=_env(TF_CPP_MIN_LOG_LEVEL="2"),
                           capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0 and "ok" in proc.stdout, proc.stderr[-2000:]
+    assert proc.returncode == 0 and proc.stdout.count("ok") == 2, proc.stderr[-2000:]
     assert "remapper failed" not in proc.stderr, proc.stderr[-2000:]
 
 
 def test_output_grad_leaky_relu_matches_leaky_relu_to_second_order():
     """Same values, input gradient and R1-style (gradient-of-gradient) weight gradient as tf.nn.leaky_relu."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    from tfgan_app.architectures.stylegan import OutputGradLeakyReLU  # pylint: disable=import-outside-toplevel
+    from tfgan_app.layers import OutputGradLeakyReLU  # pylint: disable=import-outside-toplevel
     x = tf.constant(np.random.default_rng(0).normal(size=(4, 6)).astype("float32"))
     w = tf.Variable(np.random.default_rng(1).normal(size=(6, 6)).astype("float32"))
     layer = OutputGradLeakyReLU(0.2)

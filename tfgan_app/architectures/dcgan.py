@@ -18,6 +18,7 @@ import keras
 from keras import layers
 
 from tfgan_app.errors import UsageError
+from tfgan_app.layers import OutputGradLeakyReLU
 
 INIT = keras.initializers.RandomNormal(stddev=0.02)
 
@@ -103,7 +104,7 @@ def dcgan_discriminator(image_shape: Sequence[int], num_classes: Optional[int] =
                           kernel_initializer=INIT)(x)
         if i > 0:
             x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = OutputGradLeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
     logits = layers.Dense(1, kernel_initializer=INIT, dtype="float32", name="logits")(layers.Flatten()(x))

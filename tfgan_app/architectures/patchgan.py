@@ -22,6 +22,7 @@ from keras import layers
 
 from tfgan_app.architectures.unet import INIT, normalization
 from tfgan_app.errors import UsageError
+from tfgan_app.layers import OutputGradLeakyReLU
 
 
 def patchgan_discriminator(image_shape: Sequence[int], condition_shape: Optional[Sequence[int]] = None,
@@ -55,6 +56,6 @@ def patchgan_discriminator(image_shape: Sequence[int], condition_shape: Optional
                           use_bias=i == 0 or norm == "none", kernel_initializer=INIT)(x)
         if i > 0 and normalization(norm) is not None:
             x = normalization(norm)(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = OutputGradLeakyReLU(0.2)(x)
     logits = layers.Conv2D(1, 4, padding="same", kernel_initializer=INIT, dtype="float32", name="logits")(x)
     return keras.Model(inputs, logits, name=name)

@@ -28,10 +28,10 @@ import math
 from typing import Any, Dict, Optional, Sequence
 
 import keras
-import tensorflow as tf
 from keras import layers, ops
 
 from tfgan_app.errors import UsageError
+from tfgan_app.layers import OutputGradLeakyReLU
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")
@@ -198,7 +198,7 @@ def mapping_network(latent_dim: int, w_dim: int, num_layers: int = 4, name: str 
     x = PixelNorm()(z)
     for i in range(num_layers):
         x = layers.Dense(w_dim, name=f"dense_{i}")(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = OutputGradLeakyReLU(0.2)(x)
     return keras.Model(z, x, name=name)
 
 
@@ -218,7 +218,7 @@ def synthesis_network(image_shape: Sequence[int], w_dim: int, filters: int = 64,
         for j in range(convs):
             x = ModulatedConv2D(channels[level], 3, name=f"conv_{level}_{j}")([x, w])
             x = NoiseInjection(seed=seed + 10 * level + j, name=f"noise_{level}_{j}")(x)
-            x = layers.LeakyReLU(0.2)(x)
+            x = OutputGradLeakyReLU(0.2)(x)
         level_rgb = ModulatedConv2D(image_shape[-1], 1, demodulate=False, name=f"to_rgb_{level}")([x, w])
         rgb = level_rgb if rgb is None else layers.Add()([layers.UpSampling2D(interpolation="bilinear")(rgb),
                                                           level_rgb])
@@ -268,42 +268,6 @@ class MinibatchStdDev(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (input_shape[-1] + 1,)
-
-
-def _leaky_relu(x, negative_slope: float):
-    """`leaky_relu(x)` whose gradient reads its output `y` (y > 0 exactly where x > 0, as the slope is > 0)."""
-
-    @tf.custom_gradient
-    def forward(x):
-        y = tf.nn.leaky_relu(x, alpha=negative_slope)
-
-        def grad(dy):
-            return tf.where(y > 0, dy, dy * tf.cast(negative_slope, dy.dtype))
-
-        return y, grad
-
-    return forward(x)
-
-
-@keras.saving.register_keras_serializable(package="tfgan_app")
-class OutputGradLeakyReLU(layers.LeakyReLU):
-    """`keras.layers.LeakyReLU` (same values, first and second derivatives) whose gradient reads its output.
-
-    After a `Conv2D` with bias, TensorFlow's CPU (oneDNN) grappler remapper fuses Conv2D + BiasAdd +
-    LeakyRelu into one op and deletes the BiasAdd that the backward pass's `LeakyReluGrad` still reads,
-    so every training graph logged `E... remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout
-    '.../LeakyReluGrad' exist for missing node '.../BiasAdd'` and ran with no remapper fusion at all.
-    Taking the gradient from the output leaves the activation the BiasAdd's only reader, so the fusion is
-    valid and the error is gone. Needs a slope > 0.
-    """
-
-    def __init__(self, negative_slope: float = 0.3, **kwargs):
-        super().__init__(negative_slope=negative_slope, **kwargs)
-        if not self.negative_slope > 0:
-            raise UsageError(f"Expected negative_slope > 0, received negative_slope={negative_slope}.")
-
-    def call(self, inputs):
-        return _leaky_relu(inputs, float(self.negative_slope))
 
 
 def stylegan_discriminator(image_shape: Sequence[int], num_classes: Optional[int] = None, filters: int = 32,
