@@ -89,3 +89,13 @@ def test_tensorboard_logs_every_n_steps_and_images_share_the_epoch_origin(image_
     assert images["samples"] == scalars["epoch_d_loss"]  # the grid after epoch k at the step of epoch k's scalars
     assert main(["tfgan", "train", "--help"]) == 0
     assert "d_real and d_fake are the mean raw discriminator output" in capsys.readouterr().out
+
+
+def test_quality_report_says_what_it_is_doing_before_it_runs(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert main(["tfgan", "train", "--dataset=mnist", "--epochs=1", "--steps_per_epoch=1", "--batch_size=4",
+                 "--latent_dim=8", "--set", "generator_options.base_filters=4",
+                 "--set", "discriminator_options.base_filters=4", f"--output_dir={out}"]) == 0
+    text = capsys.readouterr().out
+    notice = text.find("Sample quality: generating 2000 images and classifying them with the shipped mnist")
+    assert 0 <= notice < text.find("Sample quality (2000 samples"), text
