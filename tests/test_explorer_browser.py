@@ -117,7 +117,8 @@ class _StatedClasses(tf.Module):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """Models "plain", "cond" (3 classes), "stated" (5 classes stated by its class_ids signature), "translator", "text" (captions), "truncated" (a truncation input),
+    """Models "plain", "cond" (3 classes), "stated" (5 classes stated by its class_ids signature),
+    "translator", "text" (captions), "truncated" (a truncation input),
     "seeded" (generate_png only) and "odd" (a signature the page does not know)."""
     base = str(tmp_path_factory.mktemp("export"))
     generators = {"plain": tiny_generator(), "cond": tiny_conditional_generator(), "translator": tiny_translator()}

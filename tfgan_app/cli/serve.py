@@ -17,7 +17,8 @@ from absl import flags
 
 from tfgan_app.cli import quiet
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.names import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES, DEFAULT_POLL_WAIT_SECONDS
+from tfgan_app.names import (DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES,
+                             DEFAULT_POLL_WAIT_SECONDS)
 
 
 def define_flags(fv: flags.FlagValues) -> None:

@@ -37,8 +37,8 @@ import tensorflow as tf
 from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.export.run_dir import load_keras_generator, run_vocabulary
-from tfgan_app.export.savedmodel import (METADATA_FILE, TEXT, is_image_to_image, is_text_conditioned, served_num_classes,
-                                         text_spec)
+from tfgan_app.export.savedmodel import (METADATA_FILE, TEXT, is_image_to_image, is_text_conditioned,
+                                         served_num_classes, text_spec)
 from tfgan_app.export.serving_config import list_versions
 from tfgan_app.export.tflite import TFLiteGenerator, read_sidecar
 from tfgan_app.latent import interpolate, sample_latents
