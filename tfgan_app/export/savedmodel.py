@@ -14,6 +14,11 @@ of the module is not enough):
 | `generate`        | `seed` int64 `[]`, `num_images` int32 `[]`     | `images` uint8 `[None, H, W, C]`      |
 |                   | (+ `labels`)                                   |                                       |
 | `generate_png`    | same as `generate`                             | `png_bytes` string `[None]` (PNGs)    |
+| `class_ids`       | none (conditional generators only)             | `class_ids` int32 `[num_classes]`,    |
+|                   |                                                | 0 .. num_classes-1                    |
+
+`class_ids` exists for its metadata: the static shape of its output states the class count in
+TF Serving's GetModelMetadata reply, which holds signature_defs only (`served_num_classes`).
 
 Image-to-image generators (one `[None, H, W, C]` image input: pix2pix's U-Net,
 SRGAN's upscaler, CycleGAN's A->B or B->A generator) are exported by `TranslatorModule`
