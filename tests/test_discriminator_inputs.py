@@ -56,8 +56,10 @@ def test_unrolled_pix2pix_feeds_the_discriminator_like_pix2pix():
     logits = gan.discriminator([condition, fake], training=True)
     expected = gan.loss_pair.generator(logits) + 3.0 * l1_distance(real, fake)
     np.testing.assert_allclose(gan.generator_loss(None, fake, real, condition), expected, rtol=1e-5)
-    swapped = gan.loss_pair.generator(gan.discriminator([fake, condition], training=True))
-    assert np.max(np.abs(swapped - gan.loss_pair.generator(logits))) > 1e-2  # the order matters here
+    # The order matters here: the swapped call gives other patch logits (compared per patch, not after the
+    # loss averages 16 patches, which depends on the initial weights' draw).
+    swapped = gan.discriminator([fake, condition], training=True)
+    assert np.max(np.abs(swapped - logits)) > 1e-1
 
 
 def test_feature_matching_on_pix2pix_uses_condition_then_samples_and_keeps_l1():
