@@ -16,9 +16,11 @@ Fields (see `Preset`), e.g. `models/dcgan_mnist.json`:
 """
 
 import dataclasses
+import inspect
 import json
+import math
 import os
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Sequence
 
 import keras
 
@@ -100,6 +102,10 @@ class Preset:
         if self.mixed_precision not in (None, "mixed_bfloat16", "mixed_float16", "float32"):
             raise UsageError("mixed_precision must be null, 'mixed_bfloat16' or 'mixed_float16', "
                              f"received {self.mixed_precision!r}.")
+        for field in ("gan_options", "generator_options", "discriminator_options"):
+            if not isinstance(getattr(self, field), dict):
+                raise UsageError(f"{field} must be an object of keyword arguments (e.g. {{\"base_filters\": 32}}, "
+                                 f"or {{}} for none), received {getattr(self, field)!r}.")
         for field in ("d_optimizer", "g_optimizer"):
             spec = getattr(self, field)
             if not isinstance(spec, dict) or "name" not in spec:
@@ -113,6 +119,62 @@ class Preset:
 def _positive_int(field: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise UsageError(f"{field} must be a positive integer, received {value!r}.")
+
+
+def keyword_parameters(function: Callable) -> Dict[str, inspect.Parameter]:
+    """The keyword arguments `function` (or a class's `__init__`) names, following `**kwargs` up the MRO.
+
+    For a class, the `__init__` of every tfgan_app base class whose subclass passes `**kwargs` on is
+    included, so `GAN` options such as `d_steps` count for every variant.
+    """
+    if not inspect.isclass(function):
+        return {name: p for name, p in inspect.signature(function).parameters.items()
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    parameters: Dict[str, inspect.Parameter] = {}
+    for cls in function.__mro__:
+        if not cls.__module__.startswith("tfgan_app") or "__init__" not in vars(cls):
+            continue
+        signature = inspect.signature(cls.__init__)
+        for name, p in signature.parameters.items():
+            if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                parameters.setdefault(name, p)
+        if not any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values()):
+            break
+    return parameters
+
+
+def check_options(field: str, options: Mapping[str, Any], parameters: Mapping[str, inspect.Parameter],
+                  reserved: Collection[str] = ()) -> None:
+    """Checks preset options against the keyword arguments they are passed to.
+
+    Rejects a name that is not among `parameters` or is in `reserved` (arguments the library sets itself),
+    and a value of the wrong kind for a parameter whose default is a number: an int default takes an int
+    (positive if the default is positive, else >= 0), a float default a finite number.
+
+    Args:
+      field: the preset field, for the message (e.g. "generator_options").
+      options: the options to check.
+      parameters: `keyword_parameters(builder)`.
+      reserved: names the library passes itself.
+
+    Raises:
+      UsageError: naming the option and the valid ones.
+    """
+    valid = sorted(name for name in parameters if name not in reserved)
+    for name, value in options.items():
+        if name not in valid:
+            raise UsageError(f"Unknown option {name!r} in {field}. Valid options: {', '.join(valid) or '(none)'}.")
+        default = parameters[name].default
+        if isinstance(default, bool) or default is inspect.Parameter.empty or default is None:
+            continue
+        if isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool) and (value > 0 if default > 0 else value >= 0)
+            if not ok:
+                kind = "a positive integer" if default > 0 else "an integer >= 0"
+                raise UsageError(f"{field}.{name} must be {kind} (default {default}), received {value!r}.")
+        elif isinstance(default, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise UsageError(f"{field}.{name} must be a finite number (default {default}), received {value!r}.")
 
 
 def build_optimizer(spec: Dict[str, Any]) -> keras.optimizers.Optimizer:

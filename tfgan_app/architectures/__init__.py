@@ -23,6 +23,7 @@ from tfgan_app.architectures.text import text_discriminator, text_generator
 from tfgan_app.architectures.unet import unet_generator
 from tfgan_app.architectures.variants import extended_discriminator, infogan_generator
 from tfgan_app.errors import UsageError
+from tfgan_app.presets import check_options, keyword_parameters
 
 GENERATORS: Dict[str, Callable[..., keras.Model]] = {
     "dcgan": dcgan_generator, "mlp": mlp_generator, "stylegan": stylegan_generator, "infogan": infogan_generator}
@@ -31,29 +32,64 @@ DISCRIMINATORS: Dict[str, Callable[..., keras.Model]] = {
     "extended": extended_discriminator}
 
 
+# Builders the image-to-image and text GAN classes call in `from_preset`, by preset name (for option checks).
+PRESET_BUILDERS: Dict[str, Dict[str, Callable[..., keras.Model]]] = {
+    "generator": {**GENERATORS, "unet": unet_generator, "srgan": srgan_generator, "text": text_generator},
+    "discriminator": {**DISCRIMINATORS, "patchgan": patchgan_discriminator, "text": text_discriminator},
+}
+# Arguments the library passes to builders itself; a preset cannot set them.
+RESERVED_ARGUMENTS = ("latent_dim", "image_shape", "num_classes", "input_shape", "output_channels",
+                      "condition_shape", "scale", "vocab_size", "sequence_length", "name")
+_BASES = {"generator": dict(GENERATORS), "discriminator": dict(DISCRIMINATORS)}  # bases of the zoo variants
+
+
 def _lookup(table: Dict[str, Callable[..., keras.Model]], kind: str, name: str) -> Callable[..., keras.Model]:
     if name not in table:
         raise UsageError(f"Unknown {kind} architecture {name!r}. Valid names: {', '.join(sorted(table))}.")
     return table[name]
 
 
+def check_builder_options(kind: str, name: str, options: Dict) -> None:
+    """Raises `UsageError` unless `options` are keyword arguments the `kind` builder `name` accepts.
+
+    `kind` is "generator" or "discriminator". Builders that pass `**base_options` on to a base
+    architecture (`extended`, `infogan`) have the rest checked against that base's builder.
+
+    Example:
+    >>> check_builder_options("generator", "dcgan", {"base_filters": -3})
+    Traceback (most recent call last):
+    UsageError: generator_options.base_filters must be a positive integer (default 64), received -3.
+    """
+    builder = _lookup(PRESET_BUILDERS[kind], kind, name)
+    parameters = keyword_parameters(builder)
+    field = f"{kind}_options"
+    if "base" in parameters:  # a zoo variant: its own options, the rest go to the base builder
+        own = {k: v for k, v in options.items() if k in parameters}
+        check_options(field, own, parameters, RESERVED_ARGUMENTS)
+        base = options.get("base", parameters["base"].default)
+        base_builder = _lookup(_BASES[kind], f"base {kind}", base)
+        rest = {k: v for k, v in options.items() if k not in parameters}
+        check_options(field, rest, {**keyword_parameters(base_builder), **parameters}, RESERVED_ARGUMENTS)
+        return
+    check_options(field, options, parameters, RESERVED_ARGUMENTS)
+
+
 def build_generator(name: str, latent_dim: int, image_shape, num_classes=None, **options) -> keras.Model:
-    """Builds the generator architecture registered as `name`."""
-    try:
-        return _lookup(GENERATORS, "generator", name)(latent_dim, image_shape, num_classes, **options)
-    except TypeError as e:
-        raise UsageError(f"Bad options for generator {name!r}: {e}") from e
+    """Builds the generator architecture registered as `name` (options checked by `check_builder_options`)."""
+    builder = _lookup(GENERATORS, "generator", name)
+    check_builder_options("generator", name, options)
+    return builder(latent_dim, image_shape, num_classes, **options)
 
 
 def build_discriminator(name: str, image_shape, num_classes=None, **options) -> keras.Model:
-    """Builds the discriminator architecture registered as `name`."""
-    try:
-        return _lookup(DISCRIMINATORS, "discriminator", name)(image_shape, num_classes, **options)
-    except TypeError as e:
-        raise UsageError(f"Bad options for discriminator {name!r}: {e}") from e
+    """Builds the discriminator architecture registered as `name` (options checked by `check_builder_options`)."""
+    builder = _lookup(DISCRIMINATORS, "discriminator", name)
+    check_builder_options("discriminator", name, options)
+    return builder(image_shape, num_classes, **options)
 
 
-__all__ = ["GENERATORS", "DISCRIMINATORS", "build_generator", "build_discriminator",
+__all__ = ["GENERATORS", "DISCRIMINATORS", "PRESET_BUILDERS", "build_generator", "build_discriminator",
+           "check_builder_options",
            "dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator",
            "stylegan_generator", "stylegan_discriminator", "extended_discriminator", "infogan_generator",
            "unet_generator", "patchgan_discriminator", "srgan_generator", "text_generator", "text_discriminator"]

@@ -30,6 +30,7 @@ from tfgan_app.export.sources import (generate_images, interpolate_images, open_
                                       resolve_labels)
 from tfgan_app.images import make_grid, save_grid, save_png
 from tfgan_app.latent import sample_latents
+from tfgan_app.paths import writable_dir, writable_file
 
 CAPTION_SEPARATOR = ";"
 
@@ -97,7 +98,7 @@ def _write_class_walk(source, fv: flags.FlagValues) -> None:
         raise UsageError("--class_walk needs a conditional generator with a known class count.")
     steps = fv.interpolate or 8
     latents, labels = latent.class_walk(source.num_classes, steps, source.latent_dim, fv.seed, fv.interpolation)
-    path = latent.save_strip(fv.class_walk, latent.render(source, latents, labels), cols=steps)
+    path = latent.save_strip(fv.class_walk, _check_images(latent.render(source, latents, labels), source), cols=steps)
     print(f"Wrote class walk {path} ({source.num_classes} classes x {steps} steps)")
 
 
@@ -107,9 +108,31 @@ def _write_arithmetic(source, fv: flags.FlagValues, labels, captions) -> None:
     means = [pool[idx].mean(axis=0) for idx in (a, b, c)]
     latents = np.stack(means + [latent.vector_arithmetic(pool[a], pool[b], pool[c])])
     walk_labels = resolve_labels(source, 4, labels[:1] or [0]) if source.conditional else None
-    images = source(latents, walk_labels, resolve_captions(source, 4, captions[:1]))
+    images = _check_images(source(latents, walk_labels, resolve_captions(source, 4, captions[:1])), source)
     path = latent.save_strip(fv.arithmetic_output, images)
     print(f"Wrote vector arithmetic strip {path} (mean A, mean B, mean C, A - B + C)")
+
+
+def _check_outputs(fv: flags.FlagValues) -> None:
+    """Checks every path the command will write, before any image is generated."""
+    if fv.output_dir:
+        writable_dir(fv.output_dir, "--output_dir")
+    for flag in ("grid", "strip", "gif", "class_walk"):
+        if fv[flag].value:
+            writable_file(fv[flag].value, f"--{flag}")
+    if fv.interpolate and not fv.strip:
+        writable_dir(fv.output_dir or ".", "the folder of the interpolation strip (--strip)")
+    if fv.arithmetic:
+        writable_file(fv.arithmetic_output, "--arithmetic_output")
+
+
+def _check_images(images: np.ndarray, source) -> np.ndarray:
+    """`images` if they are `[N, H, W, C]` images; a `UsageError` for generators of other outputs."""
+    if images.ndim != 4:
+        raise UsageError(f"The {source.kind} generator outputs arrays of shape {images.shape[1:]}, not images "
+                         "[H, W, C] (e.g. 2-D points of a toy mixture), so there is nothing to write as PNG; "
+                         "call it from Python (tfgan_app.export.open_source) instead.")
+    return images
 
 
 def run(fv: flags.FlagValues) -> int:
@@ -120,10 +143,11 @@ def run(fv: flags.FlagValues) -> int:
     if fv.interpolate and fv.interpolate < 2:
         raise UsageError(f"Expected --interpolate >= 2 steps, received {fv.interpolate}.")
     labels, captions = _labels(fv.labels), _captions(fv.captions)
+    _check_outputs(fv)
     with open_source(fv.model, num_classes=fv.num_classes, timeout=fv.timeout) as source:
         resolve_captions(source, 1, captions)  # before any output: captions given to the wrong model, or missing
         if fv.output_dir or fv.grid:
-            images = generate_images(source, fv.num_images, fv.seed, labels, captions)
+            images = _check_images(generate_images(source, fv.num_images, fv.seed, labels, captions), source)
             if fv.output_dir:
                 for i, image in enumerate(images):
                     save_png(os.path.join(fv.output_dir, f"image_{i:04d}.png"), image)
@@ -131,7 +155,8 @@ def run(fv: flags.FlagValues) -> int:
             if fv.grid:
                 print(f"Wrote grid {save_grid(fv.grid, images)} ({source.kind} generator)")
         if fv.interpolate:
-            strip = interpolate_images(source, fv.interpolate, fv.seed, labels, fv.interpolation, captions)
+            strip = _check_images(interpolate_images(source, fv.interpolate, fv.seed, labels, fv.interpolation,
+                                                     captions), source)
             path = fv.strip or os.path.join(fv.output_dir or ".", "interpolation.png")
             print(f"Wrote interpolation strip {save_png(path, make_grid(strip, cols=len(strip)))}")
             if fv.gif:

@@ -10,11 +10,12 @@ Example: tfgan serve --base=export --rest_port=8501 --grpc_port=8500
 """
 
 import os
+import socket
 import threading
 
 from absl import flags
 
-from tfgan_app.errors import MissingResourceError
+from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.export.serving_config import list_models, list_versions
 from tfgan_app.serving.repository import DEFAULT_MAX_BATCH_SIZE
 from tfgan_app.serving.server import LocalModelServer
@@ -31,8 +32,35 @@ def define_flags(fv: flags.FlagValues) -> None:
                          flag_values=fv)
 
 
+def check_port_free(host: str, port: int, flag: str) -> None:
+    """Raises `UsageError` if `port` on `host` cannot be bound (port 0, "pick a free one", always can).
+
+    Probes with a plain listening socket: gRPC binds with SO_REUSEPORT and would silently share a port
+    with another gRPC server, and the REST server's own error is a bare `OSError` traceback.
+    """
+    if not port:
+        return
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as e:
+        raise UsageError(f"Cannot resolve --host={host!r}: {e}.") from e
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: ignore TIME_WAIT
+        try:
+            probe.bind(address)
+            probe.listen(1)
+        except OSError as e:
+            raise UsageError(f"Cannot serve on {flag}={port} at {host}: {e.strerror or e} (is another server, e.g. "
+                             f"an earlier `tfgan serve` or tensorflow_model_server, using it?). Stop it or pass "
+                             f"another {flag} (0 picks a free port).") from e
+
+
 def run(fv: flags.FlagValues) -> int:
     """Starts the server and blocks until interrupted (Ctrl-C)."""
+    if fv.rest_port and fv.rest_port == fv.grpc_port:
+        raise UsageError(f"--rest_port and --grpc_port are both {fv.rest_port}; pass two different ports.")
+    check_port_free(fv.host, fv.rest_port, "--rest_port")
+    check_port_free(fv.host, fv.grpc_port, "--grpc_port")
     models = list_models(fv.base)
     if not models:
         raise MissingResourceError(f"No exported model under {fv.base!r} (expected <base>/<name>/<version>/"

@@ -14,6 +14,11 @@ Examples:
   tfgan train --strategy=mirrored               # data-parallel on all local GPUs
   tfgan train --mixed_precision=mixed_float16 --jit_compile   # float16 with loss scaling, XLA
   tfgan train --backup_dir=/tmp/backup          # rerun the same command after a crash to resume
+  tfgan train --overwrite                       # replace the finished run in runs/dcgan_mnist
+
+A run folder holds one run: training into a folder that holds a finished run (or an unfinished one
+without a matching --backup_dir) stops with an error unless --overwrite is given, which deletes the
+previous run's files first. A backup resumes only the run it was made for (same preset and flags).
   python scripts/launch_workers.py --num_workers=2 -- tfgan train --strategy=multi_worker
 
 Multi-worker: every worker runs the same command with its own TF_CONFIG; worker 0
@@ -37,7 +42,8 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_string("dataset", None, "Dataset spec: mnist, fashion_mnist, tfds:NAME or folder:/PATH "
                         "(default: the preset's).", flag_values=fv)
     flags.DEFINE_integer("epochs", None, "Epochs to train (default: the preset's).", flag_values=fv)
-    flags.DEFINE_integer("steps_per_epoch", None, "Batches per epoch (default: a full pass over the data).",
+    flags.DEFINE_integer("steps_per_epoch", None, "Batches per epoch, exactly (the data is repeated as needed; "
+                         "default: one full pass over the data).",
                          flag_values=fv)
     flags.DEFINE_integer("batch_size", None, "Global batch size (default: the preset's).", flag_values=fv)
     flags.DEFINE_integer("latent_dim", None, "Size of the latent vector z (default: the preset's).", flag_values=fv)
@@ -59,7 +65,11 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_string("backup_dir", None, "Fault tolerance: back the training state up here after every epoch "
                         "(both optimizers, step counter, weights). After a crash, run the same command again to "
                         "resume from the last backup; the folder is deleted when training completes. Use "
-                        "--steps_per_epoch to back up more often.", flag_values=fv)
+                        "--steps_per_epoch to back up more often. A backup resumes only a run of the same "
+                        "preset and flags.", flag_values=fv)
+    flags.DEFINE_bool("overwrite", False, "Replace a run already in --output_dir: delete its models, samples, "
+                      "logs, checkpoints and backup first (without it, such a folder is an error).",
+                      flag_values=fv)
 
 
 def resolve_preset(fv: flags.FlagValues) -> presets.Preset:
@@ -82,7 +92,8 @@ def run(fv: flags.FlagValues) -> int:
     strategy = distribute.get_strategy(fv.strategy)
     print(f"Training preset {preset.name!r} on {preset.dataset!r} for {preset.epochs} epoch(s) under "
           f"{distribute.describe(strategy)}; output in {distribute.worker_output_dir(output_dir, strategy)}")
-    result = training.train(preset, output_dir, strategy=strategy, backup_dir=fv.backup_dir)
+    result = training.train(preset, output_dir, strategy=strategy, backup_dir=fv.backup_dir,
+                            overwrite=fv.overwrite)
     print(f"Done in {result.seconds:.0f} s. Generator: {result.generator_path}  GAN: {result.gan_path}  "
           f"Samples: {os.path.join(result.output_dir, 'samples')}  "
           f"TensorBoard: tensorboard --logdir {result.output_dir}/logs")

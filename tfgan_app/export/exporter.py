@@ -12,7 +12,10 @@ generators (`[latents, tokens]`, plus their caption vocabulary) `serving_default
 
 A version is assembled in a hidden `<base>/<name>/.staging-*` folder and renamed
 into place when complete, so a running TF Serving never sees half a version.
-Existing versions are never overwritten.
+Existing versions are never overwritten, and a new version must have the signature of
+the existing ones (kind, input and output shapes, class count: `SIGNATURE_FIELDS` of their
+`assets.extra/tfgan_model.json`), so that clients of `<name>` keep working; a different
+model needs its own `name`.
 
 Example:
 >>> result = export_run("runs/dcgan_mnist", base_dir="export")
@@ -31,7 +34,9 @@ import keras
 from tfgan_app.errors import UsageError
 from tfgan_app.export import serving_config
 from tfgan_app.export.run_dir import load_run
-from tfgan_app.export.savedmodel import write_savedmodel
+from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, METADATA_FILE, generator_spec, is_image_to_image,
+                                         is_text_conditioned, read_metadata, text_spec, translator_spec,
+                                         write_savedmodel)
 from tfgan_app.export.tflite import QUANTIZATIONS, export_tflite
 from tfgan_app.export.warmup import write_warmup
 
@@ -65,6 +70,46 @@ def _resolve_version(model_dir: str, version: Union[int, str, None]) -> int:
     return number
 
 
+# What a client of a model name relies on; every version of a name must agree on these metadata fields.
+# (All inputs and outputs of one kind have fixed dtypes: float32 latents / images, int32 labels, strings.)
+SIGNATURE_FIELDS = ("kind", "latent_dim", "num_classes", "input_shape", "image_shape", "sequence_length")
+
+
+def serving_signature(generator: keras.Model, num_classes: Optional[int] = None) -> Dict:
+    """The `SIGNATURE_FIELDS` the export of `generator` will record in `tfgan_model.json`."""
+    if is_image_to_image(generator):
+        spec = translator_spec(generator)
+    elif is_text_conditioned(generator):
+        spec = text_spec(generator)
+    else:
+        spec = generator_spec(generator)
+    num_classes = None if spec["kind"] == IMAGE_TO_IMAGE or not spec.get("conditional") else num_classes
+    spec = {**spec, "num_classes": num_classes}
+    return {field: spec.get(field) for field in SIGNATURE_FIELDS}
+
+
+def check_same_signature(model_dir: str, name: str, signature: Dict) -> None:
+    """Raises `UsageError` if an existing version in `model_dir` has another signature than `signature`.
+
+    Versions without `tfgan_model.json` (not written by `tfgan export`) are not compared.
+    """
+    for version in serving_config.list_versions(model_dir):
+        version_dir = os.path.join(model_dir, str(version))
+        if not os.path.isfile(os.path.join(version_dir, METADATA_FILE)):
+            continue
+        existing = read_metadata(version_dir)
+        differences = [f"{field} {existing.get(field)!r} -> {signature[field]!r}" for field in SIGNATURE_FIELDS
+                       if _normalise(existing.get(field)) != _normalise(signature[field])]
+        if differences:
+            raise UsageError(f"Model {name!r} in {os.path.dirname(model_dir) or '.'!r} has version {version} with "
+                             f"another signature ({'; '.join(differences)}); a new version must keep its "
+                             "clients working. Export this generator under another --name.")
+
+
+def _normalise(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
 def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_BASE_DIR,
                      version: Union[int, str, None] = "auto", num_classes: Optional[int] = None,
                      quantizations: Sequence[str] = QUANTIZATIONS,
@@ -85,6 +130,7 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
     serving_config.check_model_name(name)
     model_dir = os.path.join(base_dir, name)
     number = _resolve_version(model_dir, version)
+    check_same_signature(model_dir, name, serving_signature(generator, num_classes))
     os.makedirs(model_dir, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=f".staging-{number}-", dir=model_dir)
     os.chmod(staging, 0o755)  # mkdtemp makes it private; TF Serving may run as another user.

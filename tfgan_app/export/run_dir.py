@@ -9,6 +9,7 @@ inside the whole CycleGAN saved as `DIR/gan.keras`.
 import importlib
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
@@ -44,12 +45,34 @@ def load_keras_generator(path: str) -> keras.Model:
     if not os.path.isfile(path):
         raise MissingResourceError(f"Expected a Keras generator file, {path!r} does not exist. "
                                    "Train one with `tfgan train --output_dir=DIR` (writes DIR/generator.keras).")
+    check_keras_archive(path)
     # Registers tfgan_app's serializable layers, which generator.keras files may contain.
     importlib.import_module("tfgan_app.architectures")
     try:
         return keras.saving.load_model(path, compile=False)
     except (ValueError, OSError, TypeError) as e:
         raise MissingResourceError(f"Could not load {path!r} as a Keras model: {e}") from e
+
+
+KERAS_ARCHIVE_FILES = ("config.json", "metadata.json")  # every `model.save("x.keras")` zip holds these
+
+
+def check_keras_archive(path: str) -> None:
+    """Raises `UsageError` unless `path` is a readable `.keras` zip archive with a model config.
+
+    Keras itself reports a file that is not a zip as "File not found" and an archive without its
+    config as a `KeyError`.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError) as e:
+        raise UsageError(f"Expected a .keras model file (a zip archive written by keras `model.save`), {path!r} "
+                         f"is not one ({e}); it may be truncated or another kind of file.") from e
+    missing = [name for name in KERAS_ARCHIVE_FILES if name not in names]
+    if missing:
+        raise UsageError(f"Expected a .keras model file, {path!r} is a zip archive without {missing}; it was not "
+                         "written by keras `model.save`.")
 
 
 def run_vocabulary(config: Dict, config_path: str, sequence_length: int) -> List[str]:

@@ -37,7 +37,7 @@ import tensorflow as tf
 from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.export.run_dir import load_keras_generator, run_vocabulary
-from tfgan_app.export.savedmodel import METADATA_FILE, TEXT, is_text_conditioned, text_spec
+from tfgan_app.export.savedmodel import METADATA_FILE, TEXT, is_image_to_image, is_text_conditioned, text_spec
 from tfgan_app.export.serving_config import list_versions
 from tfgan_app.export.tflite import TFLiteGenerator, read_sidecar
 from tfgan_app.latent import interpolate, sample_latents
@@ -129,6 +129,11 @@ def _keras_text_source(generator: keras.Model, path: str, config: Optional[Dict]
 def _keras_source(path: str, num_classes: Optional[int], config: Optional[Dict] = None) -> GeneratorSource:
     """A `.keras` generator; `config` is its run directory's config.json (None for a bare file)."""
     generator = load_keras_generator(path)
+    if is_image_to_image(generator):
+        raise UsageError(f"{path!r} is an image-to-image generator (input images of shape "
+                         f"{tuple(generator.inputs[0].shape[1:])}, e.g. pix2pix, SRGAN or CycleGAN), which has no "
+                         "latents to sample images from; translate images with the exported SavedModel's "
+                         "serving_default / translate_png signatures (`tfgan export`).")
     if is_text_conditioned(generator):
         return _keras_text_source(generator, path, config)
     conditional = len(generator.inputs) == 2
