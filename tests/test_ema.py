@@ -152,3 +152,22 @@ def test_ema_under_mirrored_strategy_matches_closed_form_and_replicas_agree():
 
 if __name__ == "__main__":
     print(json.dumps(_mirrored_run()))
+
+
+def test_run_folder_generator_and_export_are_the_ema_generator(tmp_path):
+    from tfgan_app import presets, training  # pylint: disable=import-outside-toplevel
+    from tfgan_app.export.run_dir import load_run  # pylint: disable=import-outside-toplevel
+    preset = presets.from_dict({"gan": "gan", "gan_options": {"ema_decay": 0.9}, "generator": "mlp",
+                                "discriminator": "mlp", "dataset": "toy:ring8",
+                                "generator_options": {"hidden_units": [16], "output_activation": "linear"},
+                                "discriminator_options": {"hidden_units": [16]}, "latent_dim": 4,
+                                "batch_size": 32, "epochs": 1, "steps_per_epoch": 8}, name="tiny_ema")
+    out = str(tmp_path / "run")
+    result = training.train(preset, out, verbose=0)
+    exported = load_run(out).generator.get_weights()
+    for a, b in zip(exported, result.gan.ema_generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(exported, result.gan.generator.get_weights()))
+    raw = keras.saving.load_model(os.path.join(out, "gan.keras"))  # the raw generator stays in gan.keras
+    for a, b in zip(raw.generator.get_weights(), result.gan.generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
