@@ -99,7 +99,8 @@ def test_metadata_and_status(served, client):
     c = served[client]
     metadata = c.metadata("cond")
     signatures = metadata["metadata"]["signature_def"]["signature_def"]
-    assert sorted(signatures) == ["generate", "generate_png", "serving_default"]
+    assert sorted(signatures) == ["generate", "generate_png", "generate_truncated", "generate_truncated_png",
+                                  "serving_default"]
     latents = signatures["serving_default"]["inputs"]["latents"]
     assert latents["dtype"] == "DT_FLOAT" and int(latents["tensor_shape"]["dim"][1]["size"]) == LATENT_DIM
     assert signatures["generate"]["outputs"]["images"]["dtype"] == "DT_UINT8"

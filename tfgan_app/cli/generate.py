@@ -11,6 +11,7 @@ config.json holds the vocabulary.
 Examples:
   tfgan generate --model=export/dcgan_mnist --num_images=64 --grid=grid.png
   tfgan generate --model=runs/cgan_mnist --labels=7 --output_dir=sevens
+  tfgan generate --model=runs/dcgan_mnist --truncation=0.7 --grid=grid.png   # latents 0.7·z
   tfgan generate --model=export/textgan_mnist --captions="a handwritten seven;the digit one" --grid=grid.png
   tfgan generate --model=grpc://127.0.0.1:8500/dcgan_mnist --interpolate=10 --strip=walk.png
   tfgan generate --model=runs/dcgan_mnist --interpolate=24 --interpolation=slerp --gif=walk.gif
@@ -64,6 +65,10 @@ def define_flags(fv: flags.FlagValues) -> None:
                         "mean(A) - mean(B) + mean(C) as a 4-image strip to --arithmetic_output.", flag_values=fv)
     flags.DEFINE_string("arithmetic_output", "arithmetic.png", "PNG path of the --arithmetic strip.",
                         flag_values=fv)
+    flags.DEFINE_float("truncation", 1.0, "Truncation trick for --output_dir / --grid images: latents psi*z, psi in "
+                       "[0, 1] (1: none; 0: every image is the mean latent's). Same images as "
+                       "GAN.generate(truncation=psi) and the SavedModel generate_truncated signature.",
+                       flag_values=fv)
     flags.DEFINE_float("timeout", 30.0, "Seconds to wait for a served model.", flag_values=fv)
 
 
@@ -143,11 +148,14 @@ def run(fv: flags.FlagValues) -> int:
     if fv.interpolate and fv.interpolate < 2:
         raise UsageError(f"Expected --interpolate >= 2 steps, received {fv.interpolate}.")
     labels, captions = _labels(fv.labels), _captions(fv.captions)
+    if not 0.0 <= fv.truncation <= 1.0:
+        raise UsageError(f"Expected --truncation in [0, 1] (1: none, 0: the mean latent), received {fv.truncation}.")
     _check_outputs(fv)
     with open_source(fv.model, num_classes=fv.num_classes, timeout=fv.timeout) as source:
         resolve_captions(source, 1, captions)  # before any output: captions given to the wrong model, or missing
         if fv.output_dir or fv.grid:
-            images = _check_images(generate_images(source, fv.num_images, fv.seed, labels, captions), source)
+            images = _check_images(generate_images(source, fv.num_images, fv.seed, labels, captions,
+                                                   truncation=fv.truncation), source)
             if fv.output_dir:
                 for i, image in enumerate(images):
                     save_png(os.path.join(fv.output_dir, f"image_{i:04d}.png"), image)

@@ -11,6 +11,17 @@ can call it without Keras:
 | `generate`        | `seed` int64 `[]`, `num_images` int32 `[]`     | `images` uint8 `[None, H, W, C]`      |
 |                   | (+ `labels`)                                   |                                       |
 | `generate_png`    | same as `generate`                             | `png_bytes` string `[None]` (PNGs)    |
+| `generate_truncated`, | `generate`'s inputs + `truncation` float32 `[]` | as `generate` / `generate_png`     |
+| `generate_truncated_png` | (ψ in [0, 1])                              |                                       |
+
+Truncation (the truncation trick for N(0, I) latents): the `generate_truncated*`
+signatures draw the same latents as `generate*` and scale them by ψ, so ψ = 1 gives
+exactly `generate`'s images and ψ = 0 the image of the mean latent (0), as
+`GAN.generate(truncation=ψ)` and `tfgan generate --truncation=ψ`. A SignatureDef has
+no optional inputs (TF Serving rejects a request that lacks one, and a client that
+sends an input the signature lacks), so ψ is a required input of separate
+signatures and `generate` / `generate_png` stay unchanged for existing clients
+(their ψ is 1). `serving_default` takes latents: scale them by ψ on the client.
 
 Image-to-image generators (one `[None, H, W, C]` image input: pix2pix's U-Net,
 SRGAN's upscaler, CycleGAN's A->B or B->A generator) are exported by `TranslatorModule`
@@ -72,7 +83,7 @@ from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import UsageError
 from tfgan_app.latent import sample_latents
 
-SIGNATURES = ("serving_default", "generate", "generate_png")
+SIGNATURES = ("serving_default", "generate", "generate_png", "generate_truncated", "generate_truncated_png")
 TRANSLATOR_SIGNATURES = ("serving_default", "translate_png")
 TEXT_SIGNATURES = ("serving_default", "from_captions", "generate_from_captions", "generate_from_captions_png")
 LATENT, IMAGE_TO_IMAGE, TEXT = "latent", "image_to_image", "text"
@@ -206,6 +217,7 @@ class GeneratorModule(tf.Module):
         self.image_shape = spec["image_shape"]
         specs = input_specs(self.latent_dim, self.conditional)
         seed_specs = [tf.TensorSpec([], tf.int64, name="seed"), tf.TensorSpec([], tf.int32, name="num_images")]
+        truncation_spec = tf.TensorSpec([], tf.float32, name="truncation")
         if self.conditional:
             self.serving_default = tf.function(
                 lambda latents, labels: {"images": self._images(latents, labels)},
@@ -216,6 +228,14 @@ class GeneratorModule(tf.Module):
             self.generate_png = tf.function(
                 lambda seed, num_images, labels: {"png_bytes": _encode_png(self._seeded(seed, num_images, labels))},
                 input_signature=seed_specs + [specs["labels"]])
+            self.generate_truncated = tf.function(
+                lambda seed, num_images, labels, truncation: {
+                    "images": self._seeded(seed, num_images, labels, truncation)},
+                input_signature=seed_specs + [specs["labels"], truncation_spec])
+            self.generate_truncated_png = tf.function(
+                lambda seed, num_images, labels, truncation: {
+                    "png_bytes": _encode_png(self._seeded(seed, num_images, labels, truncation))},
+                input_signature=seed_specs + [specs["labels"], truncation_spec])
         else:
             self.serving_default = tf.function(
                 lambda latents: {"images": self._images(latents)}, input_signature=[specs["latents"]])
@@ -224,6 +244,14 @@ class GeneratorModule(tf.Module):
             self.generate_png = tf.function(
                 lambda seed, num_images: {"png_bytes": _encode_png(self._seeded(seed, num_images))},
                 input_signature=seed_specs)
+            self.generate_truncated = tf.function(
+                lambda seed, num_images, truncation: {
+                    "images": self._seeded(seed, num_images, truncation=truncation)},
+                input_signature=seed_specs + [truncation_spec])
+            self.generate_truncated_png = tf.function(
+                lambda seed, num_images, truncation: {
+                    "png_bytes": _encode_png(self._seeded(seed, num_images, truncation=truncation))},
+                input_signature=seed_specs + [truncation_spec])
 
     def _images(self, latents, labels=None):
         if labels is None:
@@ -232,9 +260,14 @@ class GeneratorModule(tf.Module):
                                                 f"num_classes={self.num_classes}")):
             return self.generator([latents, labels], training=False)
 
-    def _seeded(self, seed, num_images, labels=None):
+    def _seeded(self, seed, num_images, labels=None, truncation=None):
         with tf.control_dependencies([tf.debugging.assert_non_negative(num_images, message="num_images must be >= 0")]):
             latents = sample_latents(num_images, self.latent_dim, seed)
+        if truncation is not None:  # ψ·z: the truncation trick towards the mean latent 0
+            with tf.control_dependencies([
+                    tf.debugging.assert_greater_equal(truncation, 0.0, message="truncation must be in [0, 1]"),
+                    tf.debugging.assert_less_equal(truncation, 1.0, message="truncation must be in [0, 1]")]):
+                latents = latents * truncation
         return images_to_uint8(self._images(latents, labels))
 
     def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
@@ -480,6 +513,9 @@ def example_inputs(signature: str, metadata: Dict, num_images: int = 2, seed: in
         return {"latents": latents, **labels}
     if signature in ("generate", "generate_png"):
         return {"seed": np.array(seed, np.int64), "num_images": np.array(num_images, np.int32), **labels}
+    if signature in ("generate_truncated", "generate_truncated_png"):
+        return {"seed": np.array(seed, np.int64), "num_images": np.array(num_images, np.int32), **labels,
+                "truncation": np.array(0.7, np.float32)}
     raise UsageError(f"Unknown signature {signature!r}; expected one of {SIGNATURES}.")
 
 
