@@ -84,7 +84,7 @@ def test_monitor_and_metric_errors():
         EvaluationCallback("mnist", metrics="fdi")
     with pytest.raises(UsageError, match="need images"):
         EvaluationCallback("toy:ring8", metrics="fid")
-    with pytest.raises(UsageError, match="2-D toy mixtures"):
+    with pytest.raises(UsageError, match="are for 2-D toy mixtures"):
         EvaluationCallback("mnist", metrics="modes")
     with pytest.raises(UsageError, match="monitor"):
         EvaluationCallback("mnist", metrics="fid", monitor="kid")

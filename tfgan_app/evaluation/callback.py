@@ -12,7 +12,8 @@ Metrics: the feature metrics of `tfgan_app.evaluation.scoring` (`fid`, `kid`,
 InceptionV3 elsewhere), plus `confidence` (share of samples the shipped
 MNIST / Fashion-MNIST classifier reads with probability > 0.9) and, for 2-D toy
 mixtures (`toy:ring8`, `toy:grid25`), `high_quality` (share of samples within 3σ
-of a mode) and `modes` (modes covered).
+of a mode), `modes` (modes covered) and `coverage` (share of modes covered × share
+of high-quality samples: a collapsed generator scores low however sharp its one mode).
 
 Keep the best: with `best_path`, the generator is saved there (float32, as
 `generator.keras`) whenever `monitor` improves on its best value so far — lower
@@ -36,16 +37,20 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app.errors import UsageError
-from tfgan_app.evaluation.extractors import get_extractor
+from tfgan_app.images import to_uint8
+from tfgan_app.evaluation.coverage import digit_quality_report
+from tfgan_app.evaluation.extractors import ClassifierExtractor, get_extractor
+from tfgan_app.evaluation.mode_coverage import mode_coverage
 from tfgan_app.evaluation.scoring import METRICS, compute_metrics, default_extractor, extract, needs_features
 from tfgan_app.evaluation.sources import DatasetSource, GeneratorSource
 
-SAMPLE_METRICS = ("confidence", "high_quality", "modes")  # computed from samples, without a feature extractor
+SAMPLE_METRICS = ("confidence", "high_quality", "modes", "coverage")  # computed from samples, without a feature extractor
 ALL_METRICS = METRICS + SAMPLE_METRICS
 # The logged value a metric name is judged by when it is monitored, and whether lower is better.
 MONITORED = {"fid": ("fid", True), "kid": ("kid_mean", True), "is": ("is_mean", False),
              "pr": ("precision", False), "confidence": ("confidence", False),
-             "high_quality": ("high_quality", False), "modes": ("modes", False)}
+             "high_quality": ("high_quality", False), "modes": ("modes", False), "coverage": ("coverage", False)}
+TOY_METRICS = ("high_quality", "modes", "coverage")
 
 
 def parse_eval_metrics(metrics) -> List[str]:
@@ -92,8 +97,8 @@ class EvaluationCallback(keras.callbacks.Callback):
         if toy and self.feature_metrics:
             raise UsageError(f"Metrics {self.feature_metrics} need images; for the 2-D toy dataset {dataset!r} use "
                              "high_quality or modes.")
-        if not toy and ({"high_quality", "modes"} & set(self.metrics)):
-            raise UsageError(f"high_quality and modes are for 2-D toy mixtures (toy:ring8, toy:grid25), not {dataset!r}.")
+        if not toy and (set(TOY_METRICS) & set(self.metrics)):
+            raise UsageError(f"high_quality, modes and coverage are for 2-D toy mixtures (toy:ring8, toy:grid25), not {dataset!r}.")
         if "confidence" in self.metrics and dataset not in ("mnist", "fashion_mnist"):
             raise UsageError(f"confidence uses the shipped MNIST / Fashion-MNIST classifier; dataset {dataset!r} has "
                              "none. Use fid or kid.")
@@ -122,20 +127,17 @@ class EvaluationCallback(keras.callbacks.Callback):
         if self.feature_metrics:
             results.update(self._feature_metrics())
         if "confidence" in self.metrics:
-            from tfgan_app.evaluation.coverage import digit_quality_report  # pylint: disable=import-outside-toplevel
-            from tfgan_app.evaluation.extractors import ClassifierExtractor  # pylint: disable=import-outside-toplevel
-            from tfgan_app.images import to_uint8  # pylint: disable=import-outside-toplevel
             if self._classifier is None:
                 self._classifier = ClassifierExtractor.shipped(self.dataset)
             report = digit_quality_report(to_uint8(self.model.generate(self.num_samples, seed=self.seed)),
                                           self.dataset, extractor=self._classifier)
             results["confidence"] = float(report["confident_fraction"])
             results["classes_covered"] = float(report["classes_covered"])
-        if {"high_quality", "modes"} & set(self.metrics):
-            from tfgan_app.evaluation.mode_coverage import mode_coverage  # pylint: disable=import-outside-toplevel
+        if set(TOY_METRICS) & set(self.metrics):
             report = mode_coverage(self.model.generate(self.num_samples, seed=self.seed), self.dataset.split(":", 1)[1])
             results["high_quality"] = float(report["high_quality_fraction"])
             results["modes"] = float(report["modes_covered"])
+            results["coverage"] = float(report["modes_covered"] / report["num_modes"] * report["high_quality_fraction"])
         return results
 
     def _feature_metrics(self) -> Dict[str, float]:
