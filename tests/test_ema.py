@@ -171,3 +171,17 @@ def test_run_folder_generator_and_export_are_the_ema_generator(tmp_path):
     raw = keras.saving.load_model(os.path.join(out, "gan.keras"))  # the raw generator stays in gan.keras
     for a, b in zip(raw.generator.get_weights(), result.gan.generator.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_standing_statistics_are_the_average_of_batch_statistics():
+    from tfgan_app.gans.ema import standing_statistics  # pylint: disable=import-outside-toplevel
+    generator = bn_generator()
+    batches = [tf.random.stateless_normal([32, 4], seed=[i, 0]) for i in range(3)]
+    dense = generator.layers[1]
+    bn = generator.layers[2]
+    standing_statistics(generator, batches)
+    means = [np.asarray(dense(z)).mean(0) for z in batches]
+    variances = [np.asarray(dense(z)).var(0) for z in batches]
+    np.testing.assert_allclose(bn.moving_mean.numpy(), np.mean(means, 0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), np.mean(variances, 0), rtol=1e-3, atol=1e-5)
+    assert bn.momentum == 0.5  # restored

@@ -28,7 +28,7 @@ Example:
 >>> gan.ema_generator          # the averaged generator (a keras.Model, trainable=False)
 """
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -91,3 +91,29 @@ def update_average(average: keras.Model, model: keras.Model, decay) -> None:
             strategy.extended.update(target, blend, args=(value, decay), group=False)
 
     tf.__internal__.distribute.interim.maybe_merge_call(apply, tf.distribute.get_strategy(), decay, values)
+
+
+def standing_statistics(generator: keras.Model, latents: Sequence[tf.Tensor]) -> None:
+    """Re-estimates every BatchNormalization layer's moving statistics of `generator` from `latents`.
+
+    BigGAN's "standing statistics": the generator runs in training mode on each latent batch and each
+    BN layer's moving mean / variance become the plain average of the batch statistics (momentum
+    k / (k + 1) at batch k), replacing whatever they held. An alternative to averaging the moving
+    statistics along with the weights (what `update_average` does).
+
+    Args:
+      generator: the generator (e.g. `gan.ema_generator`); a one-input latent generator.
+      latents: latent batches, e.g. `[sample_latents(256, latent_dim, seed) for seed in range(16)]`.
+    """
+    layers = [layer for layer in generator._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]  # pylint: disable=protected-access
+    saved = [(layer, layer.momentum, layer.trainable) for layer in layers]
+    try:
+        for layer in layers:
+            layer.trainable = True  # a non-trainable BN runs in inference mode even with training=True
+        for k, z in enumerate(latents):
+            for layer in layers:
+                layer.momentum = k / (k + 1.0)
+            generator(z, training=True)
+    finally:
+        for layer, momentum, trainable in saved:
+            layer.momentum, layer.trainable = momentum, trainable
