@@ -109,3 +109,9 @@ def test_gan_option_augments_real_and_fake_differently_in_training_only():
     np.testing.assert_array_equal(evaluation, np.ones([4, 8, 8, 1]))  # not augmented outside training
     logs = gan.train_step(tf.ones([4, 8, 8, 1]))
     assert np.isfinite(float(logs["d_loss"])) and np.isfinite(float(logs["g_loss"]))
+
+
+def test_diff_augment_needs_image_samples():
+    with pytest.raises(UsageError, match="diff_augment augments images"):
+        GAN(mlp_generator(4, (2,), hidden_units=(8,), output_activation="linear"),
+            mlp_discriminator((2,), hidden_units=(8,)), diff_augment="color")

@@ -120,6 +120,9 @@ class GAN(keras.Model):
             raise UsageError(f"{type(self).__name__} cannot apply pack={pack}: its discriminator sees labels or "
                              "inputs besides the samples, or has per-sample heads, which packed rows would mix. "
                              "Use pack with an unconditional variant (gan, wgan, wgan_gp, relativistic, unrolled, ...).")
+        if self.diff_augment and len(generator.outputs[0].shape) != 4:
+            raise UsageError(f"diff_augment augments images [B, H, W, C]; this generator outputs shape "
+                             f"{tuple(generator.outputs[0].shape)}. Remove diff_augment.")
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.ema_start = int(ema_start)
         self.pack = int(pack)
