@@ -7,6 +7,8 @@ pix2pix: the `pix2pix_mnist_edges` preset networks (U-Net 32 filters, PatchGAN 2
 loss + 100·L1, batch 16, Adam 2e-4; reports the mean per-image L1 between G(edges) and the digits of the
 first `--held_out` MNIST test images. CycleGAN: the `cyclegan_mnist_recolored` preset networks, LSGAN, batch 8,
 Adam 2e-4; reports the mean cycle error ‖F(G(a)) − a‖₁ + ‖G(F(b)) − b‖₁ on held-out test pairs.
+The initial weights are the same for every seed (see the note at the imports); the seed sets data order
+and the per-step random draws.
 
 Usage:
   python scripts/image_to_image_losses.py --steps=300 --seeds=0,1,2
@@ -19,10 +21,15 @@ import time
 import keras
 import numpy as np
 
-from tfgan_app import gans, presets
-from tfgan_app.data.paired import load_paired
-from tfgan_app.data.unpaired import load_unpaired
-from tfgan_app.gans.image_to_image import l1_distance
+# The U-Net / PatchGAN builders share module-level unseeded Keras initializers, whose seed is drawn once,
+# at import, from Python's random state: seed it before importing tfgan_app so that the initial weights
+# are the same in every process (and so in the before/after runs this script compares).
+keras.utils.set_random_seed(0)
+
+from tfgan_app import gans, presets  # noqa: E402
+from tfgan_app.data.paired import load_paired  # noqa: E402
+from tfgan_app.data.unpaired import load_unpaired  # noqa: E402
+from tfgan_app.gans.image_to_image import l1_distance  # noqa: E402
 
 
 def build(preset_name: str, seed: int, info):

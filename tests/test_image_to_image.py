@@ -158,7 +158,8 @@ def test_pix2pix_generator_loss_is_adversarial_plus_weighted_l1():
     logits = np.array([[[[0.5], [-1.0]]], [[[2.0], [0.0]]]], np.float32)  # [2, 1, 2, 1] patch maps
     real = np.random.default_rng(0).uniform(-1, 1, (2, 4, 4, 1)).astype(np.float32)
     fake = np.random.default_rng(1).uniform(-1, 1, (2, 4, 4, 1)).astype(np.float32)
-    expected = softplus(-logits).reshape(2, -1).mean(1) + 7.0  # loss per patch, then the mean * np.abs(real - fake).reshape(2, -1).mean(1)
+    # the adversarial loss per patch, then the mean per example
+    expected = softplus(-logits).reshape(2, -1).mean(1) + 7.0 * np.abs(real - fake).reshape(2, -1).mean(1)
     np.testing.assert_allclose(gan.generator_loss(logits, fake, real, None), expected, rtol=1e-5)
     np.testing.assert_allclose(l1_distance(real, fake), np.abs(real - fake).reshape(2, -1).mean(1), rtol=1e-6)
 

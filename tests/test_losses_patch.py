@@ -8,7 +8,6 @@ first (the old behaviour) gives visibly different numbers.
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from tfgan_app import losses
 from tfgan_app.gans.base import GAN

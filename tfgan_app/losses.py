@@ -22,6 +22,7 @@ Example:
 import dataclasses
 from typing import Callable, Dict, Union
 
+import keras
 import tensorflow as tf
 
 from tfgan_app.errors import UsageError
@@ -47,6 +48,7 @@ def _logits(values) -> tf.Tensor:
 
 # --- minimax / non-saturating (Goodfellow et al. 2014) ----------------------------------------
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def minimax_discriminator_loss(real_logits, fake_logits, real_label: float = 1.0) -> tf.Tensor:
     """D loss of the original GAN: −log σ(D(x)) − log(1 − σ(D(G(z)))).
 
@@ -58,6 +60,7 @@ def minimax_discriminator_loss(real_logits, fake_logits, real_label: float = 1.0
     return per_example_mean(real_term) + per_example_mean(tf.nn.softplus(fake_logits))
 
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def minimax_generator_loss(fake_logits) -> tf.Tensor:
     """G loss of the original minimax game: log(1 − σ(D(G(z)))) = −softplus(D(G(z))).
 
@@ -67,6 +70,7 @@ def minimax_generator_loss(fake_logits) -> tf.Tensor:
     return per_example_mean(-tf.nn.softplus(_logits(fake_logits)))
 
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def non_saturating_generator_loss(fake_logits) -> tf.Tensor:
     """G loss of the non-saturating game: −log σ(D(G(z))) = softplus(−D(G(z)))."""
     return per_example_mean(tf.nn.softplus(-_logits(fake_logits)))
@@ -74,12 +78,14 @@ def non_saturating_generator_loss(fake_logits) -> tf.Tensor:
 
 # --- least squares (Mao et al. 2017, a=0, b=1, c=1) -------------------------------------------
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def least_squares_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
     """LSGAN D loss: ½(D(x) − 1)² + ½D(G(z))² (D outputs are used raw, without sigmoid)."""
     real_logits, fake_logits = _logits(real_logits), _logits(fake_logits)
     return per_example_mean(0.5 * tf.square(real_logits - 1.0)) + per_example_mean(0.5 * tf.square(fake_logits))
 
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def least_squares_generator_loss(fake_logits) -> tf.Tensor:
     """LSGAN G loss: ½(D(G(z)) − 1)²."""
     return per_example_mean(0.5 * tf.square(_logits(fake_logits) - 1.0))
@@ -87,11 +93,13 @@ def least_squares_generator_loss(fake_logits) -> tf.Tensor:
 
 # --- Wasserstein (Arjovsky et al. 2017) -------------------------------------------------------
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def wasserstein_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
     """WGAN critic loss: D(G(z)) − D(x) (needs a Lipschitz critic: clipping or a gradient penalty)."""
     return per_example_mean(fake_logits) - per_example_mean(real_logits)
 
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def wasserstein_generator_loss(fake_logits) -> tf.Tensor:
     """WGAN generator loss: −D(G(z))."""
     return -per_example_mean(fake_logits)
@@ -99,6 +107,7 @@ def wasserstein_generator_loss(fake_logits) -> tf.Tensor:
 
 # --- hinge (Lim & Ye 2017; Miyato et al. 2018) ------------------------------------------------
 
+@keras.saving.register_keras_serializable(package="tfgan_app")
 def hinge_discriminator_loss(real_logits, fake_logits) -> tf.Tensor:
     """Hinge D loss: relu(1 − D(x)) + relu(1 + D(G(z)))."""
     real_logits, fake_logits = _logits(real_logits), _logits(fake_logits)
@@ -138,6 +147,17 @@ class GANLoss:
     """A (discriminator, generator) loss pair; both return per-example losses.
 
     `discriminator(real_logits, fake_logits)` and `generator(fake_logits)`.
+
+    A GAN compiled with a custom pair saves it by the Keras registered names of its
+    two functions, so they must be module-level functions decorated with
+    `@keras.saving.register_keras_serializable()` (imported again before `load_model`);
+    saving a pair of unregistered functions (e.g. lambdas) raises a `UsageError`.
+
+    Example:
+    >>> @keras.saving.register_keras_serializable(package="my_losses")
+    ... def softplus_g(fake_logits):
+    ...     return losses.per_example_mean(tf.nn.softplus(-fake_logits))
+    >>> pair = GANLoss("my_loss", losses.minimax_discriminator_loss, softplus_g)
     """
 
     name: str
@@ -163,3 +183,40 @@ def get(identifier: Union[str, GANLoss]) -> GANLoss:
     if identifier not in LOSSES:
         raise UsageError(f"Unknown GAN loss {identifier!r}. Valid losses: {', '.join(sorted(LOSSES))}.")
     return LOSSES[identifier]
+
+
+def _registered_name(function: Callable, pair: GANLoss, role: str) -> str:
+    name = keras.saving.get_registered_name(function)
+    if keras.saving.get_registered_object(name) is not function:
+        raise UsageError(
+            f"Cannot save a GAN compiled with the custom loss {pair.name!r}: its {role} function "
+            f"{getattr(function, '__qualname__', function)!r} is not registered with Keras, so loading could not "
+            "find it again. Define it at module level, decorate it with "
+            "@keras.saving.register_keras_serializable(), and import it before keras.saving.load_model.")
+    return name
+
+
+def serialize(pair: GANLoss) -> Union[str, Dict[str, str]]:
+    """The saved form of a loss pair: its name if built in, else the registered names of its functions.
+
+    Raises:
+      UsageError: a function of a custom pair is not registered with `keras.saving`.
+    """
+    if LOSSES.get(pair.name) is pair:
+        return pair.name
+    return {"name": pair.name, "discriminator": _registered_name(pair.discriminator, pair, "discriminator"),
+            "generator": _registered_name(pair.generator, pair, "generator")}
+
+
+def deserialize(config: Union[str, Dict[str, str]]) -> GANLoss:
+    """Inverse of `serialize`; the registering module of a custom pair must have been imported."""
+    if isinstance(config, str):
+        return get(config)
+    functions = {}
+    for role in ("discriminator", "generator"):
+        functions[role] = keras.saving.get_registered_object(config[role])
+        if functions[role] is None:
+            raise UsageError(f"The saved GAN uses the custom loss {config['name']!r}, whose {role} function "
+                             f"{config[role]!r} is not registered in this process; import the module that "
+                             "registers it (@keras.saving.register_keras_serializable) before loading.")
+    return GANLoss(config["name"], functions["discriminator"], functions["generator"])

@@ -30,6 +30,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     """
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    for label, value in (("mu1", mu1), ("sigma1", sigma1), ("mu2", mu2), ("sigma2", sigma2)):
+        _check_finite("frechet_distance", label, value)
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (mu1.size, mu1.size):
         raise UsageError(
             "frechet_distance expects means [D] and covariances [D, D] of the same D, received "
@@ -64,16 +66,25 @@ def kernel_inception_distance(real_features, fake_features, num_subsets: int = 1
                               subset_size: int = 1000, seed: int = 0) -> Tuple[float, float]:
     """KID (Bińkowski et al. 2018): mean ± std of the unbiased polynomial MMD² over random subsets.
 
-    Each subset draws `subset_size` real and fake vectors without replacement
-    (capped at the smaller set). Published KIDs are often printed ×1000.
-    Returns `(mean, std)`.
+    Each subset draws `subset_size` real and fake vectors without replacement.
+    With `num_subsets=1` the subset is capped at the smaller set (all of both sets
+    of equal size: the plain unbiased MMD², std 0). With several subsets,
+    `subset_size` must not exceed either set: subsets holding a whole set would
+    repeat it, and the std would understate the spread (≈1e-16 when both sets are
+    whole), so that is a `UsageError` (torch-fidelity refuses it too).
+    Published KIDs are often printed ×1000. Returns `(mean, std)`.
     """
-    real = np.asarray(real_features, np.float64)
-    fake = np.asarray(fake_features, np.float64)
-    _check_features("kernel_inception_distance", real, fake, minimum=2)
-    if num_subsets < 1 or subset_size < 2:
-        raise UsageError(f"KID needs num_subsets >= 1 and subset_size >= 2, received {num_subsets}, {subset_size}.")
-    size = min(subset_size, real.shape[0], fake.shape[0])
+    real, fake = _features("kernel_inception_distance", real_features, fake_features, minimum=2)
+    _check_positive_int("kernel_inception_distance", "num_subsets", num_subsets)
+    _check_positive_int("kernel_inception_distance", "subset_size", subset_size, minimum=2)
+    smaller = min(real.shape[0], fake.shape[0])
+    if num_subsets > 1 and subset_size > smaller:
+        raise UsageError(
+            f"KID with num_subsets={num_subsets} needs subset_size <= the smaller set ({smaller} samples), received "
+            f"subset_size={subset_size}: larger subsets would hold a whole set every time and the std over "
+            "subsets would mean nothing. Lower subset_size (--kid_subset_size), evaluate more samples, or use "
+            "num_subsets=1 (--kid_subsets=1) for the MMD² of the full sets.")
+    size = min(subset_size, smaller)
     rng = np.random.default_rng(seed)
     values = [
         polynomial_mmd2(real[rng.choice(real.shape[0], size, replace=False)],
@@ -91,6 +102,7 @@ def inception_score(probabilities, splits: int = 10) -> Tuple[float, float]:
     is the "classifier score".
     """
     p = np.asarray(probabilities, np.float64)
+    _check_finite("inception_score", "probabilities", p)
     if p.ndim != 2 or p.shape[0] < splits or splits < 1:
         raise UsageError(
             f"inception_score expects [N, K] probabilities with N >= splits >= 1, received shape {p.shape} "
@@ -114,12 +126,17 @@ def precision_recall(real_features, fake_features, k: int = 3,
     distance to the point's k-th nearest neighbour (itself excluded). Precision is
     the share of fake points inside the real manifold (quality); recall the share
     of real points inside the fake manifold (coverage). Distances are computed in
-    row blocks of `batch_size`, so memory stays O(batch_size · N).
+    row blocks of `batch_size`, so memory stays O(batch_size · N), in float64 on
+    features centred on the real mean: the expanded ‖a‖² − 2aᵀb + ‖b‖² loses every
+    digit of a distance that is small next to the features' common offset otherwise
+    (features 1e4 + N(0, 1) gave (1.0, 1.0) in float32).
     Returns `(precision, recall)`.
     """
-    real = np.asarray(real_features, np.float32)
-    fake = np.asarray(fake_features, np.float32)
-    _check_features("precision_recall", real, fake, minimum=k + 1)
+    _check_positive_int("precision_recall", "k", k)
+    _check_positive_int("precision_recall", "batch_size", batch_size)
+    real, fake = _features("precision_recall", real_features, fake_features, minimum=k + 1)
+    centre = real.mean(axis=0)
+    real, fake = real - centre, fake - centre
     real_radii = _kth_neighbour_distances(real, k, batch_size)
     fake_radii = _kth_neighbour_distances(fake, k, batch_size)
     precision = _inside_manifold(fake, real, real_radii, batch_size).mean()
@@ -133,7 +150,7 @@ def _pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _kth_neighbour_distances(points: np.ndarray, k: int, batch_size: int) -> np.ndarray:
-    radii = np.empty(points.shape[0], np.float32)
+    radii = np.empty(points.shape[0], np.float64)
     for start in range(0, points.shape[0], batch_size):
         distances = _pairwise_distances(points[start:start + batch_size], points)
         # Column k of the sorted row is the k-th neighbour: column 0 is the point itself (distance 0).
@@ -149,10 +166,32 @@ def _inside_manifold(queries: np.ndarray, points: np.ndarray, radii: np.ndarray,
     return inside
 
 
+def _features(name: str, real_features, fake_features, minimum: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Real and fake features as float64 `[N, D]` arrays, checked (shapes, sizes, finite values)."""
+    real = np.asarray(real_features, np.float64)
+    fake = np.asarray(fake_features, np.float64)
+    _check_features(name, real, fake, minimum)
+    return real, fake
+
+
+def _check_finite(name: str, label: str, values: np.ndarray) -> None:
+    if not np.all(np.isfinite(values)):
+        bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
+        raise UsageError(f"{name} expects finite {label}, received {bad} NaN or Inf value(s); check the generator "
+                         "outputs (a diverged run gives NaN images) or the feature extractor.")
+
+
+def _check_positive_int(name: str, field: str, value, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise UsageError(f"{name} expects an integer {field} >= {minimum}, received {field}={value!r}.")
+
+
 def _check_features(name: str, real: np.ndarray, fake: np.ndarray, minimum: int) -> None:
-    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
-        raise UsageError(f"{name} expects [N, D] real and fake features of the same D, "
+    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1] or real.shape[1] == 0:
+        raise UsageError(f"{name} expects [N, D] real and fake features of the same D >= 1, "
                          f"received {real.shape} and {fake.shape}.")
     if min(real.shape[0], fake.shape[0]) < minimum:
         raise UsageError(f"{name} needs at least {minimum} real and fake samples, received "
                          f"{real.shape[0]} and {fake.shape[0]}. Evaluate more samples.")
+    _check_finite(name, "real features", real)
+    _check_finite(name, "fake features", fake)

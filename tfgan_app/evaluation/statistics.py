@@ -32,6 +32,9 @@ class StreamingMoments:
         x = np.asarray(features, dtype=np.float64)
         if x.ndim != 2:
             raise UsageError(f"StreamingMoments.update expects [batch, dim] features, received shape {x.shape}.")
+        if not np.all(np.isfinite(x)):
+            raise UsageError("StreamingMoments.update expects finite features, received NaN or Inf values; check "
+                             "the generator outputs (a diverged run gives NaN images) or the feature extractor.")
         if self._mean is not None and x.shape[1] != self._mean.shape[0]:
             raise UsageError(
                 f"Feature dimension changed: expected {self._mean.shape[0]}, received {x.shape[1]}.")

@@ -174,7 +174,7 @@ class GAN(keras.Model):
         self._gan_compile_config = {
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "loss": self.loss_pair.name if self.loss_pair.name in gan_losses.LOSSES else None,
+            "loss": self.loss_pair,  # as given: a variant may wrap self.loss_pair later (label smoothing)
         }
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -195,15 +195,26 @@ class GAN(keras.Model):
         return optimizer
 
     def get_compile_config(self) -> Optional[Dict[str, Any]]:
-        return getattr(self, "_gan_compile_config", None)
+        """The compile arguments to save; raises UsageError for a custom loss that cannot be saved."""
+        config = getattr(self, "_gan_compile_config", None)
+        if config is None:
+            return None
+        return {**config, "loss": gan_losses.serialize(config["loss"])}
+
+    def save(self, filepath, *args, **kwargs):
+        """`keras.Model.save`, after checking the compile config can be saved (else nothing is written)."""
+        self.get_compile_config()  # raises UsageError for a custom loss of unregistered functions
+        return super().save(filepath, *args, **kwargs)
 
     def compile_from_config(self, config: Dict[str, Any]) -> None:
         """Recompiles after `keras.saving.load_model` (compile builds the optimizers, so their state loads)."""
         config = dict(config)
         for key in ("d_optimizer", "g_optimizer"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
-        if config.get("loss") is None:
-            config.pop("loss")
+        if config.get("loss") is None:  # files saved before custom losses were saved
+            config.pop("loss", None)
+        else:
+            config["loss"] = gan_losses.deserialize(config["loss"])
         self.compile(**config)
 
     @property

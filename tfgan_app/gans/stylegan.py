@@ -135,8 +135,8 @@ class StyleGAN(GAN):
         if not self.style_mixing_prob or self.num_levels < 2:
             return ws
         w2 = self.mapping(self.sample_latents(batch, sampling.STYLE_MIX_LATENTS[stream], counter), training=training)
-        mix = tf.random.stateless_uniform(
-            [batch], sampling.stream_seed(self.seed, sampling.STYLE_MIX_CHOICE[stream], counter)) < self.style_mixing_prob
+        choice_seed = sampling.stream_seed(self.seed, sampling.STYLE_MIX_CHOICE[stream], counter)
+        mix = tf.random.stateless_uniform([batch], choice_seed) < self.style_mixing_prob
         crossover = tf.random.stateless_uniform(
             [batch], sampling.stream_seed(self.seed, sampling.STYLE_MIX_CROSSOVER[stream], counter), 1,
             self.num_levels, dtype=tf.int32)
