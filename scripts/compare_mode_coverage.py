@@ -27,7 +27,6 @@ import argparse
 import copy
 import os
 import tempfile
-import time
 
 import keras
 
@@ -93,7 +92,7 @@ def main():
                           f"modes, {report['high_quality_fraction']:.1%} high quality, reverse KL "
                           f"{report['reverse_kl']:.3f} [{seconds:.0f} s, load {load_avg:.1f}]", flush=True)
 
-    print(f"\n| preset | seed | generator | modes | high quality | reverse KL | train s | load |")
+    print("\n| preset | seed | generator | modes | high quality | reverse KL | train s | load |")
     print("|---|---|---|---|---|---|---|---|")
     for name, seed, generator, report, seconds, load_avg in table:
         print(f"| {name} | {seed} | {generator} | {report['modes_covered']}/{report['num_modes']} | "

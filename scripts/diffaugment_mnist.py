@@ -54,7 +54,8 @@ def main():
             f"dataset={spec}", "channels=1", f"epochs={args.epochs}", f"seed={args.seed}", *options, *args.set])
         with tempfile.TemporaryDirectory() as out:
             result = training.train(preset, out, verbose=0)
-            fcd = evaluate(os.path.join(out, "generator.keras"), "mnist", metrics="fid", num_samples=2000)["metrics"]["fid"]
+            scores = evaluate(os.path.join(out, "generator.keras"), "mnist", metrics="fid", num_samples=2000)
+            fcd = scores["metrics"]["fid"]
             quality = digit_quality_report(to_uint8(result.gan.generate(2000, seed=1)), "mnist")
         rows.append((policy, fcd, quality["confident_fraction"], quality["classes_covered"], result.seconds,
                      os.getloadavg()[0]))

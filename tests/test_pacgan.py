@@ -1,6 +1,5 @@
 """PacGAN packing: D sees m samples per row, the loss matches a hand computation, packing beats mode collapse."""
 
-import os
 
 import keras
 import numpy as np

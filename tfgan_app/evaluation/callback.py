@@ -44,7 +44,8 @@ from tfgan_app.evaluation.mode_coverage import mode_coverage
 from tfgan_app.evaluation.scoring import METRICS, compute_metrics, default_extractor, extract, needs_features
 from tfgan_app.evaluation.sources import DatasetSource, GeneratorSource
 
-SAMPLE_METRICS = ("confidence", "high_quality", "modes", "coverage")  # computed from samples, without a feature extractor
+# Metrics computed from samples, without a feature extractor.
+SAMPLE_METRICS = ("confidence", "high_quality", "modes", "coverage")
 ALL_METRICS = METRICS + SAMPLE_METRICS
 # The logged value a metric name is judged by when it is monitored, and whether lower is better.
 MONITORED = {"fid": ("fid", True), "kid": ("kid_mean", True), "is": ("is_mean", False),
@@ -98,7 +99,8 @@ class EvaluationCallback(keras.callbacks.Callback):
             raise UsageError(f"Metrics {self.feature_metrics} need images; for the 2-D toy dataset {dataset!r} use "
                              "high_quality or modes.")
         if not toy and (set(TOY_METRICS) & set(self.metrics)):
-            raise UsageError(f"high_quality, modes and coverage are for 2-D toy mixtures (toy:ring8, toy:grid25), not {dataset!r}.")
+            raise UsageError("high_quality, modes and coverage are for 2-D toy mixtures (toy:ring8, toy:grid25), "
+                             f"not {dataset!r}.")
         if "confidence" in self.metrics and dataset not in ("mnist", "fashion_mnist"):
             raise UsageError(f"confidence uses the shipped MNIST / Fashion-MNIST classifier; dataset {dataset!r} has "
                              "none. Use fid or kid.")

@@ -119,7 +119,8 @@ class GAN(keras.Model):
                          or type(self).adversarial_logits is not GAN.adversarial_logits):
             raise UsageError(f"{type(self).__name__} cannot apply pack={pack}: its discriminator sees labels or "
                              "inputs besides the samples, or has per-sample heads, which packed rows would mix. "
-                             "Use pack with an unconditional variant (gan, wgan, wgan_gp, relativistic, unrolled, ...).")
+                             "Use pack with an unconditional variant (gan, wgan, wgan_gp, relativistic, unrolled, "
+                             "...).")
         if self.diff_augment and len(generator.outputs[0].shape) != 4:
             raise UsageError(f"diff_augment augments images [B, H, W, C]; this generator outputs shape "
                              f"{tuple(generator.outputs[0].shape)}. Remove diff_augment.")

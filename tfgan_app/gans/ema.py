@@ -105,7 +105,8 @@ def standing_statistics(generator: keras.Model, latents: Sequence[tf.Tensor]) ->
       generator: the generator (e.g. `gan.ema_generator`); a one-input latent generator.
       latents: latent batches, e.g. `[sample_latents(256, latent_dim, seed) for seed in range(16)]`.
     """
-    layers = [layer for layer in generator._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]  # pylint: disable=protected-access
+    layers = [layer for layer in generator._flatten_layers()  # pylint: disable=protected-access
+              if isinstance(layer, keras.layers.BatchNormalization)]
     saved = [(layer, layer.momentum, layer.trainable) for layer in layers]
     try:
         for layer in layers:
