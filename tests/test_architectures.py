@@ -50,7 +50,7 @@ def test_unsupported_shapes_and_names():
         architectures.dcgan_discriminator((28, 32, 1))
     with pytest.raises(UsageError, match="Unknown generator architecture 'resnet'. Valid names: dcgan, .*mlp"):
         architectures.build_generator("resnet", 8, (28, 28, 1))
-    with pytest.raises(UsageError, match="Bad options for discriminator 'dcgan'"):
+    with pytest.raises(UsageError, match="Unknown option 'filters' in discriminator_options of discriminator 'dcgan'"):
         architectures.build_discriminator("dcgan", (28, 28, 1), filters=3)
 
 

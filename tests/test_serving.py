@@ -36,7 +36,7 @@ def served(tmp_path_factory):
     export_generator(v1, "plain", base, quantizations=())
     export_generator(v2, "plain", base, quantizations=())
     export_generator(cond, "cond", base, num_classes=NUM_CLASSES, quantizations=())
-    server = LocalModelServer(base, rest_port=0, grpc_port=0, max_batch_size=32).start()
+    server = LocalModelServer(base, rest_port=0, grpc_port=0, max_batch_size=32, poll_wait_seconds=0).start()
     rest, grpc_client = RestClient(server.rest_url, TIMEOUT), GrpcClient(server.grpc_target, TIMEOUT)
     yield {"server": server, "rest": rest, "grpc": grpc_client, "v1": v1, "v2": v2, "cond": cond}
     grpc_client.close()
@@ -116,7 +116,7 @@ def test_unknown_model_version_and_signature_are_clear_errors(served, client):
     c = served[client]
     with pytest.raises(ModelNotFoundError, match="nope"):
         c.predict("nope", {"latents": LATENTS})
-    with pytest.raises(ModelNotFoundError, match="available versions"):
+    with pytest.raises(ModelNotFoundError, match=r"Specific\(plain, 9\)"):
         c.predict("plain", {"latents": LATENTS}, version=9)
     with pytest.raises(ModelNotFoundError, match="classify"):
         c.predict("plain", {"latents": LATENTS}, signature="classify")
@@ -167,10 +167,10 @@ def test_malformed_rest_bodies_get_400(served):
     connection.putheader("Content-Length", str(10 ** 9))  # announced, never sent: refused before reading
     connection.endheaders()
     response = connection.getresponse()
-    assert response.status == 400 and "Content-Length" in json.loads(response.read())["error"]
+    assert response.status == 413 and "max_body_bytes" in json.loads(response.read())["error"]
     connection.close()
     status, body = _post(served["server"].rest_url + "/v1/models/plain/labels/x:predict", b"{}")
-    assert status == 404 and "expected /v1/models" in body["error"]
+    assert status == 400 and "Unrecognized servable version label" in body["error"]
     assert served["rest"].status("plain")["model_version_status"][0]["state"] == "AVAILABLE"
 
 
@@ -178,12 +178,22 @@ def test_new_version_is_picked_up_without_restart(served):
     base, rest = served["server"].repository.base_dir, served["rest"]
     first, second = tiny_generator(seed=5), tiny_generator(seed=6)
     export_generator(first, "fresh", base, quantizations=())
+    served["server"].repository.poll()  # what the poller thread does every --file_system_poll_wait_seconds
     np.testing.assert_allclose(rest.predict("fresh", {"latents": LATENTS})["images"],
                                keras_images(first, LATENTS), atol=1e-6)
     export_generator(second, "fresh", base, quantizations=())
+    served["server"].repository.poll()
     np.testing.assert_allclose(rest.predict("fresh", {"latents": LATENTS}, version=2)["images"],
                                keras_images(second, LATENTS), atol=1e-6)
     assert [s["version"] for s in rest.status("fresh")["model_version_status"]] == ["1", "2"]
+
+
+def test_exports_load_with_tf_serving_session_semantics(served):
+    """Issue #19 item 3: every exported version loads through the TF1 session loader (as TF Serving's C++
+    LoadSavedModel does) and its warm-up replays; a version that failed would be END, not AVAILABLE."""
+    for name in ("plain", "cond"):
+        states = served["rest"].status(name)["model_version_status"]
+        assert {s["state"] for s in states} == {"AVAILABLE"}, states
 
 
 def test_server_down_is_a_clear_error():

@@ -115,8 +115,11 @@ def _images(shape, seed):
 
 
 def _request_inputs(signature: str, metadata: dict) -> dict:
-    """Valid inputs other than the warm-up's: 3 images, seed 5, random pictures for image-to-image models."""
+    """Valid inputs other than the warm-up's: 3 images, seed 5, random pictures for image-to-image models,
+    captions with upper case, punctuation, an unknown word and an empty caption for text models."""
     inputs = example_inputs(signature, metadata, num_images=3, seed=5)
+    if "captions" in inputs:  # case, punctuation and an unknown word go through the in-graph vocabulary table
+        inputs["captions"] = np.array(["A Handwritten SEVEN!", "the digit zebra one", ""], dtype=object)
     if metadata["kind"] == "image_to_image":
         images = _images([3, *metadata["input_shape"]], 5)
         if signature == "serving_default":

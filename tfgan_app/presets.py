@@ -1,5 +1,7 @@
 """Model presets: plain JSON files in the top-level `models/` folder, picked by name.
 
+Installed from a wheel, the presets are package data (`tfgan_app/models/`, see setup.py).
+
 A preset names everything a training run needs: the GAN type and its options,
 the architectures, the dataset, latent size, loss, optimizers, batch size and
 epochs. `load_preset("dcgan_mnist")` reads `models/dcgan_mnist.json`; a path to
@@ -29,10 +31,16 @@ from tfgan_app.errors import MissingResourceError, UsageError
 MODELS_DIR_ENV = "TFGAN_MODELS_DIR"
 
 
+PACKAGED_MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
+SOURCE_MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
+
+
 def models_dir() -> str:
-    """The presets folder: `$TFGAN_MODELS_DIR`, else `models/` beside the package (the repository's)."""
-    return os.environ.get(MODELS_DIR_ENV) or os.path.join(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
+    """The presets folder: `$TFGAN_MODELS_DIR`; else `tfgan_app/models/` in an installed wheel (copied there
+    from `models/` by setup.py's `build_py`); else `models/` beside the package (a checkout or editable install)."""
+    if os.environ.get(MODELS_DIR_ENV):
+        return os.environ[MODELS_DIR_ENV]
+    return PACKAGED_MODELS_DIR if os.path.isdir(PACKAGED_MODELS_DIR) else SOURCE_MODELS_DIR
 
 
 @dataclasses.dataclass
@@ -144,7 +152,7 @@ def keyword_parameters(function: Callable) -> Dict[str, inspect.Parameter]:
 
 
 def check_options(field: str, options: Mapping[str, Any], parameters: Mapping[str, inspect.Parameter],
-                  reserved: Collection[str] = ()) -> None:
+                  reserved: Collection[str] = (), owner: str = "") -> None:
     """Checks preset options against the keyword arguments they are passed to.
 
     Rejects a name that is not among `parameters` or is in `reserved` (arguments the library sets itself),
@@ -156,6 +164,7 @@ def check_options(field: str, options: Mapping[str, Any], parameters: Mapping[st
       options: the options to check.
       parameters: `keyword_parameters(builder)`.
       reserved: names the library passes itself.
+      owner: what takes the options, for the message (e.g. "generator 'dcgan'").
 
     Raises:
       UsageError: naming the option and the valid ones.
@@ -163,7 +172,8 @@ def check_options(field: str, options: Mapping[str, Any], parameters: Mapping[st
     valid = sorted(name for name in parameters if name not in reserved)
     for name, value in options.items():
         if name not in valid:
-            raise UsageError(f"Unknown option {name!r} in {field}. Valid options: {', '.join(valid) or '(none)'}.")
+            raise UsageError(f"Unknown option {name!r} in {field}{f' of {owner}' if owner else ''}. "
+                             f"Valid options: {', '.join(valid) or '(none)'}.")
         default = parameters[name].default
         if isinstance(default, bool) or default is inspect.Parameter.empty or default is None:
             continue

@@ -93,7 +93,8 @@ GAN_RESERVED_ARGUMENTS = ("generator", "discriminator", "generator_b_to_a", "dis
 
 def check_gan_options(gan_class: type, preset: Preset) -> None:
     """Raises `UsageError` unless the preset's gan_options are constructor arguments of `gan_class`."""
-    check_options("gan_options", preset.gan_options, keyword_parameters(gan_class), GAN_RESERVED_ARGUMENTS)
+    check_options("gan_options", preset.gan_options, keyword_parameters(gan_class), GAN_RESERVED_ARGUMENTS,
+                  f"GAN type {preset.gan!r}")
 
 
 def build_gan(preset: Preset, image_shape: Sequence[int], num_classes: Optional[int],

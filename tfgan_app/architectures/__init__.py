@@ -62,16 +62,17 @@ def check_builder_options(kind: str, name: str, options: Dict) -> None:
     """
     builder = _lookup(PRESET_BUILDERS[kind], kind, name)
     parameters = keyword_parameters(builder)
-    field = f"{kind}_options"
+    field, owner = f"{kind}_options", f"{kind} {name!r}"
     if "base" in parameters:  # a zoo variant: its own options, the rest go to the base builder
         own = {k: v for k, v in options.items() if k in parameters}
-        check_options(field, own, parameters, RESERVED_ARGUMENTS)
+        check_options(field, own, parameters, RESERVED_ARGUMENTS, owner)
         base = options.get("base", parameters["base"].default)
         base_builder = _lookup(_BASES[kind], f"base {kind}", base)
         rest = {k: v for k, v in options.items() if k not in parameters}
-        check_options(field, rest, {**keyword_parameters(base_builder), **parameters}, RESERVED_ARGUMENTS)
+        check_options(field, rest, {**keyword_parameters(base_builder), **parameters}, RESERVED_ARGUMENTS,
+                      f"{owner} (base {base!r})")
         return
-    check_options(field, options, parameters, RESERVED_ARGUMENTS)
+    check_options(field, options, parameters, RESERVED_ARGUMENTS, owner)
 
 
 def build_generator(name: str, latent_dim: int, image_shape, num_classes=None, **options) -> keras.Model:

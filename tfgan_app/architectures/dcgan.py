@@ -19,7 +19,16 @@ from keras import layers
 
 from tfgan_app.errors import UsageError
 
-INIT = keras.initializers.RandomNormal(stddev=0.02)
+
+
+def normal_init() -> keras.initializers.Initializer:
+    """A fresh N(0, 0.02) initializer (DCGAN, Radford et al. 2016) for ONE layer.
+
+    Each layer needs its own instance: an unseeded Keras 3 initializer draws its seed once, when it is
+    built, so one instance shared by several layers gives every layer of the same shape identical
+    weights. A fresh instance takes its seed from Python's `random` (`keras.utils.set_random_seed`).
+    """
+    return keras.initializers.RandomNormal(stddev=0.02)
 
 
 def _stages(image_shape: Sequence[int]) -> Tuple[int, int]:
@@ -67,13 +76,13 @@ def dcgan_generator(latent_dim: int, image_shape: Sequence[int], num_classes: Op
         inputs.append(labels)
         x = layers.Concatenate()([z, layers.Embedding(num_classes, label_embedding_dim)(labels)])
     top = base_filters * 2 ** (stages - 1)
-    x = layers.Dense(side * side * top, use_bias=False, kernel_initializer=INIT)(x)
+    x = layers.Dense(side * side * top, use_bias=False, kernel_initializer=normal_init())(x)
     x = layers.Reshape((side, side, top))(layers.ReLU()(layers.BatchNormalization()(x)))
     for i in range(stages - 1):
         x = layers.Conv2DTranspose(top // 2 ** (i + 1), 4, strides=2, padding="same", use_bias=False,
-                                   kernel_initializer=INIT)(x)
+                                   kernel_initializer=normal_init())(x)
         x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", kernel_initializer=INIT)(x)
+    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", kernel_initializer=normal_init())(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model(inputs if num_classes else z, images, name=name)
 
@@ -100,11 +109,11 @@ def dcgan_discriminator(image_shape: Sequence[int], num_classes: Optional[int] =
         x = layers.Concatenate()([images, label_map])
     for i in range(stages):
         x = layers.Conv2D(base_filters * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0,
-                          kernel_initializer=INIT)(x)
+                          kernel_initializer=normal_init())(x)
         if i > 0:
             x = layers.BatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    logits = layers.Dense(1, kernel_initializer=INIT, dtype="float32", name="logits")(layers.Flatten()(x))
+    logits = layers.Dense(1, kernel_initializer=normal_init(), dtype="float32", name="logits")(layers.Flatten()(x))
     return keras.Model(inputs if num_classes else images, logits, name=name)

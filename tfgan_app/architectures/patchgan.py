@@ -20,7 +20,8 @@ from typing import Optional, Sequence
 import keras
 from keras import layers
 
-from tfgan_app.architectures.unet import INIT, normalization
+from tfgan_app.architectures.dcgan import normal_init
+from tfgan_app.architectures.unet import normalization
 from tfgan_app.errors import UsageError
 
 
@@ -52,9 +53,9 @@ def patchgan_discriminator(image_shape: Sequence[int], condition_shape: Optional
     for i in range(num_layers + 1):
         stride = 2 if i < num_layers else 1
         x = layers.Conv2D(base_filters * min(2 ** i, 8), 4, strides=stride, padding="same",
-                          use_bias=i == 0 or norm == "none", kernel_initializer=INIT)(x)
+                          use_bias=i == 0 or norm == "none", kernel_initializer=normal_init())(x)
         if i > 0 and normalization(norm) is not None:
             x = normalization(norm)(x)
         x = layers.LeakyReLU(0.2)(x)
-    logits = layers.Conv2D(1, 4, padding="same", kernel_initializer=INIT, dtype="float32", name="logits")(x)
+    logits = layers.Conv2D(1, 4, padding="same", kernel_initializer=normal_init(), dtype="float32", name="logits")(x)
     return keras.Model(inputs, logits, name=name)

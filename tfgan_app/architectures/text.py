@@ -30,9 +30,9 @@ from typing import Any, Dict, Sequence
 import keras
 from keras import layers, ops
 
+from tfgan_app.architectures.dcgan import normal_init
 from tfgan_app.errors import UsageError
 
-INIT = keras.initializers.RandomNormal(stddev=0.02)
 
 
 def caption_vectorizer(captions: Sequence[str], sequence_length: int = 8,
@@ -115,11 +115,11 @@ def text_generator(latent_dim: int, image_shape: Sequence[int], vocab_size: int,
     stats = layers.Dense(2 * cond_dim, name="ca_stats")(layers.LeakyReLU(0.2)(text))
     condition = ConditioningAugmentation(seed=seed, name="conditioning_augmentation")(stats)
     x = layers.Concatenate()([z, condition])
-    x = layers.Dense(side * side * base_filters * 2, use_bias=False, kernel_initializer=INIT)(x)
+    x = layers.Dense(side * side * base_filters * 2, use_bias=False, kernel_initializer=normal_init())(x)
     x = layers.Reshape((side, side, base_filters * 2))(layers.ReLU()(layers.BatchNormalization()(x)))
-    x = layers.Conv2DTranspose(base_filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
+    x = layers.Conv2DTranspose(base_filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=normal_init())(x)
     x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", kernel_initializer=INIT)(x)
+    x = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", kernel_initializer=normal_init())(x)
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model([z, tokens], images, name=name)
 
@@ -134,15 +134,15 @@ def text_discriminator(image_shape: Sequence[int], vocab_size: int, sequence_len
     side = _start_side(image_shape)
     images = keras.Input(shape=tuple(image_shape), name="images")
     tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
-    x = layers.Conv2D(base_filters, 4, strides=2, padding="same", kernel_initializer=INIT)(images)
+    x = layers.Conv2D(base_filters, 4, strides=2, padding="same", kernel_initializer=normal_init())(images)
     x = layers.LeakyReLU(0.2)(x)
-    x = layers.Conv2D(base_filters * 2, 4, strides=2, padding="same", use_bias=False, kernel_initializer=INIT)(x)
+    x = layers.Conv2D(base_filters * 2, 4, strides=2, padding="same", use_bias=False, kernel_initializer=normal_init())(x)
     x = layers.LeakyReLU(0.2)(layers.BatchNormalization()(x))
     encoded = _encode(tokens, vocab_size, embedding_dim, "d_text")
     text = layers.Dense(cond_dim)(encoded)
     text = layers.Reshape((side, side, cond_dim))(layers.RepeatVector(side * side)(layers.LeakyReLU(0.2)(text)))
     joint = layers.Concatenate()([x, text])
-    joint = layers.LeakyReLU(0.2)(layers.Conv2D(base_filters * 2, 1, kernel_initializer=INIT)(joint))
+    joint = layers.LeakyReLU(0.2)(layers.Conv2D(base_filters * 2, 1, kernel_initializer=normal_init())(joint))
     logits = layers.Dense(1, dtype="float32", name="joint_logit" if projection else "logits")(layers.Flatten()(joint))
     if projection:
         # Miyato & Koyama 2018: + <φ(x), W·e(text)>, with φ(x) the pooled image features.

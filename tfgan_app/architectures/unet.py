@@ -19,9 +19,9 @@ from typing import Optional, Sequence
 import keras
 from keras import layers
 
+from tfgan_app.architectures.dcgan import normal_init
 from tfgan_app.errors import UsageError
 
-INIT = keras.initializers.RandomNormal(stddev=0.02)
 NORMS = ("batch", "instance", "none")
 
 
@@ -74,19 +74,19 @@ def unet_generator(input_shape: Sequence[int], output_channels: Optional[int] = 
     x, skips = inputs, []
     for i, f in enumerate(filters):
         x = layers.Conv2D(f, 4, strides=2, padding="same", use_bias=i == 0 or norm == "none",
-                          kernel_initializer=INIT)(x)
+                          kernel_initializer=normal_init())(x)
         if i > 0 and normalization(norm) is not None:
             x = normalization(norm)(x)
         x = layers.LeakyReLU(0.2)(x)
         skips.append(x)
     for i, (f, skip) in enumerate(zip(reversed(filters[:-1]), reversed(skips[:-1]))):
         x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=norm == "none",
-                                   kernel_initializer=INIT)(x)
+                                   kernel_initializer=normal_init())(x)
         if normalization(norm) is not None:
             x = normalization(norm)(x)
         if dropout and i < 3:
             x = layers.Dropout(dropout)(x)
         x = layers.Concatenate()([layers.ReLU()(x), skip])
-    x = layers.Conv2DTranspose(output_channels, 4, strides=2, padding="same", kernel_initializer=INIT)(x)
+    x = layers.Conv2DTranspose(output_channels, 4, strides=2, padding="same", kernel_initializer=normal_init())(x)
     outputs = layers.Activation("tanh", dtype="float32", name="translated")(x)
     return keras.Model(inputs, outputs, name=name)

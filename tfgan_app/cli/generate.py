@@ -10,6 +10,7 @@ config.json holds the vocabulary.
 
 Examples:
   tfgan generate --model=export/dcgan_mnist --num_images=64 --grid=grid.png
+  tfgan generate --model=export/dcgan_mnist/1/tflite/generator_int8.tflite --num_images=1000000 --output_dir=out
   tfgan generate --model=runs/cgan_mnist --labels=7 --output_dir=sevens
   tfgan generate --model=runs/dcgan_mnist --truncation=0.7 --grid=grid.png   # latents 0.7·z
   tfgan generate --model=export/textgan_mnist --captions="a handwritten seven;the digit one" --grid=grid.png
@@ -27,13 +28,16 @@ from absl import flags
 
 from tfgan_app import latent
 from tfgan_app.errors import UsageError
-from tfgan_app.export.sources import (generate_images, interpolate_images, open_source, resolve_captions,
-                                      resolve_labels)
+from tfgan_app.export.sources import interpolate_images, open_source, resolve_captions, resolve_labels
+from tfgan_app.export.streaming import DEFAULT_BATCH_SIZE, image_file_name, stream_images, write_image_files
+from tfgan_app.export.tflite import parse_threads
 from tfgan_app.images import make_grid, save_grid, save_png
 from tfgan_app.latent import sample_latents
 from tfgan_app.paths import writable_dir, writable_file
 
 CAPTION_SEPARATOR = ";"
+# A grid holds every image in memory and in one PNG: beyond this many, write --output_dir instead.
+MAX_GRID_IMAGES = 10_000
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -70,6 +74,11 @@ def define_flags(fv: flags.FlagValues) -> None:
                        "GAN.generate(truncation=psi) and the SavedModel generate_truncated signature.",
                        flag_values=fv)
     flags.DEFINE_float("timeout", 30.0, "Seconds to wait for a served model.", flag_values=fv)
+    flags.DEFINE_integer("batch_size", DEFAULT_BATCH_SIZE, "Images generated per call; --output_dir memory is "
+                         "bounded by one batch.", flag_values=fv)
+    flags.DEFINE_string("tflite_threads", None, ".tflite models only: interpreter threads, a positive integer or "
+                        "'auto' (time 1 thread against all cores on the first batch). Default: 1, the measured "
+                        "fastest (benchmarks/README.md).", flag_values=fv)
 
 
 def _labels(values) -> list:
@@ -147,21 +156,32 @@ def run(fv: flags.FlagValues) -> int:
                          "--interpolate=STEPS, --class_walk=FILE.png and/or --arithmetic='A;B;C'.")
     if fv.interpolate and fv.interpolate < 2:
         raise UsageError(f"Expected --interpolate >= 2 steps, received {fv.interpolate}.")
+    if fv.batch_size < 1:
+        raise UsageError(f"Expected --batch_size >= 1, received {fv.batch_size}.")
+    if fv.grid and fv.num_images > MAX_GRID_IMAGES:
+        raise UsageError(f"--grid tiles all images into one PNG held in memory; expected --num_images <= "
+                         f"{MAX_GRID_IMAGES} with --grid, received {fv.num_images} (use --output_dir for more).")
+    threads = None if fv.tflite_threads is None else parse_threads(fv.tflite_threads)
     labels, captions = _labels(fv.labels), _captions(fv.captions)
     if not 0.0 <= fv.truncation <= 1.0:
         raise UsageError(f"Expected --truncation in [0, 1] (1: none, 0: the mean latent), received {fv.truncation}.")
     _check_outputs(fv)
-    with open_source(fv.model, num_classes=fv.num_classes, timeout=fv.timeout) as source:
+    with open_source(fv.model, num_classes=fv.num_classes, timeout=fv.timeout, tflite_threads=threads) as source:
         resolve_captions(source, 1, captions)  # before any output: captions given to the wrong model, or missing
-        if fv.output_dir or fv.grid:
-            images = _check_images(generate_images(source, fv.num_images, fv.seed, labels, captions,
-                                                   truncation=fv.truncation), source)
-            if fv.output_dir:
-                for i, image in enumerate(images):
-                    save_png(os.path.join(fv.output_dir, f"image_{i:04d}.png"), image)
-                print(f"Wrote {len(images)} images to {fv.output_dir}/ ({source.kind} generator)")
-            if fv.grid:
-                print(f"Wrote grid {save_grid(fv.grid, images)} ({source.kind} generator)")
+        grid_batches = []
+        if fv.output_dir:
+            summary = write_image_files(source, fv.num_images, fv.output_dir, fv.seed, labels, captions,
+                                        fv.batch_size, truncation=fv.truncation,
+                                        on_batch=(lambda _, b: grid_batches.append(b)) if fv.grid else None)
+            print(f"Wrote {summary.num_images} images to {fv.output_dir}/ "
+                  f"({image_file_name(0, fv.num_images)} ...) in {summary.seconds:.1f} s, "
+                  f"{summary.images_per_second:.1f} images/s ({source.kind} generator)")
+        elif fv.grid:
+            grid_batches = [_check_images(images, source) for _, images in stream_images(
+                source, fv.num_images, fv.seed, labels, captions, fv.batch_size,
+                truncation=fv.truncation)]
+        if fv.grid:
+            print(f"Wrote grid {save_grid(fv.grid, np.concatenate(grid_batches))} ({source.kind} generator)")
         if fv.interpolate:
             strip = _check_images(interpolate_images(source, fv.interpolate, fv.seed, labels, fv.interpolation,
                                                      captions), source)

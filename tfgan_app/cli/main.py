@@ -26,6 +26,7 @@ COMMANDS = {
     "generate": "Write images from a .keras generator, SavedModel, .tflite file or a served model.",
     "evaluate": "Score a generator or image folder with FID, KID, IS, precision/recall.",
     "serve": "Serve exported models with the local TF Serving-compatible REST/gRPC server.",
+    "explore": "Serve the latent explorer page and forward its API calls to a TF Serving server.",
 }
 
 

@@ -1,24 +1,24 @@
 """Serve exported models with the local TF Serving-compatible REST and gRPC server (development).
 
-Hosts every model under --base (<base>/<name>/<version>/, newest version by
-default) on the same URLs, JSON formats and gRPC services as TF Serving.
-Production uses the real server instead, e.g.
+Hosts every model under --base (<base>/<name>/<version>/) on the same URLs,
+JSON formats and gRPC services as TF Serving, with its version semantics: the
+folder is polled every --file_system_poll_wait_seconds; a version is served
+once it loaded and its warm-up ran; a broken version is reported (state END)
+while the last good one keeps serving. Production uses the real server instead, e.g.
   tensorflow_model_server --port=8500 --rest_api_port=8501 --model_config_file=$PWD/export/models.config
 (see export/README.md for the docker command).
 
 Example: tfgan serve --base=export --rest_port=8501 --grpc_port=8500
 """
 
-import os
-import socket
 import threading
 
 from absl import flags
 
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.serving_config import list_models, list_versions
-from tfgan_app.serving.repository import DEFAULT_MAX_BATCH_SIZE
-from tfgan_app.serving.server import LocalModelServer
+from tfgan_app.export.serving_config import list_models
+from tfgan_app.serving.repository import DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS
+from tfgan_app.serving.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, LocalModelServer
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -30,46 +30,33 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_integer("grpc_port", 8500, "gRPC port (0: pick a free port).", flag_values=fv)
     flags.DEFINE_integer("max_batch_size", DEFAULT_MAX_BATCH_SIZE, "Largest batch / num_images per request.",
                          flag_values=fv)
-
-
-def check_port_free(host: str, port: int, flag: str) -> None:
-    """Raises `UsageError` if `port` on `host` cannot be bound (port 0, "pick a free one", always can).
-
-    Probes with a plain listening socket: gRPC binds with SO_REUSEPORT and would silently share a port
-    with another gRPC server, and the REST server's own error is a bare `OSError` traceback.
-    """
-    if not port:
-        return
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror as e:
-        raise UsageError(f"Cannot resolve --host={host!r}: {e}.") from e
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: ignore TIME_WAIT
-        try:
-            probe.bind(address)
-            probe.listen(1)
-        except OSError as e:
-            raise UsageError(f"Cannot serve on {flag}={port} at {host}: {e.strerror or e} (is another server, e.g. "
-                             f"an earlier `tfgan serve` or tensorflow_model_server, using it?). Stop it or pass "
-                             f"another {flag} (0 picks a free port).") from e
+    flags.DEFINE_float("file_system_poll_wait_seconds", DEFAULT_POLL_WAIT_SECONDS,
+                       "Seconds between scans of --base for new, changed and deleted versions (TF Serving's flag; "
+                       "0: scan once at start).", flag_values=fv)
+    flags.DEFINE_integer("max_body_bytes", DEFAULT_MAX_BODY_BYTES,
+                         "Largest REST body / gRPC message; larger REST bodies get 413.", flag_values=fv)
+    flags.DEFINE_float("idle_timeout_seconds", DEFAULT_IDLE_TIMEOUT,
+                       "Seconds after which an idle or stalled REST connection is closed.", flag_values=fv)
 
 
 def run(fv: flags.FlagValues) -> int:
     """Starts the server and blocks until interrupted (Ctrl-C)."""
     if fv.rest_port and fv.rest_port == fv.grpc_port:
         raise UsageError(f"--rest_port and --grpc_port are both {fv.rest_port}; pass two different ports.")
-    check_port_free(fv.host, fv.rest_port, "--rest_port")
-    check_port_free(fv.host, fv.grpc_port, "--grpc_port")
-    models = list_models(fv.base)
-    if not models:
-        raise MissingResourceError(f"No exported model under {fv.base!r} (expected <base>/<name>/<version>/"
-                                   "saved_model.pb). Run `tfgan export --run_dir=DIR` first.")
-    server = LocalModelServer(fv.base, fv.host, fv.rest_port, fv.grpc_port, fv.max_batch_size).start()
+    # Ports first (the server binds before loading), so a port in use is the first thing reported.
+    server = LocalModelServer(fv.base, fv.host, fv.rest_port, fv.grpc_port, fv.max_batch_size,
+                              poll_wait_seconds=fv.file_system_poll_wait_seconds, max_body_bytes=fv.max_body_bytes,
+                              idle_timeout=fv.idle_timeout_seconds).start()
     try:
-        for name in models:
-            print(f"model {name}: versions {list_versions(os.path.join(fv.base, name))}  "
-                  f"REST {server.rest_url}/v1/models/{name}:predict  gRPC {server.grpc_target}")
+        if not list_models(fv.base):
+            raise MissingResourceError(f"No exported model under {fv.base!r} (expected <base>/<name>/<version>/"
+                                       "saved_model.pb). Run `tfgan export --run_dir=DIR` first.")
+        for name in server.repository.models():
+            states = ", ".join(f"{s.version} {s.state}" + (f" ({s.error_message})" if s.state == "END" else "")
+                               for s in server.repository.status(name))
+            print(f"model {name}: versions {states}  REST {server.rest_url}/v1/models/{name}:predict  "
+                  f"gRPC {server.grpc_target}")
+        print(f"Latent explorer: {server.rest_url}/")
         print("Serving; press Ctrl-C to stop.", flush=True)
         threading.Event().wait()
     finally:

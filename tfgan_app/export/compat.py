@@ -66,8 +66,8 @@ def check_session_load(path: str, signatures: Optional[Sequence[str]] = None,
         try:
             meta_graph = tf.compat.v1.saved_model.loader.load(session, [SERVE_TAG], path)
         except (tf.errors.OpError, RuntimeError, ValueError) as e:
-            raise ServingCompatibilityError(
-                f"SavedModel {path!r} does not load in TensorFlow's session loader (TF Serving): {_first_line(e)}") from e
+            raise ServingCompatibilityError(f"SavedModel {path!r} does not load in TensorFlow's session loader "
+                                            f"(TF Serving): {_first_line(e)}") from e
         for name in names:
             if name not in meta_graph.signature_def:
                 raise ServingCompatibilityError(

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Dict, Optional, Sequence, Union
 
 import keras
+import numpy as np
 
 from tfgan_app.errors import UsageError
 from tfgan_app.export import serving_config
@@ -37,7 +38,7 @@ from tfgan_app.export.run_dir import load_run
 from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, METADATA_FILE, generator_spec, is_image_to_image,
                                          is_text_conditioned, read_metadata, text_spec, translator_spec,
                                          write_savedmodel)
-from tfgan_app.export.tflite import QUANTIZATIONS, export_tflite
+from tfgan_app.export.tflite import QUANTIZATIONS, export_tflite, training_inputs
 from tfgan_app.export.warmup import write_warmup
 
 DEFAULT_BASE_DIR = "export"
@@ -113,7 +114,8 @@ def _normalise(value):
 def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_BASE_DIR,
                      version: Union[int, str, None] = "auto", num_classes: Optional[int] = None,
                      quantizations: Sequence[str] = QUANTIZATIONS,
-                     vocabulary: Optional[Sequence[str]] = None) -> ExportResult:
+                     vocabulary: Optional[Sequence[str]] = None,
+                     calibration_images: Optional[np.ndarray] = None) -> ExportResult:
     """Exports `generator` as `<base_dir>/<name>/<version>/` (SavedModel, warm-up, TFLite) and
     rewrites `<base_dir>/models.config`.
 
@@ -126,6 +128,8 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
         quantizations: TFLite files to write (empty for none).
         vocabulary: caption words of a text-conditioned generator (`TextConditionedGAN.vocabulary`),
             None otherwise.
+        calibration_images: image-to-image generators: int8 calibration inputs (`tflite.training_inputs`);
+            None calibrates on noise images.
     """
     serving_config.check_model_name(name)
     model_dir = os.path.join(base_dir, name)
@@ -137,7 +141,8 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
     try:
         metadata = write_savedmodel(generator, staging, num_classes, vocabulary)
         write_warmup(staging, name, metadata)
-        sidecar = (export_tflite(generator, staging, num_classes, quantizations, vocabulary=vocabulary)
+        sidecar = (export_tflite(generator, staging, num_classes, quantizations, vocabulary=vocabulary,
+                                 calibration_images=calibration_images)
                    if quantizations else None)
         version_dir = os.path.join(model_dir, str(number))
         if os.path.exists(version_dir):
@@ -162,5 +167,9 @@ def export_run(run_dir: str, name: Optional[str] = None, base_dir: str = DEFAULT
     `"last"` (or a run without it) `generator.keras`.
     """
     trained = load_run(run_dir, direction, which)
+    calibration = None
+    if "int8" in quantizations and is_image_to_image(trained.generator):
+        calibration = training_inputs(trained.config, translator_spec(trained.generator)["input_shape"],
+                                      direction=direction)
     return export_generator(trained.generator, name or trained.name, base_dir, version,
-                            trained.num_classes, quantizations, trained.vocabulary)
+                            trained.num_classes, quantizations, trained.vocabulary, calibration)

@@ -2,7 +2,10 @@
 
 The exported module wraps the Keras generator in `tf.function`s with fixed
 input signatures, so TF Serving (or `tfgan serve`, or `tf.saved_model.load`)
-can call it without Keras:
+can call it without Keras. They are written with Keras' `keras.export.ExportArchive`
+(`save_for_serving`), which TensorFlow's C++ loader, the one TF Serving uses, runs
+(`tests/test_tfserving_loader.py`; see `save_for_serving` for why `tf.saved_model.save`
+of the module is not enough):
 
 | signature         | inputs                                         | outputs                               |
 | ----------------- | ---------------------------------------------- | ------------------------------------- |
@@ -454,6 +457,13 @@ def save_for_serving(module: tf.Module, path: str) -> None:
     graph variables. The generator is deliberately not `track()`ed: that would also save its
     `keras.Variable` wrappers (every weight written twice) and is not needed for serving. The
     caption vectorizer is tracked so its lookup table is saved and initialised by the init op.
+
+    Args:
+        module: the module of `make_module`, its signatures not necessarily traced yet.
+        path: the SavedModel directory to write.
+
+    Example:
+    >>> save_for_serving(make_module(generator), "/tmp/sm")   # then: saved_model_cli run --dir /tmp/sm ...
     """
     archive = keras.export.ExportArchive()
     names = list(module.signatures())  # traces each tf.function (ExportArchive's fast path needs a trace)

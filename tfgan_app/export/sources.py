@@ -182,8 +182,8 @@ def _savedmodel_text_source(path: str, from_captions: Optional[Callable], latent
     return GeneratorSource("savedmodel", run, latent_dim, False, captioned=True)
 
 
-def _tflite_source(path: str) -> GeneratorSource:
-    runner = TFLiteGenerator(path)
+def _tflite_source(path: str, num_threads=None) -> GeneratorSource:
+    runner = TFLiteGenerator(path, num_threads)
     if runner.latent_dim is None:
         raise UsageError(f"{path!r} is an image-to-image generator, which has no latents to sample; "
                          "run it on images with tfgan_app.export.TFLiteGenerator.")
@@ -234,12 +234,23 @@ def _run_config(run_dir: str) -> Dict:
     path = os.path.join(run_dir, "config.json")
     if not os.path.isfile(path):
         return {}
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise MissingResourceError(f"Could not read {path!r} as JSON ({e}); the run directory is damaged.") from e
 
 
-def open_source(spec: str, num_classes: Optional[int] = None, timeout: float = DEFAULT_TIMEOUT) -> GeneratorSource:
-    """Opens a generator artifact or served model (see module doc); `num_classes` overrides what it says."""
+def open_source(spec: str, num_classes: Optional[int] = None, timeout: float = DEFAULT_TIMEOUT,
+                tflite_threads=None) -> GeneratorSource:
+    """Opens a generator artifact or served model (see module doc); `num_classes` overrides what it says.
+
+    `tflite_threads` (a positive int or "auto"; None: the default) is the `TFLiteGenerator` thread count
+    of a `.tflite` file; `UsageError` for any other artifact, which it would not affect.
+    """
+    if tflite_threads is not None and not spec.endswith(".tflite"):
+        raise UsageError(f"A TFLite thread count applies to .tflite files only, received tflite_threads="
+                         f"{tflite_threads!r} for {spec!r}; drop --tflite_threads.")
     match = _REMOTE.match(spec)
     if match:
         source = _remote_source(match, timeout)
@@ -247,7 +258,7 @@ def open_source(spec: str, num_classes: Optional[int] = None, timeout: float = D
         raise UsageError(f"Expected http://host:port/<model>[/versions/N] or grpc://host:port/<model>[/versions/N], "
                          f"received {spec!r}.")
     elif spec.endswith(".tflite"):
-        source = _tflite_source(spec)
+        source = _tflite_source(spec, tflite_threads)
     elif spec.endswith(".keras"):
         source = _keras_source(spec, num_classes)
     elif os.path.isfile(os.path.join(spec, "saved_model.pb")):

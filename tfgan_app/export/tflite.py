@@ -21,9 +21,11 @@ frozen graph calibrates fine.
   float images in [-1, 1]. Latents outside the calibrated range are clipped.
 
 Image-to-image generators (see `savedmodel.TranslatorModule`) take `images`
-float32 `[N, H, W, C]` in [-1, 1] instead of latents; their int8 calibration
-and parity inputs are images drawn uniformly from [-1, 1] with fixed seeds
-(`CALIBRATION_SEED`, `PARITY_SEED`), not the training data. For them a
+float32 `[N, H, W, C]` in [-1, 1] instead of latents; `export_run` calibrates
+their int8 file on a sample of the run's own training inputs (`training_inputs`),
+falling back to images uniform in [-1, 1] (seed `CALIBRATION_SEED`) only when the
+dataset cannot be read (the sidecar's "calibration" says which); parity inputs
+are uniform images (seed `PARITY_SEED`). For them a
 quantization that fails to convert or run is skipped with a logged warning and
 recorded under "skipped" in the sidecar, instead of failing the export.
 
@@ -45,8 +47,10 @@ import json
 import math
 import os
 import re
+import statistics
+import time
 import warnings
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Union
 
 import keras
 import numpy as np
@@ -56,7 +60,7 @@ from ai_edge_litert.interpreter import Interpreter
 from tensorflow.lite.python.convert_phase import ConverterError
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.errors import MissingResourceError, TfganError, UsageError
 from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, LATENT, TEXT, generator_spec, input_specs, model_kind,
                                          read_metadata, text_spec, translator_spec)
 from tfgan_app.latent import sample_latents
@@ -73,6 +77,53 @@ PARITY_THRESHOLDS = {"float32": {"max_abs_error": 1e-4, "min_psnr_db": 80.0},
                      "int8": {"max_abs_error": 0.35, "min_psnr_db": 30.0}}
 CALIBRATION_SEED = 1234
 PARITY_SEED = 4321
+
+
+# Interpreter threads (measurements and reasoning: benchmarks/README.md, "TFLite threads"). With more
+# than one thread the int8 kernels hand each op to a worker thread and wait for it; when the cores are busy
+# with other processes that worker is often descheduled and one call takes 10-40x its 1-thread time, while
+# the float files gain nothing from a second thread at any batch size. One thread is therefore the default
+# for every file; "auto" measures instead (see `TFLiteGenerator`).
+THREADS_AUTO = "auto"
+DEFAULT_THREADS = 1
+AUTOTUNE_CALLS = 5
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (`os.sched_getaffinity`, else `os.cpu_count()`)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def parse_threads(value: Union[int, str]) -> Union[int, str]:
+    """A positive thread count, or "auto"; `UsageError` otherwise.
+
+    Example:
+    >>> parse_threads("2"), parse_threads("auto")
+    (2, 'auto')
+    """
+    if isinstance(value, str) and value.strip().lower() == THREADS_AUTO:
+        return THREADS_AUTO
+    try:
+        threads = int(value) if not isinstance(value, (bool, float)) else None
+    except (TypeError, ValueError):
+        threads = None
+    if threads is None or threads < 1:
+        raise UsageError(f"Expected the TFLite thread count to be a positive integer or 'auto', received {value!r} "
+                         "(e.g. --tflite_threads=1 or --tflite_threads=auto).")
+    return threads
+
+
+def thread_recommendation(quantization: str) -> Dict:
+    """The sidecar's `threads` entry for a file: the default `TFLiteGenerator` uses and why."""
+    reason = ("int8: 1 thread is fastest at batch 1 and robust at every batch; 2+ threads collapse (10-40x "
+              "slower) when other processes keep the cores busy" if quantization == "int8" else
+              "float: a second thread gives no measured speed-up at batch 1, 16 or 64")
+    return {"recommended": DEFAULT_THREADS, "by_batch_size": {"1": DEFAULT_THREADS, "64": DEFAULT_THREADS},
+            "alternative": f"{THREADS_AUTO!r}: time 1 vs all available cores on the first call of each batch size",
+            "reason": reason, "measurements": "benchmarks/README.md (TFLite threads)"}
 
 
 def tflite_file_name(quantization: str) -> str:
@@ -151,11 +202,48 @@ def random_images(num_images: int, input_shape: Sequence[int], seed: int) -> np.
     return rng.uniform(-1.0, 1.0, size=(num_images, *input_shape)).astype(np.float32)
 
 
+def training_inputs(config: Dict, input_shape: Sequence[int], num_images: int = 256,
+                    direction: str = "a_to_b") -> Optional[np.ndarray]:
+    """`num_images` generator inputs from an image-to-image run's own training data, or None.
+
+    Reads `config["dataset"]` (a run directory's config.json) with `tfgan_app.data.load_dataset`
+    (shuffled with `CALIBRATION_SEED`, the config's image_size / channels) and keeps the first
+    element of each example: the pix2pix / SRGAN input, CycleGAN domain A (domain B for
+    `direction="b_to_a"`). Returns None, with a logged warning, when the dataset cannot be loaded
+    here or its images do not have `input_shape`; fewer images when the dataset is smaller.
+
+    Example:
+    >>> images = training_inputs({"dataset": "paired:mnist_lowres"}, [14, 14, 1], num_images=8)
+    >>> images.shape
+    (8, 14, 14, 1)
+    """
+    from tfgan_app.data import load_dataset  # pylint: disable=import-outside-toplevel  (heavy, export-only)
+    spec = config.get("dataset")
+    if not spec:
+        return None
+    try:
+        info = load_dataset(spec, batch_size=1, shuffle=True, seed=CALIBRATION_SEED,
+                            image_size=config.get("image_size"), channels=config.get("channels"))
+        images = [np.asarray(example[1 if direction == "b_to_a" else 0])[0]
+                  for example in info.dataset.take(num_images)]
+    except (TfganError, OSError, ValueError, tf.errors.OpError) as e:
+        logging.warning("int8 calibration falls back to noise images: dataset %r cannot be read here (%s).",
+                        spec, str(e).splitlines()[0] if str(e) else type(e).__name__)
+        return None
+    if not images or list(images[0].shape) != list(input_shape):
+        logging.warning("int8 calibration falls back to noise images: dataset %r gives %s images, the generator "
+                        "takes %s.", spec, list(images[0].shape) if images else "no", list(input_shape))
+        return None
+    return np.stack(images).astype(np.float32)
+
+
 def convert(generator: keras.Model, quantization: str, num_classes: Optional[int] = None,
-            calibration_samples: int = 256, vocabulary: Optional[Sequence[str]] = None) -> bytes:
+            calibration_samples: int = 256, vocabulary: Optional[Sequence[str]] = None,
+            calibration_images: Optional[np.ndarray] = None) -> bytes:
     """Converts `generator` to a TFLite flatbuffer with the given quantization.
 
-    int8 is calibrated on `model_inputs(..., CALIBRATION_SEED)`, one sample per step.
+    int8 is calibrated one sample per step on `calibration_images` (image-to-image generators: a sample
+    of the run's training inputs, `training_inputs`) or else on `model_inputs(..., CALIBRATION_SEED)`.
     """
     check_quantizations([quantization])
     converter = tf.lite.TFLiteConverter.from_concrete_functions([_frozen_function(generator)])
@@ -163,9 +251,10 @@ def convert(generator: keras.Model, quantization: str, num_classes: Optional[int
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
     elif quantization == "int8":
-        inputs = list(model_inputs(generator, calibration_samples, CALIBRATION_SEED, num_classes,
-                                   vocabulary).values())
-        samples = [[x[i:i + 1] for x in inputs] for i in range(calibration_samples)]
+        inputs = ([np.asarray(calibration_images, np.float32)] if calibration_images is not None else
+                  list(model_inputs(generator, calibration_samples, CALIBRATION_SEED, num_classes,
+                                    vocabulary).values()))
+        samples = [[x[i:i + 1] for x in inputs] for i in range(len(inputs[0]))]
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(samples)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -197,17 +286,26 @@ class TFLiteGenerator:
 
     Args:
         path: `.tflite` file written by `export_tflite`.
-        num_threads: interpreter threads.
+        num_threads: interpreter threads: a positive int, `None` for the recommended default
+            (`DEFAULT_THREADS`, recorded in the sidecar; see benchmarks/README.md), or "auto" to time
+            1 thread against `available_cores()` threads on the first call of each batch size and keep
+            the faster (`threads_for(batch)` tells which was chosen).
+
+    Example:
+    >>> runner = TFLiteGenerator("export/dcgan_mnist/1/tflite/generator_int8.tflite", num_threads=1)
+    >>> runner.num_threads
+    1
     """
 
-    def __init__(self, path: str, num_threads: int = 2):
+    def __init__(self, path: str, num_threads: Union[int, str, None] = None):
         if not os.path.isfile(path):
             raise MissingResourceError(f"Expected a .tflite file, {path!r} does not exist. "
                                        "Export one with `tfgan export --run_dir=DIR`.")
-        try:
-            self._interpreter = Interpreter(model_path=path, num_threads=num_threads)
-        except (ValueError, RuntimeError) as e:
-            raise MissingResourceError(f"Could not read {path!r} as a TFLite model: {e}") from e
+        self.path = path
+        self.num_threads = parse_threads(DEFAULT_THREADS if num_threads is None else num_threads)
+        self._interpreters: Dict[int, Interpreter] = {}
+        self._chosen: Dict[int, int] = {}  # batch size -> threads ("auto")
+        self._interpreter = self._make_interpreter(1 if self.num_threads == THREADS_AUTO else self.num_threads)
         details = {d["name"]: d for d in self._interpreter.get_input_details()}
         self._latents = next((d for n, d in details.items() if "latents" in n), None)
         self._labels = next((d for n, d in details.items() if "labels" in n), None)
@@ -221,14 +319,57 @@ class TFLiteGenerator:
             raise MissingResourceError(f"{path!r} has no 'latents' or 'images' input (inputs: {sorted(details)}); "
                                        "it was not written by tfgan export.")
         self._output = self._interpreter.get_output_details()[0]
-        self.path = path
         self.input_shape = [int(d) for d in self._latents["shape_signature"][1:]]
         self.latent_dim = None if self.kind == IMAGE_TO_IMAGE else self.input_shape[-1]
         self.conditional = self._labels is not None
         self.sequence_length = None if self._tokens is None else int(self._tokens["shape_signature"][1])
         self.image_shape = [int(d) for d in self._output["shape_signature"][1:]]
         self._condition = self._tokens if self._tokens is not None else self._labels
-        self._batch = None
+        self._batch: Dict[int, Optional[tuple]] = {}  # threads -> allocated input shapes
+
+    def _make_interpreter(self, threads: int) -> Interpreter:
+        """The interpreter running with `threads` threads (created once, then reused)."""
+        if threads not in self._interpreters:
+            try:
+                self._interpreters[threads] = Interpreter(model_path=self.path, num_threads=threads)
+            except (ValueError, RuntimeError) as e:
+                raise MissingResourceError(f"Could not read {self.path!r} as a TFLite model: {e}") from e
+        return self._interpreters[threads]
+
+    def threads_for(self, batch_size: int) -> Optional[int]:
+        """Threads used for batches of `batch_size` (None if "auto" has not timed that batch size yet)."""
+        if self.num_threads != THREADS_AUTO:
+            return self.num_threads
+        return self._chosen.get(batch_size)
+
+    def _invoke(self, threads: int, latents: np.ndarray, condition: Optional[np.ndarray]) -> np.ndarray:
+        interpreter = self._make_interpreter(threads)
+        shapes = (latents.shape, None if condition is None else condition.shape)
+        if self._batch.get(threads) != shapes:
+            interpreter.resize_tensor_input(self._latents["index"], list(latents.shape))
+            if condition is not None:
+                interpreter.resize_tensor_input(self._condition["index"], list(condition.shape))
+            interpreter.allocate_tensors()
+            self._batch[threads] = shapes
+        interpreter.set_tensor(self._latents["index"], _quantize(latents, self._latents))
+        if condition is not None:
+            interpreter.set_tensor(self._condition["index"], condition)
+        interpreter.invoke()
+        return _dequantize(interpreter.get_tensor(self._output["index"]), self._output)
+
+    def _autotune(self, latents: np.ndarray, condition: Optional[np.ndarray]) -> int:
+        """Times 1 thread and `available_cores()` threads on this batch (median of `AUTOTUNE_CALLS` calls
+        after one warm-up call each, interleaved) and returns the faster."""
+        candidates = sorted({1, available_cores()})
+        seconds = {threads: [] for threads in candidates}
+        for threads in candidates:
+            self._invoke(threads, latents, condition)
+        for _ in range(AUTOTUNE_CALLS):
+            for threads in candidates:
+                start = time.perf_counter()
+                self._invoke(threads, latents, condition)
+                seconds[threads].append(time.perf_counter() - start)
+        return min(candidates, key=lambda threads: (statistics.median(seconds[threads]), threads))
 
     def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None,
                  tokens: Optional[np.ndarray] = None) -> np.ndarray:
@@ -239,17 +380,10 @@ class TFLiteGenerator:
                              f"received {latents.shape}.")
         n = latents.shape[0]
         condition = self._check_condition(n, labels, tokens)
-        if self._batch != n:
-            self._interpreter.resize_tensor_input(self._latents["index"], [n, *self.input_shape])
-            if condition is not None:
-                self._interpreter.resize_tensor_input(self._condition["index"], list(condition.shape))
-            self._interpreter.allocate_tensors()
-            self._batch = n
-        self._interpreter.set_tensor(self._latents["index"], _quantize(latents, self._latents))
-        if condition is not None:
-            self._interpreter.set_tensor(self._condition["index"], condition)
-        self._interpreter.invoke()
-        return _dequantize(self._interpreter.get_tensor(self._output["index"]), self._output)
+        threads = self.threads_for(n)
+        if threads is None:
+            threads = self._chosen[n] = self._autotune(latents, condition)
+        return self._invoke(threads, latents, condition)
 
     def _check_condition(self, n: int, labels: Optional[np.ndarray], tokens: Optional[np.ndarray]):
         """The int32 labels `[n]` or tokens `[n, L]` this model takes (None if neither); `UsageError` otherwise."""
@@ -313,7 +447,8 @@ def parity(reference: np.ndarray, images: np.ndarray, quantization: str) -> Dict
 
 def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optional[int] = None,
                   quantizations: Sequence[str] = QUANTIZATIONS, parity_samples: int = 64,
-                  calibration_samples: int = 256, vocabulary: Optional[Sequence[str]] = None) -> Dict:
+                  calibration_samples: int = 256, vocabulary: Optional[Sequence[str]] = None,
+                  calibration_images: Optional[np.ndarray] = None) -> Dict:
     """Writes the `.tflite` files and the sidecar JSON into `version_dir/tflite/`; returns the sidecar.
 
     Parity is measured against the SavedModel already written in `version_dir` by
@@ -324,6 +459,10 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
     `random_tokens` for text-conditioned ones (`vocabulary` required, and recorded in
     the sidecar). Each file is run by `TFLiteGenerator` (LiteRT). Image-to-image and
     text-conditioned generators skip (log + sidecar "skipped") a quantization that fails.
+
+    `calibration_images` (image-to-image generators; `training_inputs` of the run) calibrate the
+    int8 file instead of noise images; the sidecar's "calibration" says which ("training_inputs" or
+    "noise").
     """
     quantizations = check_quantizations(quantizations)
     out_dir = os.path.join(version_dir, TFLITE_DIR)
@@ -336,11 +475,15 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
     sidecar = {**model, **_describe(kind, num_classes, parity_samples), "files": {}}
     if kind != LATENT:
         sidecar["skipped"] = {}
+    if kind != IMAGE_TO_IMAGE:
+        calibration_images = None
+    if kind == IMAGE_TO_IMAGE and "int8" in quantizations:
+        sidecar["calibration"] = "noise" if calibration_images is None else "training_inputs"
     for quantization in quantizations:
         path = os.path.join(out_dir, tflite_file_name(quantization))
         try:
             entry = _write_and_check(generator, path, quantization, num_classes, vocabulary, calibration_samples,
-                                     reference, inputs)
+                                     reference, inputs, calibration_images)
         except (UsageError, MissingResourceError, RuntimeError, ValueError) as e:
             if kind == LATENT:
                 raise
@@ -352,17 +495,21 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
             sidecar["skipped"][quantization] = reason
             continue
         if quantization == "int8":
-            entry["calibration"] = _calibration_set(kind, calibration_samples)
+            entry["calibration"] = _calibration_set(kind, calibration_samples, calibration_images)
         sidecar["files"][quantization] = entry
     with open(os.path.join(out_dir, SIDECAR_FILE), "w") as f:
         json.dump(sidecar, f, indent=2)
     return sidecar
 
 
-def _calibration_set(kind: str, num_samples: int) -> Dict:
+def _calibration_set(kind: str, num_samples: int, calibration_images: Optional[np.ndarray] = None) -> Dict:
     """How the int8 calibration inputs were drawn (recorded in the sidecar)."""
+    if kind == IMAGE_TO_IMAGE and calibration_images is not None:
+        return {"inputs": "training_inputs", "num_images": len(calibration_images),
+                "images": "the run's training inputs (config.json dataset), shuffled", "seed": CALIBRATION_SEED}
     if kind == IMAGE_TO_IMAGE:
-        return {"num_images": num_samples, "images": "uniform in [-1, 1]", "seed": CALIBRATION_SEED}
+        return {"inputs": "noise", "num_images": num_samples, "images": "uniform in [-1, 1]",
+                "seed": CALIBRATION_SEED}
     tokens = {"tokens": "random_tokens"} if kind == TEXT else {}
     return {"num_latents": num_samples, **tokens, "seed": CALIBRATION_SEED}
 
@@ -384,15 +531,15 @@ def _describe(kind: str, num_classes: Optional[int], parity_samples: int) -> Dic
 
 
 def _write_and_check(generator, path, quantization, num_classes, vocabulary, calibration_samples, reference,
-                     inputs) -> Dict:
+                     inputs, calibration_images=None) -> Dict:
     """Converts and writes one file, runs it on `inputs` (by input name) and returns its sidecar entry."""
     with open(path, "wb") as f:
-        f.write(convert(generator, quantization, num_classes, calibration_samples, vocabulary))
+        f.write(convert(generator, quantization, num_classes, calibration_samples, vocabulary, calibration_images))
     runner = TFLiteGenerator(path)
     images = runner(next(iter(inputs.values())), inputs.get("labels"), inputs.get("tokens"))
     entry = {"file": os.path.basename(path), "size_bytes": os.path.getsize(path),
              "quantization": quantization, "tensor_quantization": runner.quantization_params(),
-             "parity": parity(reference, images, quantization)}
+             "parity": parity(reference, images, quantization), "threads": thread_recommendation(quantization)}
     if not entry["parity"]["meets_threshold"]:
         logging.warning("TFLite %s parity %s misses the threshold %s; check %s before deploying it.",
                         quantization, entry["parity"], PARITY_THRESHOLDS[quantization], path)

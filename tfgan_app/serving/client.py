@@ -210,13 +210,13 @@ class GrpcClient:
                 "metadata": {"signature_def": json_format.MessageToDict(signatures, preserving_proto_field_name=True)}}
 
     def status(self, model: str, version: Optional[int] = None) -> Dict:
-        """`GetModelStatusResponse` as `{"model_version_status": [{"version", "state"}]}`."""
+        """Same JSON shape as `RestClient.status`: `{"model_version_status": [{"version", "state", "status"}]}`,
+        `status` holding the load error (`error_code`, `error_message`) of a version in state END."""
         request = get_model_status_pb2.GetModelStatusRequest()
         self._spec(request.model_spec, model, version)
         response = self._call(self._models.GetModelStatus, request)
-        return {"model_version_status": [
-            {"version": str(s.version), "state": get_model_status_pb2.ModelVersionStatus.State.Name(s.state)}
-            for s in response.model_version_status]}
+        return json_format.MessageToDict(response, preserving_proto_field_name=True,
+                                         always_print_fields_with_no_presence=True)
 
     def close(self) -> None:
         """Closes the channel."""

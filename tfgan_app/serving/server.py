@@ -8,12 +8,25 @@ JSON formats and gRPC services, so clients work unchanged against either:
   `GET /v1/models/<name>[/versions/N]/metadata`,
   `POST /v1/models/<name>[/versions/N]:predict` with `{"signature_name", "instances"}` (rows) or
   `{"signature_name", "inputs"}` (columns).
+* The latent explorer page at `/` and `/explorer/...` (`tfgan_app.serving.explorer`).
 * gRPC: `tensorflow.serving.PredictionService/Predict`, `/GetModelMetadata` and
   `tensorflow.serving.ModelService/GetModelStatus`.
 
-Malformed requests (bad JSON, wrong input names, dtype, shape, oversized batch)
-get HTTP 400 / INVALID_ARGUMENT with a message; unknown models, versions and
-signatures 404 / NOT_FOUND. The server keeps running after either.
+Status codes and messages follow TF Serving's `http_rest_api_handler.cc`: a
+path or method it does not route ("Malformed request: GET /v1/models/m:predict",
+`/versions/abc`, PUT, DELETE), "Missing model name in request." (GET /v1/models),
+bad JSON, wrong input names / dtypes / shapes, an oversized batch and an unknown
+`signature_name` are 400 (INVALID_ARGUMENT; FAILED_PRECONDITION for the
+signature over gRPC); an unknown or not-yet-AVAILABLE model or version is 404 /
+NOT_FOUND; a body over `max_body_bytes` is 413. Every error body is
+`{"error": "..."}` JSON without host paths.
+
+Limits: REST runs on `waitress` (a bounded pool of `threads` workers; bodies
+are buffered by its event loop, so slow uploads hold no worker; idle and stalled
+connections are closed after `idle_timeout` seconds; at most `connection_limit`
+connections). gRPC runs on a bounded `ThreadPoolExecutor` with
+`maximum_concurrent_rpcs`. Neither port is shared: binding an occupied port is
+a `UsageError`.
 
 Example:
 >>> with LocalModelServer("export", rest_port=0, grpc_port=0) as server:
@@ -21,27 +34,41 @@ Example:
 """
 
 import json
+import logging as std_logging
 import re
 import threading
 from concurrent import futures
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 import grpc
 import numpy as np
+import waitress.server
 from absl import logging
 from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, model_service_pb2_grpc
-from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc, status_pb2
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
 
-from tfgan_app.export.serving_config import list_models
+from tfgan_app.errors import UsageError
 from tfgan_app.serving.codec import JsonTensorError, array_to_json, arrays_to_protos, json_to_array
-from tfgan_app.serving.codec import protos_to_arrays
-from tfgan_app.serving.repository import (DEFAULT_MAX_BATCH_SIZE, ModelRepository, NotFound, RequestError,
-                                          ServableVersion)
+from tfgan_app.serving.codec import parse_json_float
+from tfgan_app.serving.explorer import HEADERS, static_response
+from tfgan_app.serving.repository import (DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS, DEFAULT_SIGNATURE,
+                                          ModelRepository, NotFound, RequestError, ServableVersion, VersionState)
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
-_URL = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?(?P<verb>/metadata|:predict)?$")
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+DEFAULT_THREADS = 4
+DEFAULT_IDLE_TIMEOUT = 30.0
+DEFAULT_CONNECTION_LIMIT = 1000
+# TF Serving's path regexes (http_rest_api_util.cc), anchored.
+_PREDICT_URL = re.compile(r"(?i)^/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
+                          r":(classify|regress|predict)$")
+_STATUS_URL = re.compile(r"(?i)^/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
+                         r"(?:/(metadata))?$")
+_STATUS_PHRASES = {200: "OK", 400: "Bad Request", 404: "Not Found", 413: "Payload Too Large",
+                   429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
+                   501: "Not Implemented", 503: "Service Unavailable"}
 
 
 def signature_def_map(servable: ServableVersion) -> get_model_metadata_pb2.SignatureDefMap:
@@ -54,25 +81,26 @@ def signature_def_map(servable: ServableVersion) -> get_model_metadata_pb2.Signa
 
 def model_status(repository: ModelRepository, name: str, version: Optional[int]
                  ) -> get_model_status_pb2.GetModelStatusResponse:
-    """`GetModelStatusResponse` listing every version on disk (or just `version`) as AVAILABLE."""
-    versions = repository.versions(name)
-    if version is not None:
-        if version not in versions:
-            raise NotFound(f"Could not find version {version} of model {name}; available versions: {versions}.")
-        versions = [version]
+    """`GetModelStatusResponse` with each version's state and load error (TF Serving's `GetModelStatusImpl`)."""
     response = get_model_status_pb2.GetModelStatusResponse()
-    for number in versions:
+    for state in repository.status(name, version):
         status = response.model_version_status.add()
-        status.version = number
-        status.state = get_model_status_pb2.ModelVersionStatus.AVAILABLE
+        status.version = state.version
+        status.state = get_model_status_pb2.ModelVersionStatus.State.Value(state.state)
+        status.status.error_code = _error_code_value(state)
+        status.status.error_message = state.error_message
     return response
+
+
+def _error_code_value(state: VersionState) -> int:
+    return status_pb2.StatusProto.DESCRIPTOR.fields_by_name["error_code"].enum_type.values_by_name[
+        state.error_code].number
 
 
 def status_json(response: get_model_status_pb2.GetModelStatusResponse) -> Dict:
     """TF Serving's REST status JSON (default-valued fields included, versions as strings)."""
-    return {"model_version_status": [
-        {"version": str(s.version), "state": get_model_status_pb2.ModelVersionStatus.State.Name(s.state),
-         "status": {"error_code": "OK", "error_message": ""}} for s in response.model_version_status]}
+    return json_format.MessageToDict(response, preserving_proto_field_name=True,
+                                     always_print_fields_with_no_presence=True)
 
 
 def _rest_inputs(body: Dict, servable: ServableVersion, signature: str) -> Tuple[Dict[str, np.ndarray], bool]:
@@ -96,6 +124,9 @@ def _rest_inputs(body: Dict, servable: ServableVersion, signature: str) -> Tuple
     instances = body["instances"]
     if not isinstance(instances, list) or not instances:
         raise RequestError('"instances" must be a non-empty list with one entry per batch row.')
+    if len(instances) > servable.max_batch_size:
+        raise RequestError(f"Batch of {len(instances)} instances exceeds the server's maximum batch size "
+                           f"{servable.max_batch_size}; split the request.")
     if all(isinstance(row, dict) and "b64" not in row for row in instances):
         keys = set(instances[0])
         if any(set(row) != keys for row in instances) or keys != set(names):
@@ -127,78 +158,134 @@ def _rest_outputs(outputs: Dict[str, np.ndarray], row_format: bool) -> Dict:
     return {"predictions": [{k: v[i] for k, v in encoded.items()} for i in range(rows)]}
 
 
-class _RestHandler(BaseHTTPRequestHandler):
-    """HTTP handler; `self.server.repository` is the `ModelRepository`."""
+def _parse_body(raw: bytes) -> Dict:
+    """The request JSON object; deep nesting, overflowing numbers and non-objects are 400s."""
+    if not raw:
+        raise RequestError("JSON Parse error: The document is empty")
+    try:
+        body = json.loads(raw, parse_float=parse_json_float)
+    except RecursionError as e:
+        raise RequestError("JSON Parse error: the document is nested too deeply.") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RequestError(f"JSON Parse error: {e}. The body must be a JSON object.") from e
+    except JsonTensorError as e:
+        raise RequestError(str(e)) from e
+    if not isinstance(body, dict):
+        raise RequestError("JSON Value: the request body Is not object; expected a JSON object.")
+    return body
 
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        logging.debug("REST %s - " + format, self.client_address[0], *args)
+class RestApp:
+    """The REST API as a WSGI application (served by waitress; usable with any WSGI server).
 
-    def _send(self, status: int, payload: Dict) -> None:
-        data = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    Args:
+        repository: the `ModelRepository` to serve.
+    """
 
-    def _route(self) -> Tuple[str, Optional[int], Optional[str]]:
-        match = _URL.match(self.path.split("?")[0])
-        if not match:
-            raise NotFound(f"Malformed request: {self.command} {self.path}; expected "
-                           "/v1/models/<name>[/versions/<N>][/metadata|:predict].")
-        version = int(match["version"]) if match["version"] else None
-        return match["name"], version, match["verb"]
+    def __init__(self, repository: ModelRepository):
+        self.repository = repository
 
-    def do_GET(self):  # pylint: disable=invalid-name
+    def __call__(self, environ: Dict, start_response: Callable) -> Iterable[bytes]:
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")
+        page = static_response(path, self.repository.models) if method in ("GET", "HEAD") else None
+        if page is not None:  # the latent explorer (`tfgan_app.serving.explorer`)
+            status, content_type, body = page
+            start_response(f"{status} {_STATUS_PHRASES.get(status, '')}",
+                           [("Content-Type", content_type), ("Content-Length", str(len(body))), *HEADERS.items()])
+            return [] if method == "HEAD" else [body]
         try:
-            name, version, verb = self._route()
-            repository = self.server.repository
-            if verb is None:
-                self._send(200, status_json(model_status(repository, name, version)))
-            elif verb == "/metadata":
-                servable = repository.get(name, version)
-                self._send(200, {
-                    "model_spec": {"name": name, "signature_name": "", "version": str(servable.version)},
-                    "metadata": {"signature_def": json_format.MessageToDict(
-                        signature_def_map(servable), preserving_proto_field_name=True)}})
-            else:
-                raise RequestError(f"{verb} needs POST, received GET.", 405)
+            status, payload = self.handle(method, path, environ)
         except RequestError as e:
-            self._send(e.http_status, {"error": str(e)})
-
-    def do_POST(self):  # pylint: disable=invalid-name
-        try:
-            try:
-                length = int(self.headers.get("Content-Length") or -1)
-            except ValueError:
-                length = -1
-            if length < 0 or length > MAX_BODY_BYTES:
-                self.close_connection = True  # the unread body would corrupt a kept-alive connection
-                raise RequestError(f"Request body must have a Content-Length of at most {MAX_BODY_BYTES} bytes, "
-                                   f"received {self.headers.get('Content-Length')!r}.")
-            raw = self.rfile.read(length)
-            name, version, verb = self._route()
-            if verb != ":predict":
-                raise RequestError(f"Only :predict accepts POST on {self.path}.", 405)
-            try:
-                body = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise RequestError(f"JSON Parse error: {e}. The body must be a JSON object.") from e
-            if not isinstance(body, dict):
-                raise RequestError("The request body must be a JSON object.")
-            servable = self.server.repository.get(name, version)
-            signature = body.get("signature_name") or "serving_default"
-            if not isinstance(signature, str):
-                raise RequestError('"signature_name" must be a string.')
-            inputs, row_format = _rest_inputs(body, servable, signature)
-            self._send(200, _rest_outputs(servable.predict(signature, inputs), row_format))
-        except RequestError as e:
-            self._send(e.http_status, {"error": str(e)})
+            status, payload = e.http_status, {"error": self.repository.relative(str(e))}
         except Exception as e:  # pylint: disable=broad-except  # a bug must not take the server down
-            logging.exception("REST predict failed")
-            self._send(500, {"error": f"Internal error: {type(e).__name__}: {e}"})
+            logging.exception("REST %s %s failed", method, path)
+            status, payload = 500, {"error": self.repository.relative(f"Internal error: {type(e).__name__}: {e}")}
+        data = json.dumps(payload).encode("utf-8")
+        start_response(f"{status} {_STATUS_PHRASES.get(status, '')}",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def handle(self, method: str, path: str, environ: Dict) -> Tuple[int, Dict]:
+        """Routes one request like TF Serving's `HttpRestApiHandler::ProcessRequest`; returns (status, JSON)."""
+        if not path.lower().startswith("/v1/"):
+            raise NotFound(f"Not found: {method} {path}; TF Serving's REST API is under "
+                           "/v1/models/<name>[/versions/<N>][/metadata|:predict].")
+        malformed = RequestError(f"Malformed request: {method} {path}")
+        if method == "POST":
+            match = _PREDICT_URL.match(path)
+            if not match:
+                raise malformed
+            name, version, label, verb = match.groups()
+            version = self._version(version, label)
+            if verb.lower() != "predict":
+                raise RequestError(f"Malformed request: {method} {path}; tfgan serve hosts generators, which have "
+                                   f"no {verb} signature (use :predict).")
+            return 200, self.predict(name, version, _read_body(environ))
+        if method == "GET":
+            match = _STATUS_URL.match(path)
+            if not match:
+                raise malformed
+            name, version, label, subresource = match.groups()
+            if not name:
+                raise RequestError("Missing model name in request.")
+            version = self._version(version, label)
+            if subresource:
+                servable = self.repository.get(name, version)
+                return 200, {"model_spec": {"name": name, "signature_name": "", "version": str(servable.version)},
+                             "metadata": {"signature_def": json_format.MessageToDict(
+                                 signature_def_map(servable), preserving_proto_field_name=True)}}
+            return 200, status_json(model_status(self.repository, name, version))
+        raise malformed
+
+    @staticmethod
+    def _version(version: Optional[str], label: Optional[str]) -> Optional[int]:
+        if label:
+            raise RequestError(f"Unrecognized servable version label: {label}")
+        if version is None:
+            return None
+        number = int(version)
+        if number >= 2 ** 63:
+            raise RequestError(f"Failed to convert version: {version} to numeric.")
+        return number
+
+    def predict(self, name: str, version: Optional[int], raw: bytes) -> Dict:
+        """`:predict` on a JSON body; returns the response JSON."""
+        servable = self.repository.get(name, version)
+        body = _parse_body(raw)
+        signature = body.get("signature_name", DEFAULT_SIGNATURE)
+        if not isinstance(signature, str):
+            raise RequestError(f"JSON Value: {json.dumps(signature)[:80]} not formatted correctly. "
+                               "'signature_name' key must be a string value.")
+        signature = signature or DEFAULT_SIGNATURE
+        servable.signature_def(signature)  # unknown signature: 400 before the inputs are looked at
+        inputs, row_format = _rest_inputs(body, servable, signature)
+        return _rest_outputs(servable.predict(signature, inputs), row_format)
+
+
+def _read_body(environ: Dict) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError as e:
+        raise RequestError(f"Expected a numeric Content-Length, received {environ.get('CONTENT_LENGTH')!r}.") from e
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+class _JsonErrorTask(ErrorTask):
+    """waitress' own errors (body too large, bad framing, header too large) as TF Serving-style JSON."""
+
+    def execute(self):
+        error = self.request.error
+        data = json.dumps({"error": f"{error.reason}: {error.body}".replace("max_body", "max_body_bytes")}
+                          ).encode("utf-8")
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.extend([("Content-Type", "application/json")])
+        self.set_close_on_finish()
+        self.content_length = len(data)
+        self.write(data)
+
+
+class _JsonErrorChannel(HTTPChannel):
+    error_task_class = _JsonErrorTask
 
 
 class _PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer):
@@ -206,17 +293,21 @@ class _PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer)
         self._repository = repository
 
     def _servable(self, model_spec) -> ServableVersion:
+        if not model_spec.name:
+            raise RequestError("Missing ModelSpec name.")
+        if model_spec.WhichOneof("version_choice") == "version_label":
+            raise RequestError(f"Unrecognized servable version label: {model_spec.version_label}")
         version = model_spec.version.value if model_spec.HasField("version") else None
         return self._repository.get(model_spec.name, version)
+
+    def _abort(self, context, error: RequestError):
+        context.abort(error.grpc_code, self._repository.relative(str(error)))
 
     def Predict(self, request, context):  # pylint: disable=invalid-name
         try:
             servable = self._servable(request.model_spec)
-            signature = request.model_spec.signature_name or "serving_default"
-            try:
-                inputs = protos_to_arrays(request.inputs)
-            except (ValueError, TypeError) as e:
-                raise RequestError(f"Could not parse input tensors: {e}") from e
+            signature = request.model_spec.signature_name or DEFAULT_SIGNATURE
+            inputs = servable.decode_protos(signature, request.inputs)  # validated before allocation
             outputs = servable.predict(signature, inputs, exact_dtypes=True)
             response = predict_pb2.PredictResponse()
             response.model_spec.name = servable.name
@@ -228,7 +319,7 @@ class _PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer)
                     response.outputs[key].CopyFrom(proto)
             return response
         except RequestError as e:
-            context.abort(e.grpc_code, str(e))
+            self._abort(context, e)
 
     def GetModelMetadata(self, request, context):  # pylint: disable=invalid-name
         try:
@@ -242,7 +333,7 @@ class _PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer)
             response.metadata["signature_def"].Pack(signature_def_map(servable))
             return response
         except RequestError as e:
-            context.abort(e.grpc_code, str(e))
+            self._abort(context, e)
 
 
 class _ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
@@ -251,10 +342,12 @@ class _ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
 
     def GetModelStatus(self, request, context):  # pylint: disable=invalid-name
         try:
+            if not request.HasField("model_spec"):
+                raise RequestError("Missing ModelSpec")
             spec = request.model_spec
             return model_status(self._repository, spec.name, spec.version.value if spec.HasField("version") else None)
         except RequestError as e:
-            context.abort(e.grpc_code, str(e))
+            context.abort(e.grpc_code, self._repository.relative(str(e)))
 
 
 class LocalModelServer:
@@ -266,16 +359,29 @@ class LocalModelServer:
         rest_port: REST port (0 picks a free one, None disables REST).
         grpc_port: gRPC port (0 picks a free one, None disables gRPC).
         max_batch_size: largest batch (or `num_images`) a request may ask for.
-        preload: load the newest version of every model at start (as TF Serving does).
+        preload: load the versions on disk in `start()`, before the ports open (as TF Serving does); False
+            loads them in the background (requests get 404 until their version is AVAILABLE).
+        poll_wait_seconds: seconds between repository scans (`--file_system_poll_wait_seconds`; 0: once).
+        max_body_bytes: largest REST body / gRPC message (413 / RESOURCE_EXHAUSTED beyond).
+        threads: REST worker threads and gRPC worker threads (each pool is bounded).
+        idle_timeout: seconds after which an idle or stalled REST connection is closed.
+        connection_limit: most REST connections open at once (more wait in the listen backlog).
     """
 
     def __init__(self, base_dir: str, host: str = "127.0.0.1", rest_port: Optional[int] = 8501,
                  grpc_port: Optional[int] = 8500, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
-                 preload: bool = True):
-        self.repository = ModelRepository(base_dir, max_batch_size)
+                 preload: bool = True, poll_wait_seconds: float = DEFAULT_POLL_WAIT_SECONDS,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, threads: int = DEFAULT_THREADS,
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT, connection_limit: int = DEFAULT_CONNECTION_LIMIT):
+        if max_body_bytes < 1024 or threads < 1 or idle_timeout <= 0 or connection_limit < 1:
+            raise UsageError(f"Expected max_body_bytes >= 1024, threads >= 1, idle_timeout > 0 and "
+                             f"connection_limit >= 1, received {max_body_bytes}, {threads}, {idle_timeout}, "
+                             f"{connection_limit}.")
+        self.repository = ModelRepository(base_dir, max_batch_size, poll_wait_seconds, max_body_bytes)
         self.host, self.rest_port, self.grpc_port = host, rest_port, grpc_port
-        self.preload = preload
-        self._http: Optional[ThreadingHTTPServer] = None
+        self.preload, self.max_body_bytes, self.threads = preload, max_body_bytes, threads
+        self.idle_timeout, self.connection_limit = idle_timeout, connection_limit
+        self._http = None
         self._http_thread: Optional[threading.Thread] = None
         self._grpc: Optional[grpc.Server] = None
 
@@ -290,38 +396,84 @@ class LocalModelServer:
         return f"{self.host}:{self.grpc_port}"
 
     def start(self) -> "LocalModelServer":
-        """Loads models (if `preload`), binds the ports and serves in background threads."""
-        if self.preload:
-            for name in list_models(self.repository.base_dir):
-                self.repository.get(name)
-        if self.grpc_port is not None:
-            options = [("grpc.max_receive_message_length", MAX_BODY_BYTES),
-                       ("grpc.max_send_message_length", MAX_BODY_BYTES)]
-            self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=options)
-            prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-                _PredictionServicer(self.repository), self._grpc)
-            model_service_pb2_grpc.add_ModelServiceServicer_to_server(_ModelServicer(self.repository), self._grpc)
-            self.grpc_port = self._grpc.add_insecure_port(f"{self.host}:{self.grpc_port}")
-            self._grpc.start()
-        if self.rest_port is not None:
-            self._http = ThreadingHTTPServer((self.host, self.rest_port), _RestHandler)
-            self._http.daemon_threads = True
-            self._http.repository = self.repository
-            self.rest_port = self._http.server_address[1]
-            self._http_thread = threading.Thread(target=self._http.serve_forever, name="tfgan-rest", daemon=True)
-            self._http_thread.start()
+        """Binds the ports, loads what is on disk (if `preload`), starts the repository poller and serves.
+
+        The ports are bound first, so an occupied port is reported before any model is loaded.
+        """
+        try:
+            if self.grpc_port is not None:
+                self._bind_grpc()
+            if self.rest_port is not None:
+                self._bind_rest()
+            self.repository.start(wait=self.preload)
+            if self._grpc is not None:
+                self._grpc.start()
+            if self._http is not None:
+                self._http_thread = threading.Thread(target=self._serve_rest, name="tfgan-rest", daemon=True)
+                self._http_thread.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
+    def _bind_grpc(self) -> None:
+        options = [("grpc.max_receive_message_length", self.max_body_bytes),
+                   ("grpc.max_send_message_length", self.max_body_bytes),
+                   ("grpc.so_reuseport", 0)]  # an occupied port is an error, not a shared one
+        self._grpc = grpc.server(futures.ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="tfgan-grpc"),
+                                 options=options, maximum_concurrent_rpcs=self.connection_limit)
+        prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+            _PredictionServicer(self.repository), self._grpc)
+        model_service_pb2_grpc.add_ModelServiceServicer_to_server(_ModelServicer(self.repository), self._grpc)
+        try:
+            self.grpc_port = self._grpc.add_insecure_port(f"{self.host}:{self.grpc_port}")
+        except RuntimeError as e:
+            raise UsageError(f"Cannot bind the gRPC port {self.host}:{self.grpc_port}: it is in use (or the "
+                             "address is not local). Stop the other server or pass another --grpc_port "
+                             "(0 picks a free one).") from e
+
+    def _bind_rest(self) -> None:
+        try:
+            server = waitress.server.create_server(
+                RestApp(self.repository), host=self.host, port=self.rest_port, threads=self.threads,
+                channel_timeout=self.idle_timeout, cleanup_interval=max(1, min(30, int(self.idle_timeout // 2) or 1)),
+                connection_limit=self.connection_limit, max_request_body_size=self.max_body_bytes,
+                asyncore_use_poll=True, ident="tfgan-serve", clear_untrusted_proxy_headers=True)
+        except OSError as e:
+            raise UsageError(f"Cannot bind the REST port {self.host}:{self.rest_port}: {e.strerror or e}. Stop the "
+                             "other server or pass another --rest_port (0 picks a free one).") from e
+        server.channel_class = _JsonErrorChannel
+        std_logging.getLogger("waitress.queue").setLevel(std_logging.ERROR)  # "task queue depth" chatter
+        self._http = server
+        self.rest_port = server.effective_port
+
+    def _serve_rest(self) -> None:
+        try:
+            self._http.run()
+        except (OSError, ValueError):  # the map closes under the loop at stop()
+            pass
+
     def stop(self) -> None:
-        """Stops both servers and waits for their threads."""
+        """Stops both servers and the repository poller, and waits for their threads."""
         if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
+            server, self._http = self._http, None
+            std_logging.getLogger("waitress").setLevel(std_logging.CRITICAL)
+            for _ in range(50):
+                channels = list(server._map.values())  # pylint: disable=protected-access
+                if not channels:
+                    break
+                for channel in channels:
+                    try:
+                        channel.handle_close()
+                    except (OSError, KeyError):
+                        pass
+                server.maintenance(0)
+            server.task_dispatcher.shutdown(timeout=5)
             self._http_thread.join(timeout=10)
-            self._http = None
         if self._grpc is not None:
             self._grpc.stop(grace=1).wait(timeout=10)
             self._grpc = None
+        self.repository.stop()
 
     def __enter__(self) -> "LocalModelServer":
         return self.start()
