@@ -18,8 +18,13 @@ def test_evaluate_run_dir_prints_table_and_writes_json(tmp_path, capsys):
                  "--is_splits=2"])
     assert code == 0
     out = capsys.readouterr().out
-    for label in ("FID", "KID (mean)", "IS (mean)", "precision", "recall"):
+    rows = [line.split()[0] for line in out.splitlines() if line.startswith("  ") and line.split()]
+    # Features of the shipped MNIST classifier: a Fréchet classifier distance, not an FID.
+    assert "FCD" in rows and "FID" not in rows, out
+    for label in ("KID (mean)", "IS (mean)", "precision", "recall"):
         assert label in out
+    # Progress: a titled Keras progress bar for the generated and for the real images.
+    assert "Generated images" in out and "Real images (mnist, train)" in out and "120/120" in out, out
     with open(os.path.join(run, "evaluation.json")) as f:
         result = json.load(f)
     assert result["extractor"] == "mnist" and result["num_generated"] == 120

@@ -168,3 +168,40 @@ def test_vector_arithmetic_strip(artifacts, tmp_path, capsys):
     assert main(["tfgan", "generate", f"--model={artifacts['plain_run']}", "--num_images=4",
                  "--arithmetic=0;9;1", f"--arithmetic_output={path}"]) == 2
     assert "outside the 4 latents" in capsys.readouterr().err
+
+
+def test_class_walk_writes_no_unrequested_interpolation_strip(artifacts, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["tfgan", "generate", f"--model={artifacts['cond_run']}", "--class_walk=classes.png",
+                 "--interpolate=3"]) == 0
+    assert sorted(os.listdir(tmp_path)) == ["classes.png"]
+
+
+def test_scale_upscales_grid_strip_and_gif_by_nearest_neighbour(artifacts, tmp_path):
+    grid, strip, gif = (str(tmp_path / name) for name in ("grid.png", "walk.png", "walk.gif"))
+    args = ["tfgan", "generate", f"--model={_model_spec(artifacts, 'keras')}", "--num_images=4", "--seed=4"]
+    assert main(args + [f"--grid={grid}"]) == 0
+    assert main(args + ["--scale=3", f"--grid={tmp_path / 'grid3.png'}", "--interpolate=4", f"--strip={strip}",
+                        f"--gif={gif}"]) == 0
+    small, large = _read(grid), _read(str(tmp_path / "grid3.png"))
+    # Each 8x8 cell becomes a 24x24 cell (blocks of 3x3 equal pixels); the 2-px padding is not scaled.
+    cells = np.stack([small[2 + r * 10:10 + r * 10, 2 + c * 10:10 + c * 10] for r in range(2) for c in range(2)])
+    big_cells = np.stack([large[2 + r * 26:26 + r * 26, 2 + c * 26:26 + c * 26] for r in range(2) for c in range(2)])
+    assert large.shape == (2 * 26 + 2, 2 * 26 + 2)
+    np.testing.assert_array_equal(big_cells, cells.repeat(3, axis=1).repeat(3, axis=2))
+    assert _read(strip).shape == (24 + 4, 4 * 26 + 2)
+    with Image.open(gif) as animation:
+        assert animation.size == (24, 24)
+    assert main(args + ["--scale=0", f"--grid={grid}"]) == 2
+
+
+@pytest.mark.parametrize("protocol", ["rest", "grpc"])
+def test_class_walk_of_a_served_model_reads_the_class_count_from_its_metadata(artifacts, protocol, tmp_path):
+    """No --num_classes: GetModelMetadata's class_ids signature states it (TF Serving returns signature_defs only)."""
+    server = artifacts["server"]
+    spec = f"{server.rest_url}/cond" if protocol == "rest" else f"grpc://{server.grpc_target}/cond"
+    path = str(tmp_path / "classes.png")
+    assert main(["tfgan", "generate", f"--model={spec}", f"--class_walk={path}", "--interpolate=3", "--seed=2"]) == 0
+    latents, labels = class_walk(NUM_CLASSES, 3, LATENT_DIM, 2, "linear")
+    expected = make_grid(to_uint8(keras_images(artifacts["cond_generator"], latents, labels)), cols=3)[..., 0]
+    assert np.abs(_read(path).astype(int) - expected.astype(int)).max() <= 1

@@ -64,3 +64,38 @@ def test_bad_input_is_one_clear_line(args, message, capsys, tmp_path):
 def test_unknown_command(capsys):
     assert main(["tfgan", "trian"]) == 2
     assert "unknown command 'trian'" in capsys.readouterr().err
+
+
+def _summary_steps(folder):
+    """{tag: sorted steps} of the TensorBoard event files in `folder`."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    steps = {}
+    for name in os.listdir(folder):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(folder, name)):
+            for value in event.summary.value:
+                steps.setdefault(value.tag, []).append(int(event.step))
+    return {tag: sorted(s) for tag, s in steps.items()}
+
+
+def test_tensorboard_logs_every_n_steps_and_images_share_the_epoch_origin(image_folder, tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert main(["tfgan", "train", f"--dataset=folder:{image_folder}", "--epochs=2", "--steps_per_epoch=4",
+                 "--log_every_steps=2", f"--output_dir={out}"] + TINY) == 0
+    scalars = _summary_steps(os.path.join(out, "logs", "train"))
+    images = _summary_steps(os.path.join(out, "logs", "samples"))
+    for name in ("d_loss", "g_loss", "d_real", "d_fake"):
+        assert scalars[f"batch_{name}"] == [2, 4, 6, 8], scalars  # every 2 of the 8 steps
+        assert scalars[f"epoch_{name}"] == [0, 1]
+    assert images["samples"] == scalars["epoch_d_loss"]  # the grid after epoch k at the step of epoch k's scalars
+    assert main(["tfgan", "train", "--help"]) == 0
+    assert "d_real and d_fake are the mean raw discriminator output" in capsys.readouterr().out
+
+
+def test_quality_report_says_what_it_is_doing_before_it_runs(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert main(["tfgan", "train", "--dataset=mnist", "--epochs=1", "--steps_per_epoch=1", "--batch_size=4",
+                 "--latent_dim=8", "--set", "generator_options.base_filters=4",
+                 "--set", "discriminator_options.base_filters=4", f"--output_dir={out}"]) == 0
+    text = capsys.readouterr().out
+    notice = text.find("Sample quality: generating 2000 images and classifying them with the shipped mnist")
+    assert 0 <= notice < text.find("Sample quality (2000 samples"), text

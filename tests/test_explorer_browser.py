@@ -98,9 +98,35 @@ class _Truncated(tf.Module):
         return {"images": self.generator(latents * truncation, training=False)}
 
 
+class _StatedClasses(tf.Module):
+    """A conditional model with no label check (the page cannot probe it) and a `class_ids` signature of 5 ids.
+
+    No variables: a `tf.Module` holding a Keras model fails the session-semantics load (issue 19).
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 8], tf.float32, name="latents"),
+                                  tf.TensorSpec([None], tf.int32, name="labels")])
+    def serving_default(self, latents, labels):
+        shift = tf.cast(labels, tf.float32)[:, None] / 5.0
+        return {"images": tf.reshape(tf.tanh(tf.tile(latents + shift, [1, 8])), [-1, 8, 8, 1])}
+
+    @tf.function(input_signature=[])
+    def class_ids(self):
+        return {"class_ids": tf.range(5, dtype=tf.int32)}
+
+
+def _write_archive(path: str, **endpoints) -> None:
+    """Writes `endpoints` (name -> tf.function with an input signature) with `keras.export.ExportArchive`."""
+    archive = keras.export.ExportArchive()
+    for name, function in endpoints.items():
+        archive.add_endpoint(name, function)
+    archive.write_out(path, verbose=False)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """Models "plain", "cond" (3 classes), "translator", "text" (captions), "truncated" (a truncation input),
+    """Models "plain", "cond" (3 classes), "stated" (5 classes stated by its class_ids signature),
+    "translator", "text" (captions), "truncated" (a truncation input),
     "seeded" (generate_png only) and "odd" (a signature the page does not know)."""
     base = str(tmp_path_factory.mktemp("export"))
     generators = {"plain": tiny_generator(), "cond": tiny_conditional_generator(), "translator": tiny_translator()}
@@ -109,12 +135,15 @@ def served(tmp_path_factory):
     export_generator(generators["translator"], "translator", base, quantizations=())
     export_generator(tiny_text_generator(), "text", base, quantizations=(), vocabulary=text_vocabulary())
     seeded = GeneratorModule(generators["plain"])  # only generate_png: the page's seed-only view
-    tf.saved_model.save(seeded, os.path.join(base, "seeded", "1"),
-                        signatures={"generate_png": seeded.generate_png.get_concrete_function()})
+    _write_archive(os.path.join(base, "seeded", "1"), generate_png=seeded.generate_png)
     odd, truncated = _Doubler(), _Truncated(generators["plain"])
     tf.saved_model.save(odd, os.path.join(base, "odd", "1"), signatures={"double": odd.double})
-    tf.saved_model.save(truncated, os.path.join(base, "truncated", "1"),
-                        signatures={"serving_default": truncated.serving_default})
+    # Functions that capture Keras weights go through ExportArchive, as the exporter does: a plain
+    # tf.saved_model.save of them fails TF Serving's session load (issue 19), and so `tfgan serve`.
+    _write_archive(os.path.join(base, "truncated", "1"), serving_default=truncated.serving_default)
+    stated = _StatedClasses()
+    tf.saved_model.save(stated, os.path.join(base, "stated", "1"),
+                        signatures={"serving_default": stated.serving_default, "class_ids": stated.class_ids})
     with LocalModelServer(base, rest_port=0, grpc_port=None) as server:
         yield server, generators
 
@@ -238,6 +267,15 @@ def test_class_picker_of_a_conditional_model(browser, served):
     latent = page_gaussian(0, 8)[None].astype(np.float32)
     expected = to_uint8(keras_images(generators["cond"], latent, [2]))[0, ..., 0]
     _wait(browser, lambda: _matches(_canvas_pixels(browser), expected), "class 2 shown")
+
+
+def test_class_count_from_the_class_ids_signature(browser, served):
+    """The page reads the class count from GetModelMetadata (class_ids output shape), not from a failed predict."""
+    server, _ = served
+    _pick_model(browser, server.rest_url + "/", "stated")
+    _wait(browser, lambda: _renders(browser) >= 1 or _error(browser), "a first image")
+    assert _error(browser) == ""
+    assert browser.find_element("id", "class-count").text == "0 .. 4"
 
 
 def test_truncation_slider_when_the_signature_takes_it(browser, served):

@@ -20,6 +20,7 @@ from _export_fixtures import (LATENT_DIM, NUM_CLASSES, keras_images, tiny_condit
                               tiny_generator)
 
 from tfgan_app.export import export_generator  # noqa: E402
+from tfgan_app.export.savedmodel import served_num_classes  # noqa: E402
 from tfgan_app.images import to_uint8  # noqa: E402
 from tfgan_app.latent import sample_latents  # noqa: E402
 from tfgan_app.serving import (BadRequestError, GrpcClient, LocalModelServer, ModelNotFoundError,  # noqa: E402
@@ -99,8 +100,11 @@ def test_metadata_and_status(served, client):
     c = served[client]
     metadata = c.metadata("cond")
     signatures = metadata["metadata"]["signature_def"]["signature_def"]
-    assert sorted(signatures) == ["generate", "generate_png", "generate_truncated", "generate_truncated_png",
-                                  "serving_default"]
+    assert sorted(signatures) == ["class_ids", "generate", "generate_png", "generate_truncated",
+                                  "generate_truncated_png", "serving_default"]
+    # The class count, readable from metadata alone (TF Serving's GetModelMetadata has signature_defs only).
+    assert int(signatures["class_ids"]["outputs"]["class_ids"]["tensor_shape"]["dim"][0]["size"]) == NUM_CLASSES
+    assert served_num_classes(signatures) == NUM_CLASSES
     latents = signatures["serving_default"]["inputs"]["latents"]
     assert latents["dtype"] == "DT_FLOAT" and int(latents["tensor_shape"]["dim"][1]["size"]) == LATENT_DIM
     assert signatures["generate"]["outputs"]["images"]["dtype"] == "DT_UINT8"

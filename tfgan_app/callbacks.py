@@ -60,7 +60,8 @@ class SampleGrid(keras.callbacks.Callback):
             if self._writer is None:
                 self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
             with self._writer.as_default():
-                tf.summary.image("samples", grid[None], step=epoch)
+                # Step = 0-based epoch index, the step of Keras' epoch_* scalars: the grid after epoch 1 sits at 0.
+                tf.summary.image("samples", grid[None], step=epoch - 1)
             self._writer.flush()
         return path
 

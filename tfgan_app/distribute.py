@@ -38,7 +38,7 @@ import tensorflow as tf
 
 from tfgan_app.errors import MissingResourceError, UsageError
 
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+from tfgan_app.names import STRATEGIES  # noqa: E402  (TF-free, for the CLI flags)
 TF_CONFIG_ENV = "TF_CONFIG"
 
 

@@ -18,6 +18,27 @@ def to_uint8(images) -> np.ndarray:
     return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
+def upscale(images, scale: int) -> np.ndarray:
+    """Nearest-neighbour upscaling of `[..., H, W, C]` images by an integer `scale` (uint8 or float in [-1, 1]).
+
+    Each pixel becomes a `scale x scale` block, so small images (28 px) stay sharp when viewed large.
+
+    Example:
+      >>> upscale(np.zeros((2, 28, 28, 1), np.uint8), 4).shape
+      (2, 112, 112, 1)
+    """
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"Expected an integer scale >= 1, received scale={scale!r}.")
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        images = to_uint8(images)
+    if scale == 1:
+        return images
+    if images.ndim < 3:
+        raise ValueError(f"upscale expects [..., H, W, C] images, received shape {images.shape}.")
+    return np.repeat(np.repeat(images, scale, axis=-3), scale, axis=-2)
+
+
 def make_grid(images, cols: Optional[int] = None, padding: int = 2) -> np.ndarray:
     """Tiles `[N, H, W, C]` images (uint8 or float in [-1, 1]) into one `[H', W', C]` uint8 grid.
 

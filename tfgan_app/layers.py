@@ -8,6 +8,9 @@
   a generator that starts with it can be fed `tfgan_app.latent.sample_latents`
   like any other (exports and `tfgan generate` need no special case).
 
+* `OutputGradLeakyReLU`: `keras.layers.LeakyReLU` whose gradient reads its output, so TensorFlow's CPU
+  remapper can fuse Conv2D + BiasAdd + LeakyRelu in training graphs (see its docstring).
+
 Example:
 >>> features = keras.Input((64,))
 >>> x = MinibatchDiscrimination(num_kernels=50, kernel_dim=5)(features)  # [B, 64 + 50]
@@ -136,3 +139,39 @@ class NormalizationSwap(keras.layers.Layer):
 
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "kind": self.kind}
+
+
+def _leaky_relu(x, negative_slope: float):
+    """`leaky_relu(x)` whose gradient reads its output `y` (y > 0 exactly where x > 0, as the slope is > 0)."""
+
+    @tf.custom_gradient
+    def forward(x):
+        y = tf.nn.leaky_relu(x, alpha=negative_slope)
+
+        def grad(dy):
+            return tf.where(y > 0, dy, dy * tf.cast(negative_slope, dy.dtype))
+
+        return y, grad
+
+    return forward(x)
+
+
+@keras.saving.register_keras_serializable(package="tfgan_app")
+class OutputGradLeakyReLU(keras.layers.LeakyReLU):
+    """`keras.layers.LeakyReLU` (same values, first and second derivatives) whose gradient reads its output.
+
+    After a `Conv2D` with bias, TensorFlow's CPU (oneDNN) grappler remapper fuses Conv2D + BiasAdd +
+    LeakyRelu into one op and deletes the BiasAdd that the backward pass's `LeakyReluGrad` still reads,
+    so every training graph logged `E... remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout
+    '.../LeakyReluGrad' exist for missing node '.../BiasAdd'` and ran with no remapper fusion at all.
+    Taking the gradient from the output leaves the activation the BiasAdd's only reader, so the fusion is
+    valid and the error is gone. Needs a slope > 0.
+    """
+
+    def __init__(self, negative_slope: float = 0.3, **kwargs):
+        super().__init__(negative_slope=negative_slope, **kwargs)
+        if not self.negative_slope > 0:
+            raise ValueError(f"Expected negative_slope > 0, received negative_slope={negative_slope}.")
+
+    def call(self, inputs):
+        return _leaky_relu(inputs, float(self.negative_slope))

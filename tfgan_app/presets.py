@@ -24,8 +24,6 @@ import math
 import os
 from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Sequence
 
-import keras
-
 from tfgan_app.errors import MissingResourceError, UsageError
 
 MODELS_DIR_ENV = "TFGAN_MODELS_DIR"
@@ -65,6 +63,8 @@ class Preset:
       seed: seed of data shuffling, weights and latents.
       mixed_precision: null, "mixed_bfloat16" or "mixed_float16".
       jit_compile: XLA-compile the train step.
+      log_every_steps: TensorBoard also gets the training metrics as `batch_<name>` scalars every this many
+        steps (null: only the per-epoch `epoch_<name>` scalars).
     """
 
     name: str = "custom"
@@ -91,6 +91,7 @@ class Preset:
     seed: int = 0
     mixed_precision: Optional[str] = None
     jit_compile: bool = False
+    log_every_steps: Optional[int] = 100
 
     def __post_init__(self) -> None:
         self.validate()
@@ -99,8 +100,9 @@ class Preset:
         """Raises UsageError naming the first invalid field."""
         for field in ("latent_dim", "batch_size", "epochs"):
             _positive_int(field, getattr(self, field))
-        if self.steps_per_epoch is not None:
-            _positive_int("steps_per_epoch", self.steps_per_epoch)
+        for field in ("steps_per_epoch", "log_every_steps"):
+            if getattr(self, field) is not None:
+                _positive_int(field, getattr(self, field))
         if isinstance(self.image_size, int):
             self.image_size = [self.image_size, self.image_size]
         if self.image_size is not None and (len(self.image_size) != 2 or min(self.image_size) <= 0):
@@ -187,8 +189,9 @@ def check_options(field: str, options: Mapping[str, Any], parameters: Mapping[st
                 raise UsageError(f"{field}.{name} must be a finite number (default {default}), received {value!r}.")
 
 
-def build_optimizer(spec: Dict[str, Any]) -> keras.optimizers.Optimizer:
+def build_optimizer(spec: Dict[str, Any]) -> "keras.optimizers.Optimizer":
     """Builds a Keras optimizer from `{"name": "adam", "learning_rate": ..., ...}`."""
+    import keras  # pylint: disable=import-outside-toplevel  # deferred so --help does not import TensorFlow
     spec = dict(spec)
     name = spec.pop("name")
     try:

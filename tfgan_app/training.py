@@ -340,7 +340,7 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
         gan_callbacks.StopOnNonFiniteLoss(),  # first: a diverged batch must stop before anything is saved
         *([keras.callbacks.BackupAndRestore(backup, save_freq="epoch")] if backup else []),
         gan.sample_grid_callback(output_dir, info.dataset, seed=preset.seed, log_dir=log_dir, **toy_plot_options),
-        keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"),
+        keras.callbacks.TensorBoard(log_dir=log_dir, update_freq=preset.log_every_steps or "epoch"),
         keras.callbacks.ModelCheckpoint(os.path.join(output_dir, "checkpoints", "gan.keras")),
         *([evaluation] if evaluation is not None else []),
         *extra_callbacks,
@@ -355,7 +355,7 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
     if isinstance(gan, gans.CycleGAN):  # its second generator, for `tfgan export --direction=b_to_a`
         float32_generator(gan.generator_b_to_a).save(os.path.join(output_dir, "generator_b_to_a.keras"))
     gan.save(os.path.join(output_dir, "gan.keras"))
-    quality = digit_quality(gan, preset, info)
+    quality = digit_quality(gan, preset, info, verbose=bool(verbose))
     if quality is not None:
         with open(os.path.join(output_dir, "quality.json"), "w", encoding="utf-8") as f:
             json.dump(quality, f, indent=2)
@@ -390,8 +390,11 @@ def float32_generator(generator: keras.Model) -> keras.Model:
 QUALITY_SAMPLES = 2000
 
 
-def digit_quality(gan: gans.GAN, preset: Preset, info: data.DatasetInfo) -> Optional[Dict[str, Any]]:
+def digit_quality(gan: gans.GAN, preset: Preset, info: data.DatasetInfo,
+                  verbose: bool = False) -> Optional[Dict[str, Any]]:
     """Judges `QUALITY_SAMPLES` generated images with the shipped classifier of the dataset.
+
+    With `verbose`, says so on stdout first (generating them takes a while for large generators).
 
     Returns `tfgan_app.evaluation.digit_quality_report` (share of confidently recognised samples, per-class
     coverage, classifier score) for generators of 28x28x1 MNIST / Fashion-MNIST images, else None.
@@ -400,4 +403,7 @@ def digit_quality(gan: gans.GAN, preset: Preset, info: data.DatasetInfo) -> Opti
         return None
     from tfgan_app.evaluation import digit_quality_report  # pylint: disable=import-outside-toplevel
     from tfgan_app.images import to_uint8  # pylint: disable=import-outside-toplevel
+    if verbose:
+        print(f"Sample quality: generating {QUALITY_SAMPLES} images and classifying them with the shipped "
+              f"{preset.dataset} classifier ...", flush=True)
     return digit_quality_report(to_uint8(gan.generate(QUALITY_SAMPLES, seed=preset.seed + 1)), preset.dataset)

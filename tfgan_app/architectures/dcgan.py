@@ -18,6 +18,7 @@ import keras
 from keras import layers
 
 from tfgan_app.errors import UsageError
+from tfgan_app.layers import OutputGradLeakyReLU
 
 
 
@@ -112,7 +113,7 @@ def dcgan_discriminator(image_shape: Sequence[int], num_classes: Optional[int] =
                           kernel_initializer=normal_init())(x)
         if i > 0:
             x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = OutputGradLeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
     logits = layers.Dense(1, kernel_initializer=normal_init(), dtype="float32", name="logits")(layers.Flatten()(x))

@@ -8,6 +8,8 @@ from typing import Optional, Sequence
 import keras
 from keras import layers
 
+from tfgan_app.layers import OutputGradLeakyReLU
+
 
 def _with_labels(x, num_classes: Optional[int], embedding_dim: int):
     if not num_classes:
@@ -48,6 +50,6 @@ def mlp_discriminator(image_shape: Sequence[int], num_classes: Optional[int] = N
     inputs, x = _with_labels(images, num_classes, 16)
     x = layers.Flatten()(x)
     for units in hidden_units:
-        x = layers.LeakyReLU(0.2)(layers.Dense(units)(x))
+        x = OutputGradLeakyReLU(0.2)(layers.Dense(units)(x))
     logits = layers.Dense(1, dtype="float32", name="logits")(x)
     return keras.Model(inputs if num_classes else images, logits, name=name)

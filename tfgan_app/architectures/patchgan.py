@@ -23,6 +23,7 @@ from keras import layers
 from tfgan_app.architectures.dcgan import normal_init
 from tfgan_app.architectures.unet import normalization
 from tfgan_app.errors import UsageError
+from tfgan_app.layers import OutputGradLeakyReLU
 
 
 def patchgan_discriminator(image_shape: Sequence[int], condition_shape: Optional[Sequence[int]] = None,
@@ -56,6 +57,6 @@ def patchgan_discriminator(image_shape: Sequence[int], condition_shape: Optional
                           use_bias=i == 0 or norm == "none", kernel_initializer=normal_init())(x)
         if i > 0 and normalization(norm) is not None:
             x = normalization(norm)(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = OutputGradLeakyReLU(0.2)(x)
     logits = layers.Conv2D(1, 4, padding="same", kernel_initializer=normal_init(), dtype="float32", name="logits")(x)
     return keras.Model(inputs, logits, name=name)

@@ -31,6 +31,7 @@ import keras
 from keras import layers, ops
 
 from tfgan_app.errors import UsageError
+from tfgan_app.layers import OutputGradLeakyReLU
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")
@@ -197,7 +198,7 @@ def mapping_network(latent_dim: int, w_dim: int, num_layers: int = 4, name: str 
     x = PixelNorm()(z)
     for i in range(num_layers):
         x = layers.Dense(w_dim, name=f"dense_{i}")(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = OutputGradLeakyReLU(0.2)(x)
     return keras.Model(z, x, name=name)
 
 
@@ -217,7 +218,7 @@ def synthesis_network(image_shape: Sequence[int], w_dim: int, filters: int = 64,
         for j in range(convs):
             x = ModulatedConv2D(channels[level], 3, name=f"conv_{level}_{j}")([x, w])
             x = NoiseInjection(seed=seed + 10 * level + j, name=f"noise_{level}_{j}")(x)
-            x = layers.LeakyReLU(0.2)(x)
+            x = OutputGradLeakyReLU(0.2)(x)
         level_rgb = ModulatedConv2D(image_shape[-1], 1, demodulate=False, name=f"to_rgb_{level}")([x, w])
         rgb = level_rgb if rgb is None else layers.Add()([layers.UpSampling2D(interpolation="bilinear")(rgb),
                                                           level_rgb])
@@ -280,13 +281,13 @@ def stylegan_discriminator(image_shape: Sequence[int], num_classes: Optional[int
         raise UsageError("stylegan_discriminator is unconditional; set conditional=false in the preset.")
     _, levels = _levels(image_shape)
     images = keras.Input(shape=tuple(image_shape), name="images")
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 1)(images))
+    x = OutputGradLeakyReLU(0.2)(layers.Conv2D(filters, 1)(images))
     for i in range(levels - 1):
         x = layers.Conv2D(min(filters * 2 ** (i + 1), max_filters), 3, strides=2, padding="same")(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = OutputGradLeakyReLU(0.2)(x)
     top = min(filters * 2 ** (levels - 1), max_filters)
     x = MinibatchStdDev()(x)
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(top, 3, padding="same")(x))
-    x = layers.LeakyReLU(0.2)(layers.Dense(top)(layers.Flatten()(x)))
+    x = OutputGradLeakyReLU(0.2)(layers.Conv2D(top, 3, padding="same")(x))
+    x = OutputGradLeakyReLU(0.2)(layers.Dense(top)(layers.Flatten()(x)))
     logits = layers.Dense(1, dtype="float32", name="logits")(x)
     return keras.Model(images, logits, name=name)

@@ -32,6 +32,7 @@ from keras import layers, ops
 
 from tfgan_app.architectures.dcgan import normal_init
 from tfgan_app.errors import UsageError
+from tfgan_app.layers import OutputGradLeakyReLU
 
 
 
@@ -112,7 +113,7 @@ def text_generator(latent_dim: int, image_shape: Sequence[int], vocab_size: int,
     z = keras.Input(shape=(latent_dim,), name="latents")
     tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
     text = _encode(tokens, vocab_size, embedding_dim, "text")
-    stats = layers.Dense(2 * cond_dim, name="ca_stats")(layers.LeakyReLU(0.2)(text))
+    stats = layers.Dense(2 * cond_dim, name="ca_stats")(OutputGradLeakyReLU(0.2)(text))
     condition = ConditioningAugmentation(seed=seed, name="conditioning_augmentation")(stats)
     x = layers.Concatenate()([z, condition])
     x = layers.Dense(side * side * base_filters * 2, use_bias=False, kernel_initializer=normal_init())(x)
@@ -135,14 +136,14 @@ def text_discriminator(image_shape: Sequence[int], vocab_size: int, sequence_len
     images = keras.Input(shape=tuple(image_shape), name="images")
     tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
     x = layers.Conv2D(base_filters, 4, strides=2, padding="same", kernel_initializer=normal_init())(images)
-    x = layers.LeakyReLU(0.2)(x)
+    x = OutputGradLeakyReLU(0.2)(x)
     x = layers.Conv2D(base_filters * 2, 4, strides=2, padding="same", use_bias=False, kernel_initializer=normal_init())(x)
-    x = layers.LeakyReLU(0.2)(layers.BatchNormalization()(x))
+    x = OutputGradLeakyReLU(0.2)(layers.BatchNormalization()(x))
     encoded = _encode(tokens, vocab_size, embedding_dim, "d_text")
     text = layers.Dense(cond_dim)(encoded)
-    text = layers.Reshape((side, side, cond_dim))(layers.RepeatVector(side * side)(layers.LeakyReLU(0.2)(text)))
+    text = layers.Reshape((side, side, cond_dim))(layers.RepeatVector(side * side)(OutputGradLeakyReLU(0.2)(text)))
     joint = layers.Concatenate()([x, text])
-    joint = layers.LeakyReLU(0.2)(layers.Conv2D(base_filters * 2, 1, kernel_initializer=normal_init())(joint))
+    joint = OutputGradLeakyReLU(0.2)(layers.Conv2D(base_filters * 2, 1, kernel_initializer=normal_init())(joint))
     logits = layers.Dense(1, dtype="float32", name="joint_logit" if projection else "logits")(layers.Flatten()(joint))
     if projection:
         # Miyato & Koyama 2018: + <φ(x), W·e(text)>, with φ(x) the pooled image features.

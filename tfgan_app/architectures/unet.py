@@ -21,6 +21,7 @@ from keras import layers
 
 from tfgan_app.architectures.dcgan import normal_init
 from tfgan_app.errors import UsageError
+from tfgan_app.layers import OutputGradLeakyReLU
 
 NORMS = ("batch", "instance", "none")
 
@@ -77,7 +78,7 @@ def unet_generator(input_shape: Sequence[int], output_channels: Optional[int] = 
                           kernel_initializer=normal_init())(x)
         if i > 0 and normalization(norm) is not None:
             x = normalization(norm)(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = OutputGradLeakyReLU(0.2)(x)
         skips.append(x)
     for i, (f, skip) in enumerate(zip(reversed(filters[:-1]), reversed(skips[:-1]))):
         x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=norm == "none",

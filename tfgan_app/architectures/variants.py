@@ -31,7 +31,7 @@ from keras import layers
 from tfgan_app.architectures.dcgan import dcgan_discriminator, dcgan_generator
 from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
 from tfgan_app.errors import UsageError
-from tfgan_app.layers import LatentCodes, MinibatchDiscrimination, NormalizationSwap
+from tfgan_app.layers import LatentCodes, MinibatchDiscrimination, NormalizationSwap, OutputGradLeakyReLU
 
 _BASE_DISCRIMINATORS = {"dcgan": dcgan_discriminator, "mlp": mlp_discriminator}
 _BASE_GENERATORS = {"dcgan": dcgan_generator, "mlp": mlp_generator}
@@ -72,7 +72,7 @@ Q_NETWORK_LAYERS = ("q_hidden_dense", "q_hidden_norm", "extra_logits")
 def _dense_bn_lrelu(features, units: int, name: str):
     """Dense → BatchNorm → LeakyReLU(0.2), the fully connected block of InfoGAN's D and Q networks."""
     x = layers.BatchNormalization(name=f"{name}_norm")(layers.Dense(int(units), name=f"{name}_dense")(features))
-    return layers.LeakyReLU(0.2, name=f"{name}_activation")(x)
+    return OutputGradLeakyReLU(0.2, name=f"{name}_activation")(x)
 
 
 def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int] = None, base: str = "dcgan",

@@ -14,9 +14,9 @@ import os
 
 from absl import flags
 
+from tfgan_app.cli import quiet
 from tfgan_app.errors import UsageError
-from tfgan_app.evaluation import METRICS, evaluate
-from tfgan_app.evaluation.extractors import EXTRACTOR_NAMES
+from tfgan_app.names import EXTRACTOR_NAMES, METRICS
 
 _LABELS = {"fid": "FID", "kid_mean": "KID (mean)", "kid_std": "KID (std)", "is_mean": "IS (mean)",
            "is_std": "IS (std)", "precision": "precision", "recall": "recall"}
@@ -49,10 +49,19 @@ def define_flags(fv: flags.FlagValues) -> None:
 
 
 def format_table(result: dict) -> str:
-    """Text table of an `evaluate` result."""
+    """Text table of an `evaluate` result.
+
+    With other features than InceptionV3's, the Fréchet distance is labelled FCD (Fréchet classifier
+    distance) rather than FID, so that it is not compared with published FIDs.
+    """
+    inception = result["extractor"] == "inception"
+    labels = dict(_LABELS) if inception else {**_LABELS, "fid": "FCD"}
+    features = "InceptionV3 features" if inception else (f"{result['extractor']} classifier features: FCD, not "
+                                                         "FID; KID and IS on these features too")
     head = (f"{result['generator']} vs {result['dataset']} ({result['split']}) | extractor {result['extractor']} | "
-            f"{result['num_generated']} generated, {result['num_real']} real | {result['seconds']} s")
-    rows = [f"  {_LABELS.get(name, name):<12} {value:.6g}" for name, value in result["metrics"].items()]
+            f"{result['num_generated']} generated, {result['num_real']} real | {result['seconds']} s\n"
+            f"  ({features})")
+    rows = [f"  {labels.get(name, name):<12} {value:.6g}" for name, value in result["metrics"].items()]
     return "\n".join([head, f"  {'metric':<12} value", *rows])
 
 
@@ -61,11 +70,14 @@ def run(fv: flags.FlagValues) -> int:
     if not fv.generator or not fv.dataset:
         raise UsageError("tfgan evaluate needs --generator=... and --dataset=... "
                          "(e.g. --generator=runs/dcgan_mnist --dataset=mnist).")
+    quiet.import_tensorflow()
+    # deferred so --help does not import TensorFlow
+    from tfgan_app.evaluation import evaluate  # pylint: disable=import-outside-toplevel
     result = evaluate(fv.generator, fv.dataset, metrics=fv.metrics, num_samples=fv.num_samples,
                       extractor=fv.extractor, inception_weights=fv.inception_weights, split=fv.split,
                       batch_size=fv.batch_size, seed=fv.seed, kid_subsets=fv.kid_subsets,
                       kid_subset_size=fv.kid_subset_size, is_splits=fv.is_splits, pr_k=fv.pr_k,
-                      data_dir=fv.data_dir)
+                      data_dir=fv.data_dir, verbose=1)
     output = fv.output_json
     if output is None:
         is_run_dir = os.path.isfile(os.path.join(fv.generator, "config.json"))

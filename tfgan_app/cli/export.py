@@ -23,10 +23,8 @@ import json
 
 from absl import flags
 
-from tfgan_app.export import QUANTIZATIONS, export_run
-from tfgan_app.export.run_dir import GENERATOR_CHOICES
-from tfgan_app.export.tflite import check_quantizations
-from tfgan_app.gans.cyclegan import DIRECTIONS
+from tfgan_app.cli import quiet
+from tfgan_app.names import DIRECTIONS, GENERATOR_CHOICES, QUANTIZATIONS
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -51,6 +49,10 @@ def define_flags(fv: flags.FlagValues) -> None:
 
 def run(fv: flags.FlagValues) -> int:
     """Exports and prints where everything went and the TFLite parity report."""
+    quiet.import_tensorflow()
+    # deferred so --help does not import TensorFlow
+    from tfgan_app.export import export_run  # pylint: disable=import-outside-toplevel
+    from tfgan_app.export.tflite import check_quantizations  # pylint: disable=import-outside-toplevel
     result = export_run(fv.run_dir, name=fv.name, base_dir=fv.base, version=fv.version,
                         quantizations=check_quantizations(fv.tflite), direction=fv.direction,
                         which=fv.generator)

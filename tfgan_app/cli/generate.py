@@ -26,13 +26,10 @@ from typing import List, Optional
 import numpy as np
 from absl import flags
 
-from tfgan_app import latent
+from tfgan_app.cli import quiet
 from tfgan_app.errors import UsageError
-from tfgan_app.export.sources import interpolate_images, open_source, resolve_captions, resolve_labels
-from tfgan_app.export.streaming import DEFAULT_BATCH_SIZE, image_file_name, stream_images, write_image_files
-from tfgan_app.export.tflite import parse_threads
-from tfgan_app.images import make_grid, save_grid, save_png
-from tfgan_app.latent import sample_latents
+from tfgan_app.images import make_grid, save_grid, save_png, upscale
+from tfgan_app.names import DEFAULT_BATCH_SIZE
 from tfgan_app.paths import writable_dir, writable_file
 
 CAPTION_SEPARATOR = ";"
@@ -55,8 +52,9 @@ def define_flags(fv: flags.FlagValues) -> None:
                         flag_values=fv)
     flags.DEFINE_string("output_dir", None, "Write each image as <output_dir>/image_0000.png, ...", flag_values=fv)
     flags.DEFINE_string("grid", None, "Write all images tiled into this PNG.", flag_values=fv)
-    flags.DEFINE_integer("interpolate", 0, "If >= 2, also write a latent-walk strip with this many steps.",
-                         flag_values=fv)
+    flags.DEFINE_integer("interpolate", 0, "If >= 2, also write a latent-walk strip with this many steps (with "
+                         "--class_walk: the steps of the class walk; the strip PNG is then written only to an explicit "
+                         "--strip).", flag_values=fv)
     flags.DEFINE_string("strip", None, "Path of the interpolation strip PNG "
                         "(default: <output_dir or .>/interpolation.png).", flag_values=fv)
     flags.DEFINE_enum("interpolation", "linear", ["linear", "slerp"],
@@ -73,6 +71,9 @@ def define_flags(fv: flags.FlagValues) -> None:
                        "[0, 1] (1: none; 0: every image is the mean latent's). Same images as "
                        "GAN.generate(truncation=psi) and the SavedModel generate_truncated signature.",
                        flag_values=fv)
+    flags.DEFINE_integer("scale", 1, "Nearest-neighbour upscaling factor of --grid, --strip, --gif, --class_walk "
+                         "and --arithmetic pictures (e.g. 4: a 28-px image becomes 112 px). --output_dir files keep "
+                         "the generator's size.", flag_values=fv)
     flags.DEFINE_float("timeout", 30.0, "Seconds to wait for a served model.", flag_values=fv)
     flags.DEFINE_integer("batch_size", DEFAULT_BATCH_SIZE, "Images generated per call; --output_dir memory is "
                          "bounded by one batch.", flag_values=fv)
@@ -110,21 +111,35 @@ def _arithmetic_sets(text: str, num_images: int) -> List[List[int]]:
 def _write_class_walk(source, fv: flags.FlagValues) -> None:
     if not source.conditional or not source.num_classes:
         raise UsageError("--class_walk needs a conditional generator with a known class count.")
+    # deferred so --help does not import TensorFlow
+    from tfgan_app import latent  # pylint: disable=import-outside-toplevel
     steps = fv.interpolate or 8
     latents, labels = latent.class_walk(source.num_classes, steps, source.latent_dim, fv.seed, fv.interpolation)
-    path = latent.save_strip(fv.class_walk, _check_images(latent.render(source, latents, labels), source), cols=steps)
+    images = _check_images(latent.render(source, latents, labels), source)
+    path = latent.save_strip(fv.class_walk, upscale(images, fv.scale), cols=steps)
     print(f"Wrote class walk {path} ({source.num_classes} classes x {steps} steps)")
 
 
 def _write_arithmetic(source, fv: flags.FlagValues, labels, captions) -> None:
     a, b, c = _arithmetic_sets(fv.arithmetic, fv.num_images)
-    pool = sample_latents(fv.num_images, source.latent_dim, fv.seed).numpy()
+    # deferred so --help does not import TensorFlow
+    from tfgan_app import latent  # pylint: disable=import-outside-toplevel
+    from tfgan_app.export.sources import resolve_captions, resolve_labels  # pylint: disable=import-outside-toplevel
+    pool = latent.sample_latents(fv.num_images, source.latent_dim, fv.seed).numpy()
     means = [pool[idx].mean(axis=0) for idx in (a, b, c)]
     latents = np.stack(means + [latent.vector_arithmetic(pool[a], pool[b], pool[c])])
     walk_labels = resolve_labels(source, 4, labels[:1] or [0]) if source.conditional else None
     images = _check_images(source(latents, walk_labels, resolve_captions(source, 4, captions[:1])), source)
-    path = latent.save_strip(fv.arithmetic_output, images)
+    path = latent.save_strip(fv.arithmetic_output, upscale(images, fv.scale))
     print(f"Wrote vector arithmetic strip {path} (mean A, mean B, mean C, A - B + C)")
+
+
+def _writes_strip(fv: flags.FlagValues) -> bool:
+    """Whether the latent-walk strip PNG is written: for --interpolate, unless --class_walk without --strip.
+
+    With --class_walk, --interpolate sets the class walk's steps and writes no ./interpolation.png.
+    """
+    return bool(fv.interpolate) and (not fv.class_walk or bool(fv.strip))
 
 
 def _check_outputs(fv: flags.FlagValues) -> None:
@@ -134,7 +149,7 @@ def _check_outputs(fv: flags.FlagValues) -> None:
     for flag in ("grid", "strip", "gif", "class_walk"):
         if fv[flag].value:
             writable_file(fv[flag].value, f"--{flag}")
-    if fv.interpolate and not fv.strip:
+    if _writes_strip(fv) and not fv.strip:
         writable_dir(fv.output_dir or ".", "the folder of the interpolation strip (--strip)")
     if fv.arithmetic:
         writable_file(fv.arithmetic_output, "--arithmetic_output")
@@ -158,9 +173,19 @@ def run(fv: flags.FlagValues) -> int:
         raise UsageError(f"Expected --interpolate >= 2 steps, received {fv.interpolate}.")
     if fv.batch_size < 1:
         raise UsageError(f"Expected --batch_size >= 1, received {fv.batch_size}.")
+    if fv.scale < 1:
+        raise UsageError(f"Expected --scale >= 1 (an integer upscaling factor), received {fv.scale}.")
     if fv.grid and fv.num_images > MAX_GRID_IMAGES:
         raise UsageError(f"--grid tiles all images into one PNG held in memory; expected --num_images <= "
                          f"{MAX_GRID_IMAGES} with --grid, received {fv.num_images} (use --output_dir for more).")
+    quiet.import_tensorflow()
+    # deferred so --help does not import TensorFlow
+    # pylint: disable=import-outside-toplevel
+    from tfgan_app import latent
+    from tfgan_app.export.sources import interpolate_images, open_source, resolve_captions
+    from tfgan_app.export.streaming import image_file_name, stream_images, write_image_files
+    from tfgan_app.export.tflite import parse_threads
+    # pylint: enable=import-outside-toplevel
     threads = None if fv.tflite_threads is None else parse_threads(fv.tflite_threads)
     labels, captions = _labels(fv.labels), _captions(fv.captions)
     if not 0.0 <= fv.truncation <= 1.0:
@@ -181,12 +206,14 @@ def run(fv: flags.FlagValues) -> int:
                 source, fv.num_images, fv.seed, labels, captions, fv.batch_size,
                 truncation=fv.truncation)]
         if fv.grid:
-            print(f"Wrote grid {save_grid(fv.grid, np.concatenate(grid_batches))} ({source.kind} generator)")
-        if fv.interpolate:
-            strip = _check_images(interpolate_images(source, fv.interpolate, fv.seed, labels, fv.interpolation,
-                                                     captions), source)
-            path = fv.strip or os.path.join(fv.output_dir or ".", "interpolation.png")
-            print(f"Wrote interpolation strip {save_png(path, make_grid(strip, cols=len(strip)))}")
+            grid = upscale(np.concatenate(grid_batches), fv.scale)
+            print(f"Wrote grid {save_grid(fv.grid, grid)} ({source.kind} generator)")
+        if fv.interpolate and (_writes_strip(fv) or fv.gif):
+            strip = upscale(_check_images(interpolate_images(source, fv.interpolate, fv.seed, labels,
+                                                             fv.interpolation, captions), source), fv.scale)
+            if _writes_strip(fv):
+                path = fv.strip or os.path.join(fv.output_dir or ".", "interpolation.png")
+                print(f"Wrote interpolation strip {save_png(path, make_grid(strip, cols=len(strip)))}")
             if fv.gif:
                 print(f"Wrote animated latent walk {latent.save_gif(fv.gif, strip)}")
         if fv.class_walk:

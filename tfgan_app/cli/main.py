@@ -8,17 +8,13 @@ flags and call the library; no logic lives only in the CLI.
 """
 
 import importlib
-import os
 import sys
 from typing import List, Optional
 
 from absl import flags
-from absl import logging
 
+from tfgan_app.cli import quiet
 from tfgan_app.errors import TfganError
-
-# Keep TensorFlow's C++ info/warning lines out of the CLI's output (errors still show).
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 COMMANDS = {
     "train": "Train a GAN from a preset in models/ (or a preset file).",
@@ -62,6 +58,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     module = importlib.import_module(f"tfgan_app.cli.{command}")
     fv = flags.FlagValues()
     module.define_flags(fv)
+    flags.DEFINE_enum("verbosity", None, list(quiet.VERBOSITIES),
+                      "What TensorFlow, absl and gRPC print: quiet (default; none of TensorFlow's C++ log lines), "
+                      "error, warning or info (all, start-up lines included). Default: from "
+                      "TF_CPP_MIN_LOG_LEVEL when set (3 quiet, 2 error, 1 warning, 0 info), else quiet.",
+                      flag_values=fv)
     rest = argv[2:]
     if any(a in ("-h", "--help", "--helpfull", "-help") for a in rest):
         print(_command_help(module, fv))
@@ -71,7 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except flags.Error as e:
         print(f"error: {e}\nRun `tfgan {command} --help` to see the valid flags.", file=sys.stderr)
         return 2
-    logging.set_verbosity(logging.WARNING)
+    quiet.configure(fv.verbosity)  # before the command imports TensorFlow
     try:
         return int(module.run(fv) or 0)
     except TfganError as e:

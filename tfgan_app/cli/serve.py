@@ -15,10 +15,10 @@ import threading
 
 from absl import flags
 
+from tfgan_app.cli import quiet
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.serving_config import list_models
-from tfgan_app.serving.repository import DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS
-from tfgan_app.serving.server import DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, LocalModelServer
+from tfgan_app.names import (DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES,
+                             DEFAULT_POLL_WAIT_SECONDS)
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -43,6 +43,10 @@ def run(fv: flags.FlagValues) -> int:
     """Starts the server and blocks until interrupted (Ctrl-C)."""
     if fv.rest_port and fv.rest_port == fv.grpc_port:
         raise UsageError(f"--rest_port and --grpc_port are both {fv.rest_port}; pass two different ports.")
+    quiet.import_tensorflow()
+    # deferred so --help does not import TensorFlow
+    from tfgan_app.export.serving_config import list_models  # pylint: disable=import-outside-toplevel
+    from tfgan_app.serving.server import LocalModelServer  # pylint: disable=import-outside-toplevel
     # Ports first (the server binds before loading), so a port in use is the first thing reported.
     server = LocalModelServer(fv.base, fv.host, fv.rest_port, fv.grpc_port, fv.max_batch_size,
                               poll_wait_seconds=fv.file_system_poll_wait_seconds, max_body_bytes=fv.max_body_bytes,

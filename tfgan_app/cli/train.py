@@ -18,6 +18,12 @@ Examples:
   tfgan train --eval_every=1 --eval_metric=fid  # FID each epoch to TensorBoard; keeps best_generator.keras
   tfgan train --set gan_options.ema_decay=0.999 # sample from an EMA of the generator
 
+Progress line and TensorBoard metrics: d_loss and g_loss are the discriminator and generator losses;
+d_real and d_fake are the mean raw discriminator output (logit, or critic score for WGANs) on real and on
+generated images, averaged over the epoch so far: d_real well above d_fake means D tells them apart.
+TensorBoard (tensorboard --logdir <output_dir>/logs) shows them per epoch (epoch_<name>, step = epoch
+index, like the `samples` image grids) and every --log_every_steps steps (batch_<name>, step = batch).
+
 A run folder holds one run: training into a folder that holds a finished run (or an unfinished one
 without a matching --backup_dir) stops with an error unless --overwrite is given, which deletes the
 previous run's files first. A backup resumes only the run it was made for (same preset and flags).
@@ -32,7 +38,9 @@ import os
 
 from absl import flags
 
-from tfgan_app import distribute, presets, training
+from tfgan_app import presets
+from tfgan_app.cli import quiet
+from tfgan_app.names import STRATEGIES
 
 DEFAULT_MODEL = "dcgan_mnist"
 
@@ -56,7 +64,7 @@ def define_flags(fv: flags.FlagValues) -> None:
                               flag_values=fv)
     flags.DEFINE_string("output_dir", None, "Run folder for checkpoints, samples, logs and the saved models "
                         "(default: runs/<model>).", flag_values=fv)
-    flags.DEFINE_enum("strategy", "default", list(distribute.STRATEGIES),
+    flags.DEFINE_enum("strategy", "default", list(STRATEGIES),
                       "Distribution strategy: default (one device, GPU:0 if present), mirrored (all local GPUs), "
                       "multi_worker (the cluster in TF_CONFIG), tpu (the TPU in $TPU_NAME or the local TPU VM). "
                       "--batch_size is the global batch, split across replicas.", flag_values=fv)
@@ -64,6 +72,8 @@ def define_flags(fv: flags.FlagValues) -> None:
                       "Keras dtype policy (default: the preset's). mixed_float16 (GPUs) wraps both optimizers in "
                       "a LossScaleOptimizer; mixed_bfloat16 suits TPUs and recent CPUs.", flag_values=fv)
     flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step (default: the preset's).", flag_values=fv)
+    flags.DEFINE_integer("log_every_steps", None, "TensorBoard: also log the training metrics every this many "
+                         "steps as batch_<name> scalars (default: the preset's, 100).", flag_values=fv)
     flags.DEFINE_string("backup_dir", None, "Fault tolerance: back the training state up here after every epoch "
                         "(both optimizers, step counter, weights). After a crash, run the same command again to "
                         "resume from the last backup; the folder is deleted when training completes. Use "
@@ -87,7 +97,7 @@ def resolve_preset(fv: flags.FlagValues) -> presets.Preset:
     preset = presets.load_preset(fv.model)
     overrides = [f"{name}={json.dumps(fv[name].value)}" for name in
                  ("dataset", "epochs", "steps_per_epoch", "batch_size", "latent_dim", "seed", "mixed_precision",
-                  "jit_compile")
+                  "jit_compile", "log_every_steps")
                  if fv[name].value is not None]
     return presets.apply_overrides(preset, overrides + list(fv.set))
 
@@ -98,6 +108,9 @@ def run(fv: flags.FlagValues) -> int:
             print(f"{name:<24} {presets.load_preset(name).description}")
         return 0
     preset = resolve_preset(fv)
+    quiet.import_tensorflow()
+    # deferred so --help does not import TensorFlow
+    from tfgan_app import distribute, training  # pylint: disable=import-outside-toplevel
     output_dir = fv.output_dir or os.path.join("runs", preset.name)
     strategy = distribute.get_strategy(fv.strategy)
     print(f"Training preset {preset.name!r} on {preset.dataset!r} for {preset.epochs} epoch(s) under "

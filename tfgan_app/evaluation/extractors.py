@@ -36,7 +36,7 @@ import tensorflow as tf
 from tfgan_app.errors import MissingResourceError, UsageError
 
 CLASSIFIER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifiers")
-SHIPPED_CLASSIFIERS = ("mnist", "fashion_mnist")
+from tfgan_app.names import SHIPPED_CLASSIFIERS  # noqa: E402  (TF-free, for the CLI flags)
 INCEPTION_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
 INCEPTION_TOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 INCEPTION_NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -216,7 +216,7 @@ class ClassifierExtractor(FeatureExtractor):
         return x
 
 
-EXTRACTOR_NAMES = ("inception",) + SHIPPED_CLASSIFIERS
+from tfgan_app.names import EXTRACTOR_NAMES  # noqa: E402  (TF-free, for the CLI flags)
 
 
 def get_extractor(name: str, inception_weights: Optional[str] = "auto",

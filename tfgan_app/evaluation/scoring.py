@@ -15,8 +15,9 @@ Example:
 
 import dataclasses
 import time
-from typing import Dict, Iterable, Optional, Sequence, Union
+from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
+import keras
 import numpy as np
 
 from tfgan_app.errors import UsageError
@@ -26,7 +27,7 @@ from tfgan_app.evaluation.metrics import (frechet_distance, inception_score, ker
 from tfgan_app.evaluation.sources import DatasetSource, ImageSource, load_image_source
 from tfgan_app.evaluation.statistics import StreamingMoments
 
-METRICS = ("fid", "kid", "is", "pr")
+from tfgan_app.names import METRICS  # noqa: E402  (TF-free, for the CLI flags)
 _NEEDS_FEATURES = ("kid", "pr")
 
 
@@ -58,12 +59,23 @@ def needs_features(metrics: Sequence[str]) -> bool:
     return any(m in _NEEDS_FEATURES for m in metrics)
 
 
-def extract(batches: Iterable[np.ndarray], extractor: FeatureExtractor, keep_features: bool) -> FeatureSet:
-    """Runs `extractor` over uint8 image batches; keeps per-image features only if `keep_features`."""
+def extract(batches: Iterable[np.ndarray], extractor: FeatureExtractor, keep_features: bool,
+            progress: Optional[Tuple[str, int]] = None) -> FeatureSet:
+    """Runs `extractor` over uint8 image batches; keeps per-image features only if `keep_features`.
+
+    Args:
+      progress: `(title, number of images)` to print the title and a Keras progress bar on stdout.
+    """
     moments = StreamingMoments()
     features, probabilities = [], []
+    bar = None
+    if progress is not None:
+        print(progress[0], flush=True)
+        bar = keras.utils.Progbar(progress[1], unit_name="image")
     for batch in batches:
         out = extractor(batch)
+        if bar is not None:
+            bar.add(len(batch))
         moments.update(out.features)
         if keep_features:
             features.append(out.features.astype(np.float32))
@@ -109,7 +121,7 @@ def default_extractor(dataset: str) -> str:
 def evaluate(generator: Union[str, ImageSource], dataset: str, metrics="fid,kid,is,pr", num_samples: int = 10000,
              extractor: str = "auto", inception_weights: Optional[str] = "auto", split: str = "train",
              batch_size: int = 250, seed: int = 0, kid_subsets: int = 100, kid_subset_size: int = 1000,
-             is_splits: int = 10, pr_k: int = 3, data_dir: Optional[str] = None) -> Dict:
+             is_splits: int = 10, pr_k: int = 3, data_dir: Optional[str] = None, verbose: int = 0) -> Dict:
     """Scores `num_samples` generated images against `num_samples` real images of `dataset`.
 
     Args:
@@ -120,6 +132,7 @@ def evaluate(generator: Union[str, ImageSource], dataset: str, metrics="fid,kid,
       metrics: subset of "fid", "kid", "is", "pr" (list or comma-separated).
       extractor: "auto" (shipped classifier for mnist / fashion_mnist, else
         "inception"), "inception", "mnist", "fashion_mnist" or a `.keras` classifier path.
+      verbose: 1 prints a progress bar per image set (generated, then real) on stdout.
       Other arguments: see `compute_metrics` and `InceptionExtractor`.
 
     Returns a JSON-serialisable dict: `metrics` (numbers), the extractor, sample
@@ -133,11 +146,16 @@ def evaluate(generator: Union[str, ImageSource], dataset: str, metrics="fid,kid,
     extractor_name = default_extractor(dataset) if extractor == "auto" else extractor
     feature_extractor = get_extractor(extractor_name, inception_weights, with_probabilities="is" in names)
     keep = needs_features(names)
-    fake = extract(source.batches(num_samples, batch_size, seed), feature_extractor, keep)
+    def progress(title: str) -> Optional[Tuple[str, int]]:
+        return (f"{title}: {num_samples} images, {feature_extractor.name} features", num_samples) if verbose else None
+
+    fake = extract(source.batches(num_samples, batch_size, seed), feature_extractor, keep,
+                   progress(f"Generated images ({source.name})"))
     real = None
     if names != ["is"]:
         real_source = DatasetSource(dataset, split, source.image_shape, data_dir)
-        real = extract(real_source.batches(num_samples, batch_size, seed), feature_extractor, keep)
+        real = extract(real_source.batches(num_samples, batch_size, seed), feature_extractor, keep,
+                       progress(f"Real images ({dataset}, {split})"))
     results = compute_metrics(real, fake, names, kid_subsets, kid_subset_size, is_splits, pr_k, seed)
     return {"generator": source.name, "dataset": dataset, "split": split, "extractor": feature_extractor.name,
             "num_generated": fake.count, "num_real": 0 if real is None else real.count,

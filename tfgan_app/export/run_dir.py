@@ -18,6 +18,7 @@ import keras
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.export.savedmodel import is_image_to_image, is_text_conditioned, text_spec
 from tfgan_app.gans.cyclegan import DIRECTIONS
+from tfgan_app.names import GENERATOR_CHOICES
 
 REVERSE_GENERATOR_FILE = "generator_b_to_a.keras"
 
@@ -130,7 +131,6 @@ def load_reverse_generator(run_dir: str) -> keras.Model:
     return float32_generator(reverse)  # gan.keras keeps a mixed-precision run's policies; export computes in float32
 
 
-GENERATOR_CHOICES = ("best", "last")
 
 
 def run_generator_path(run_dir: str, which: str = "best") -> str:

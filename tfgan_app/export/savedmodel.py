@@ -16,6 +16,8 @@ of the module is not enough):
 | `generate_png`    | same as `generate`                             | `png_bytes` string `[None]` (PNGs)    |
 | `generate_truncated`, | `generate`'s inputs + `truncation` float32 `[]` | as `generate` / `generate_png`     |
 | `generate_truncated_png` | (ψ in [0, 1])                              |                                       |
+| `class_ids`       | none (conditional generators only)             | `class_ids` int32 `[num_classes]`,    |
+|                   |                                                | 0 .. num_classes-1                    |
 
 Truncation (the truncation trick for N(0, I) latents): the `generate_truncated*`
 signatures draw the same latents as `generate*` and scale them by ψ, so ψ = 1 gives
@@ -25,6 +27,9 @@ no optional inputs (TF Serving rejects a request that lacks one, and a client th
 sends an input the signature lacks), so ψ is a required input of separate
 signatures and `generate` / `generate_png` stay unchanged for existing clients
 (their ψ is 1). `serving_default` takes latents: scale them by ψ on the client.
+
+`class_ids` exists for its metadata: the static shape of its output states the class count in
+TF Serving's GetModelMetadata reply, which holds signature_defs only (`served_num_classes`).
 
 Image-to-image generators (one `[None, H, W, C]` image input: pix2pix's U-Net,
 SRGAN's upscaler, CycleGAN's A->B or B->A generator) are exported by `TranslatorModule`
@@ -87,6 +92,10 @@ from tfgan_app.errors import UsageError
 from tfgan_app.latent import sample_latents
 
 SIGNATURES = ("serving_default", "generate", "generate_png", "generate_truncated", "generate_truncated_png")
+# Conditional latent models also have this signature: no inputs, output `class_ids` = 0..num_classes-1, whose
+# static shape [num_classes] puts the class count into TF Serving's GetModelMetadata reply (which holds
+# signature_defs only), so clients learn it without a predict call (`served_num_classes`).
+CLASS_IDS_SIGNATURE = "class_ids"
 TRANSLATOR_SIGNATURES = ("serving_default", "translate_png")
 TEXT_SIGNATURES = ("serving_default", "from_captions", "generate_from_captions", "generate_from_captions_png")
 LATENT, IMAGE_TO_IMAGE, TEXT = "latent", "image_to_image", "text"
@@ -239,6 +248,8 @@ class GeneratorModule(tf.Module):
                 lambda seed, num_images, labels, truncation: {
                     "png_bytes": _encode_png(self._seeded(seed, num_images, labels, truncation))},
                 input_signature=seed_specs + [specs["labels"], truncation_spec])
+            self.class_ids = tf.function(lambda: {"class_ids": tf.range(self.num_classes, dtype=tf.int32)},
+                                         input_signature=[])
         else:
             self.serving_default = tf.function(
                 lambda latents: {"images": self._images(latents)}, input_signature=[specs["latents"]])
@@ -273,15 +284,20 @@ class GeneratorModule(tf.Module):
                 latents = latents * truncation
         return images_to_uint8(self._images(latents, labels))
 
+    @property
+    def signature_names(self) -> tuple:
+        """`SIGNATURES`, plus `CLASS_IDS_SIGNATURE` for a conditional generator."""
+        return SIGNATURES + ((CLASS_IDS_SIGNATURE,) if self.conditional else ())
+
     def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
         """Concrete functions keyed by signature name, ready for `tf.saved_model.save`."""
-        return {name: getattr(self, name).get_concrete_function() for name in SIGNATURES}
+        return {name: getattr(self, name).get_concrete_function() for name in self.signature_names}
 
     def metadata(self) -> Dict:
         """JSON-serialisable description stored next to the SavedModel (`assets.extra/tfgan_model.json`)."""
         return {"kind": LATENT, "latent_dim": self.latent_dim, "num_classes": self.num_classes,
                 "image_shape": self.image_shape, "output_range": list(OUTPUT_RANGE),
-                "signatures": list(SIGNATURES)}
+                "signatures": list(self.signature_names)}
 
 
 class TranslatorModule(tf.Module):
@@ -526,6 +542,8 @@ def example_inputs(signature: str, metadata: Dict, num_images: int = 2, seed: in
     if signature in ("generate_truncated", "generate_truncated_png"):
         return {"seed": np.array(seed, np.int64), "num_images": np.array(num_images, np.int32), **labels,
                 "truncation": np.array(0.7, np.float32)}
+    if signature == CLASS_IDS_SIGNATURE and labels:
+        return {}
     raise UsageError(f"Unknown signature {signature!r}; expected one of {SIGNATURES}.")
 
 
@@ -546,3 +564,21 @@ def _text_example_inputs(signature: str, metadata: Dict, num_images: int, seed: 
     if signature in ("generate_from_captions", "generate_from_captions_png"):
         return {"seed": np.array(seed, np.int64), "captions": strings}
     raise UsageError(f"Unknown signature {signature!r}; expected one of {TEXT_SIGNATURES}.")
+
+
+def served_num_classes(signature_defs: Dict) -> Optional[int]:
+    """The class count a served model states in its metadata (`CLASS_IDS_SIGNATURE`), or None.
+
+    Args:
+      signature_defs: `["metadata"]["signature_def"]["signature_def"]` of a TF Serving GetModelMetadata
+        reply (REST JSON, or `json_format.MessageToDict` of the gRPC reply: dim sizes may be strings).
+
+    Example:
+      >>> served_num_classes(RestClient(url).metadata("cgan_mnist")["metadata"]["signature_def"]["signature_def"])
+      10
+    """
+    outputs = signature_defs.get(CLASS_IDS_SIGNATURE, {}).get("outputs", {})
+    dims = outputs.get("class_ids", {}).get("tensor_shape", {}).get("dim", [])
+    if len(dims) != 1 or int(dims[0].get("size", -1)) < 1:
+        return None
+    return int(dims[0]["size"])

@@ -37,7 +37,8 @@ import tensorflow as tf
 from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.export.run_dir import load_keras_generator, run_vocabulary
-from tfgan_app.export.savedmodel import METADATA_FILE, TEXT, is_image_to_image, is_text_conditioned, text_spec
+from tfgan_app.export.savedmodel import (METADATA_FILE, TEXT, is_image_to_image, is_text_conditioned,
+                                         served_num_classes, text_spec)
 from tfgan_app.export.serving_config import list_versions
 from tfgan_app.export.tflite import TFLiteGenerator, read_sidecar
 from tfgan_app.latent import interpolate, sample_latents
@@ -226,7 +227,8 @@ def _remote_source(match, timeout: float) -> GeneratorSource:
     def run(latents, labels):
         feed = {"latents": latents} if labels is None else {"latents": latents, "labels": labels}
         return client.predict(name, feed, version)["images"]
-    return GeneratorSource(kind, run, latent_dim, "labels" in inputs, None, close, REMOTE_BATCH)
+    num_classes = served_num_classes(signatures) if "labels" in inputs else None
+    return GeneratorSource(kind, run, latent_dim, "labels" in inputs, num_classes, close, REMOTE_BATCH)
 
 
 def _run_config(run_dir: str) -> Dict:

@@ -34,7 +34,7 @@ from tfgan_app.export.sources import GeneratorSource, resolve_captions, resolve_
 from tfgan_app.images import save_png
 from tfgan_app.latent import sample_latents
 
-DEFAULT_BATCH_SIZE = 256
+from tfgan_app.names import DEFAULT_BATCH_SIZE  # noqa: E402  (TF-free, for the CLI flags)
 # `sample_latents` seeds its stateless normal with (seed, 0x5EED) and `alg="auto_select"` (Philox on CPU).
 _SEED_TAG = 0x5EED
 _AUTO_SELECT = 3

@@ -65,7 +65,7 @@ from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, LATENT, TEXT, generator
                                          read_metadata, text_spec, translator_spec)
 from tfgan_app.latent import sample_latents
 
-QUANTIZATIONS = ("float32", "float16", "int8")
+from tfgan_app.names import QUANTIZATIONS  # noqa: E402  (TF-free, for the CLI flags)
 TFLITE_DIR = "tflite"
 SIDECAR_FILE = "generator.json"
 # Parity each file must reach against the SavedModel (images in [-1, 1]); tests enforce them on tiny

@@ -47,7 +47,7 @@ from tfgan_app.gans.base import GAN
 from tfgan_app.gans.sampling import stream_seed
 from tfgan_app.gans.image_to_image import TranslationGrid, check_builder, l1_distance, pair_shapes, translate_images
 
-DIRECTIONS = ("a_to_b", "b_to_a")
+from tfgan_app.names import DIRECTIONS  # noqa: E402  (TF-free, for the CLI flags)
 
 
 def _parameter_names(function) -> set:

@@ -43,8 +43,7 @@ from tfgan_app.export.warmup import WARMUP_FILE, read_warmup
 from tfgan_app.serving.codec import DTYPES, check_tensor_proto, protos_to_arrays
 
 DEFAULT_SIGNATURE = "serving_default"
-DEFAULT_MAX_BATCH_SIZE = 256
-DEFAULT_POLL_WAIT_SECONDS = 1.0
+from tfgan_app.names import DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS  # noqa: E402  (TF-free, CLI flags)
 # Scalar inputs that set how many images a signature makes; bounded like a batch dimension.
 COUNT_INPUTS = ("num_images",)
 # Internal signature of TF2 SavedModels; TF Serving does not expose it either.

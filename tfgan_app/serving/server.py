@@ -57,9 +57,9 @@ from tfgan_app.serving.explorer import HEADERS, static_response
 from tfgan_app.serving.repository import (DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS, DEFAULT_SIGNATURE,
                                           ModelRepository, NotFound, RequestError, ServableVersion, VersionState)
 
-DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+from tfgan_app.names import DEFAULT_MAX_BODY_BYTES  # noqa: E402  (TF-free, for the CLI flags)
 DEFAULT_THREADS = 4
-DEFAULT_IDLE_TIMEOUT = 30.0
+from tfgan_app.names import DEFAULT_IDLE_TIMEOUT  # noqa: E402  (TF-free, for the CLI flags)
 DEFAULT_CONNECTION_LIMIT = 1000
 # TF Serving's path regexes (http_rest_api_util.cc), anchored.
 _PREDICT_URL = re.compile(r"(?i)^/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"

@@ -101,7 +101,11 @@
     const signatures = (((metadata || {}).metadata || {}).signature_def || {}).signature_def || {};
     const inputs = (name) => (signatures[name] ? signatures[name].inputs || {} : null);
     const names = Object.keys(signatures).sort();
-    const base = { signatures: names, numClasses: findNumber(metadata, "num_classes") };
+    // `tfgan export` states a conditional model's class count as the static shape [num_classes] of its
+    // class_ids signature's output, as TF Serving's metadata holds signature_defs only.
+    const classIds = signatures.class_ids ? dims((signatures.class_ids.outputs || {}).class_ids) : [];
+    const statedClasses = classIds.length === 1 && classIds[0] > 0 ? classIds[0] : null;
+    const base = { signatures: names, numClasses: findNumber(metadata, "num_classes") || statedClasses };
     const fallback = inputs("serving_default") || {};
     if (fallback.images && dims(fallback.images).length === 4 && Object.keys(fallback).length === 1) {
       return Object.assign(base, { kind: "image_to_image", floatSignature: "serving_default",
@@ -133,8 +137,8 @@
     return Object.assign(base, { kind: null });
   }
 
-  // A conditional model states its class count in its label check ("labels must be < num_classes=10"):
-  // ask for an impossible class once when the metadata does not say it.
+  // Models exported before the class_ids signature state their class count only in their label check
+  // ("labels must be < num_classes=10"): ask for an impossible class once when the metadata does not say it.
   async function probeNumClasses(info) {
     const inputs = info.latentSignature
       ? { latents: [new Array(info.latentDim).fill(0)], labels: [MAX_SEED] }
