@@ -1,89 +1,102 @@
-"""Mode coverage of vanilla vs unrolled vs minibatch-discrimination GANs on 2-D mixtures of Gaussians.
+"""Mode coverage of the 2-D presets vs a vanilla GAN, over seeds: last, EMA and best generators, timed.
 
-For each toy dataset (ring of 8, grid of 25) and each variant, trains MLP
-networks (G: 2×128 ReLU, linear output; D: 2×128 LeakyReLU; Adam with β1 0.5,
-lr 1e-4 for D and 1e-3 for G as in Metz et al.'s toy experiments; batch 256;
-non-saturating loss; unrolled: 5 steps of η = 0.01; minibatch discrimination:
-10 kernels of dimension 5), draws 2,500 samples and prints the table of
-`tfgan_app.evaluation.mode_coverage.mode_coverage`: modes covered (≥ 1
-high-quality sample), % of samples within 3σ of a mode, and the reverse KL of
-the mode histogram vs uniform.
+For each preset (default `unrolled_ring8`, `minibatch_grid25`, `pacgan_grid25`) and
+seed, runs `tfgan_app.training.train` exactly as `tfgan train` does (run folder in
+a temporary directory), with the keep-best callback evaluating `coverage` (share
+of modes covered × share of high-quality samples) on 2,500 samples after every
+epoch. Then draws 2,500 samples (a fixed seed, not the evaluation one) from
+
+* `last`: the generator at the end of training (the raw one, not the EMA),
+* `ema`: the EMA generator (presets with `ema_decay`),
+* `best`: `best_generator.keras` (the EMA one when enabled),
+
+and prints `tfgan_app.evaluation.mode_coverage.mode_coverage`: modes covered
+(≥ 1 sample within 3σ), % high-quality samples (within 3σ of a mode) and the
+reverse KL of the mode histogram vs uniform, with the training time and the
+machine load (1-minute load average) at the end of the run. `--baseline` adds,
+for each preset, a vanilla GAN on the same data with the preset's generator, an
+MLP discriminator of the preset's widths and no technique (no unrolling,
+minibatch discrimination, packing or EMA).
 
 Usage:
-  python scripts/compare_mode_coverage.py --steps=3000 --plot_dir=runs/mode_coverage
-  python scripts/compare_mode_coverage.py --datasets=ring8 --variants=vanilla,unrolled --seeds=0,1,2
+  python scripts/compare_mode_coverage.py --seeds=0,1,2 --baseline
+  python scripts/compare_mode_coverage.py --presets=pacgan_grid25 --seeds=0 --set epochs=2
 """
 
 import argparse
+import copy
 import os
-import time
+import tempfile
 
 import keras
 
-from tfgan_app.architectures import mlp_discriminator, mlp_generator
-from tfgan_app.architectures.variants import extended_discriminator
-from tfgan_app.data.toy import load_toy
-from tfgan_app.evaluation.mode_coverage import mode_coverage, scatter_image
-from tfgan_app.gans import GAN
-from tfgan_app.gans.unrolled import UnrolledGAN
-from tfgan_app.images import save_png
+from tfgan_app import presets, training
+from tfgan_app.evaluation.mode_coverage import mode_coverage
+from tfgan_app.export.run_dir import load_keras_generator
+from tfgan_app.latent import sample_latents
 
-LATENT_DIM = 16
-HIDDEN = (128, 128)
+NUM_SAMPLES = 2500
 
 
-def build(variant: str, seed: int) -> GAN:
-    keras.utils.set_random_seed(seed)
-    generator = mlp_generator(LATENT_DIM, (2,), hidden_units=HIDDEN, output_activation="linear")
-    if variant == "vanilla":
-        return GAN(generator, mlp_discriminator((2,), hidden_units=HIDDEN), seed=seed)
-    if variant == "unrolled":
-        return UnrolledGAN(generator, mlp_discriminator((2,), hidden_units=HIDDEN), unroll_steps=5,
-                           unroll_learning_rate=0.01, seed=seed)
-    if variant == "minibatch":
-        return GAN(generator, extended_discriminator((2,), base="mlp", hidden_units=HIDDEN, minibatch_kernels=10,
-                                                     minibatch_kernel_dim=5), seed=seed)
-    raise ValueError(f"Unknown variant {variant!r}; expected vanilla, unrolled or minibatch.")
+def vanilla(preset: presets.Preset) -> presets.Preset:
+    """The preset's data, generator and budget with a plain GAN: MLP discriminator, no technique."""
+    values = copy.deepcopy(preset.to_dict())
+    d_options = values["discriminator_options"]
+    values.update(gan="gan", gan_options={}, discriminator="mlp",
+                  discriminator_options={"hidden_units": d_options.get("hidden_units", [128, 128])})
+    values.pop("name")
+    return presets.from_dict(values, name=f"vanilla[{preset.name}]")
+
+
+def load() -> float:
+    return os.getloadavg()[0]
+
+
+def samples_of(generator: keras.Model, latent_dim: int, seed: int):
+    return generator(sample_latents(NUM_SAMPLES, latent_dim, 10_000 + seed), training=False)
+
+
+def run(preset: presets.Preset, seed: int, eval_metric: str):
+    preset = presets.apply_overrides(preset, [f"seed={seed}"])
+    mixture = preset.dataset.split(":", 1)[1]
+    with tempfile.TemporaryDirectory() as out:
+        result = training.train(preset, out, verbose=0, eval_every=1, eval_metric=eval_metric,
+                                eval_samples=NUM_SAMPLES)
+        gan = result.gan
+        rows = {"last": mode_coverage(samples_of(gan.generator, gan.latent_dim, seed), mixture)}
+        if gan.ema_decay is not None:
+            rows["ema"] = mode_coverage(samples_of(gan.ema_generator, gan.latent_dim, seed), mixture)
+        best = load_keras_generator(os.path.join(out, "best_generator.keras"))
+        rows["best"] = mode_coverage(samples_of(best, gan.latent_dim, seed), mixture)
+    return rows, result.seconds, load()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default="ring8,grid25")
-    parser.add_argument("--variants", default="vanilla,unrolled,minibatch")
-    parser.add_argument("--seeds", default="0")
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--batch_size", type=int, default=256)
-    parser.add_argument("--num_samples", type=int, default=2500)
-    parser.add_argument("--plot_dir", default=None, help="Also save a scatter PNG of each run's samples here.")
+    parser.add_argument("--presets", default="unrolled_ring8,minibatch_grid25,pacgan_grid25")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--baseline", action="store_true", help="Also train a vanilla GAN per preset.")
+    parser.add_argument("--eval_metric", default="coverage", help="Keep-best metric (coverage, high_quality, modes).")
+    parser.add_argument("--set", action="append", default=[], help="Override for every preset, e.g. epochs=2.")
     args = parser.parse_args()
 
-    rows = []
-    for dataset in args.datasets.split(","):
-        for variant in args.variants.split(","):
+    table = []
+    for name in args.presets.split(","):
+        preset = presets.apply_overrides(presets.load_preset(name), args.set)
+        for variant in ([preset, vanilla(preset)] if args.baseline else [preset]):
             for seed in (int(s) for s in args.seeds.split(",")):
-                gan = build(variant, seed)
-                gan.compile(d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.5),
-                            g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5), loss="non_saturating")
-                data = load_toy(dataset, args.batch_size, seed=seed).dataset.repeat()
-                start = time.time()
-                gan.fit(data, epochs=1, steps_per_epoch=args.steps, verbose=0)
-                samples = gan.generate(args.num_samples, seed=1000 + seed)
-                report = mode_coverage(samples, dataset)
-                if args.plot_dir:
-                    save_png(os.path.join(args.plot_dir, f"{dataset}_{variant}_seed{seed}.png"),
-                             scatter_image(samples, dataset))
-                rows.append((dataset, variant, seed, report, time.time() - start))
-                print(f"{dataset} {variant} seed {seed}: {report['modes_covered']}/{report['num_modes']} modes, "
-                      f"{report['high_quality_fraction']:.1%} high quality, reverse KL {report['reverse_kl']:.3f} "
-                      f"[{time.time() - start:.0f} s]", flush=True)
+                rows, seconds, load_avg = run(variant, seed, args.eval_metric)
+                for generator, report in rows.items():
+                    table.append((variant.name, seed, generator, report, seconds, load_avg))
+                    print(f"{variant.name} seed {seed} {generator}: {report['modes_covered']}/{report['num_modes']} "
+                          f"modes, {report['high_quality_fraction']:.1%} high quality, reverse KL "
+                          f"{report['reverse_kl']:.3f} [{seconds:.0f} s, load {load_avg:.1f}]", flush=True)
 
-    print(f"\nMode coverage after {args.steps} steps, {args.num_samples} samples "
-          "(covered: >= 1 sample within 3 sigma)")
-    print(f"{'dataset':<8} {'variant':<10} {'seed':>4} {'modes':>7} {'high quality':>13} {'reverse KL':>11} "
-          f"{'seconds':>8}")
-    for dataset, variant, seed, report, seconds in rows:
-        print(f"{dataset:<8} {variant:<10} {seed:>4} {report['modes_covered']:>3}/{report['num_modes']:<3} "
-              f"{report['high_quality_fraction']:>12.1%} {report['reverse_kl']:>11.3f} {seconds:>8.0f}")
+    print("\n| preset | seed | generator | modes | high quality | reverse KL | train s | load |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, seed, generator, report, seconds, load_avg in table:
+        print(f"| {name} | {seed} | {generator} | {report['modes_covered']}/{report['num_modes']} | "
+              f"{report['high_quality_fraction']:.1%} | {report['reverse_kl']:.3f} | {seconds:.0f} | {load_avg:.1f} |")
 
 
 if __name__ == "__main__":

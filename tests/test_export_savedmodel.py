@@ -106,7 +106,7 @@ def test_warmup_records_are_real_prediction_logs(exported):
         os.path.join(result.version_dir, "assets.extra", "tf_serving_warmup_requests"))]
     logs = [prediction_log_pb2.PredictionLog.FromString(r) for r in raw]
     assert [log.predict_log.request.model_spec.signature_name for log in logs] == [
-        "serving_default", "generate", "generate_png", "class_ids"]
+        "serving_default", "generate", "generate_png", "generate_truncated", "generate_truncated_png", "class_ids"]
     assert all(log.predict_log.request.model_spec.name == "cond" for log in logs)
     loaded = tf.saved_model.load(result.version_dir)
     for log in read_warmup(result.version_dir):  # each replays against the model

@@ -100,7 +100,8 @@ def test_metadata_and_status(served, client):
     c = served[client]
     metadata = c.metadata("cond")
     signatures = metadata["metadata"]["signature_def"]["signature_def"]
-    assert sorted(signatures) == ["class_ids", "generate", "generate_png", "serving_default"]
+    assert sorted(signatures) == ["class_ids", "generate", "generate_png", "generate_truncated",
+                                  "generate_truncated_png", "serving_default"]
     # The class count, readable from metadata alone (TF Serving's GetModelMetadata has signature_defs only).
     assert int(signatures["class_ids"]["outputs"]["class_ids"]["tensor_shape"]["dim"][0]["size"]) == NUM_CLASSES
     assert served_num_classes(signatures) == NUM_CLASSES

@@ -19,6 +19,8 @@ EXTRACTOR_NAMES = ("inception",) + SHIPPED_CLASSIFIERS
 # tfgan_app.export: TFLite quantizations and images per generator call when streaming.
 QUANTIZATIONS = ("float32", "float16", "int8")
 DEFAULT_BATCH_SIZE = 256
+# tfgan_app.export.run_dir: which generator of a run `tfgan export` reads (best_generator.keras or generator.keras).
+GENERATOR_CHOICES = ("best", "last")
 # tfgan_app.gans.cyclegan: the two generators of a CycleGAN.
 DIRECTIONS = ("a_to_b", "b_to_a")
 # tfgan_app.serving: server limits.

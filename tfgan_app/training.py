@@ -3,7 +3,9 @@
 `train(preset, output_dir)` is what `tfgan train` calls. The output folder holds:
 
     config.json          the resolved preset + image_shape / num_classes (read by export and generate)
-    generator.keras      the trained generator (keras.saving.load_model)
+    generator.keras      the trained generator (keras.saving.load_model); with `ema_decay` set, the EMA
+                         generator (what generate / export / evaluation read); the raw one is in gan.keras
+    best_generator.keras with `eval_every`: the generator at the best evaluation so far (+ `.json`: epoch, value)
     generator_b_to_a.keras  CycleGAN only: the B -> A generator (`generator.keras` is A -> B)
     gan.keras            the whole GAN with both optimizers' state (load and keep training)
     samples/epoch_*.png  sample grids from a fixed latent batch
@@ -46,10 +48,12 @@ from absl import logging
 
 from tfgan_app import architectures, callbacks as gan_callbacks, data, distribute, gans
 from tfgan_app.errors import UsageError
+from tfgan_app.evaluation.callback import EvaluationCallback
 from tfgan_app.paths import writable_dir
 from tfgan_app.presets import Preset, build_optimizer, check_options, keyword_parameters
 
 RUN_ARTIFACTS = ("config.json", "generator.keras", "generator_b_to_a.keras", "gan.keras", "quality.json",
+                 "best_generator.keras", "best_generator.keras.json",
                  "evaluation.json", "samples", "logs", "checkpoints")
 FINISHED_MARKER = "generator.keras"  # written once `fit` has completed
 BACKUP_CONFIG = "tfgan_config.json"  # the config of the run a backup folder belongs to
@@ -125,7 +129,10 @@ def build_gan(preset: Preset, image_shape: Sequence[int], num_classes: Optional[
     condition_classes = num_classes if preset.conditional else None
     generator = architectures.build_generator(preset.generator, preset.latent_dim, tuple(image_shape),
                                               condition_classes, **preset.generator_options)
-    discriminator = architectures.build_discriminator(preset.discriminator, tuple(image_shape), condition_classes,
+    # PacGAN: the discriminator takes `pack` samples per row, concatenated on the last axis.
+    d_input_shape = gans.packed_shape(image_shape, options.get("pack", 1)) if options.get("pack", 1) != 1 \
+        else tuple(image_shape)
+    discriminator = architectures.build_discriminator(preset.discriminator, d_input_shape, condition_classes,
                                                       **preset.discriminator_options)
     if "num_classes" in inspect.signature(gan_class.__init__).parameters:
         if not num_classes:
@@ -276,7 +283,8 @@ def training_dataset(info: data.DatasetInfo, steps_per_epoch: Optional[int]) -> 
 
 def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Strategy] = None,
           extra_callbacks: Sequence[keras.callbacks.Callback] = (), verbose: Any = "auto",
-          backup_dir: Optional[str] = None, overwrite: bool = False) -> TrainResult:
+          backup_dir: Optional[str] = None, overwrite: bool = False, eval_every: Optional[int] = None,
+          eval_metric: str = "fid", eval_samples: int = 2000) -> TrainResult:
     """Trains `preset` and writes the run folder `output_dir` (see the module docstring).
 
     Args:
@@ -289,6 +297,12 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
       backup_dir: folder for fault-tolerance backups, or None. If it holds a backup of an interrupted run
         of the same config, training resumes from it; it is deleted when training completes.
       overwrite: replace a run already in `output_dir` (its artifacts and backup are deleted first).
+      eval_every: evaluate `eval_metric` every this many epochs (and after the last) on `eval_samples`
+        samples, log it to TensorBoard and keep the best generator as `best_generator.keras`
+        (`tfgan_app.evaluation.EvaluationCallback`); None: no evaluation.
+      eval_metric: comma-separated metrics; the first decides "best" (fid, kid, is, pr, confidence,
+        high_quality, modes).
+      eval_samples: samples per evaluation.
 
     Raises:
       UsageError: `output_dir` / `backup_dir` cannot be written, `output_dir` holds another run (and not
@@ -300,6 +314,13 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
     output_dir = writable_dir(distribute.worker_output_dir(output_dir, strategy), "--output_dir")
     backup = writable_dir(backup_path(backup_dir, strategy), "--backup_dir") if backup_dir else None
     check_not_finished(output_dir, overwrite)  # before the (slow) data loading
+    evaluation = None
+    if eval_every is not None:
+        evaluation = EvaluationCallback(
+            preset.dataset, metrics=eval_metric, every_n_epochs=eval_every, num_samples=eval_samples,
+            log_dir=os.path.join(output_dir, "logs"), seed=preset.seed + 2,
+            best_path=os.path.join(output_dir, "best_generator.keras"),
+            save_generator=lambda generator, path: float32_generator(generator).save(path))
     keras.utils.set_random_seed(preset.seed)
     info = load_data(preset)
     with _dtype_policy(preset.mixed_precision), strategy.scope():
@@ -321,6 +342,7 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
         gan.sample_grid_callback(output_dir, info.dataset, seed=preset.seed, log_dir=log_dir, **toy_plot_options),
         keras.callbacks.TensorBoard(log_dir=log_dir, update_freq=preset.log_every_steps or "epoch"),
         keras.callbacks.ModelCheckpoint(os.path.join(output_dir, "checkpoints", "gan.keras")),
+        *([evaluation] if evaluation is not None else []),
         *extra_callbacks,
     ]
     start = time.time()
@@ -328,7 +350,8 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
                       steps_per_epoch=preset.steps_per_epoch, callbacks=fit_callbacks, verbose=verbose,
                       shuffle=False)
     seconds = time.time() - start
-    float32_generator(gan.generator).save(os.path.join(output_dir, "generator.keras"))
+    # The generator to sample from: the EMA generator when enabled (the raw one stays in gan.keras).
+    float32_generator(gan.sampling_generator).save(os.path.join(output_dir, "generator.keras"))
     if isinstance(gan, gans.CycleGAN):  # its second generator, for `tfgan export --direction=b_to_a`
         float32_generator(gan.generator_b_to_a).save(os.path.join(output_dir, "generator_b_to_a.keras"))
     gan.save(os.path.join(output_dir, "gan.keras"))

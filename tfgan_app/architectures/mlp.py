@@ -20,16 +20,21 @@ def _with_labels(x, num_classes: Optional[int], embedding_dim: int):
 
 def mlp_generator(latent_dim: int, image_shape: Sequence[int], num_classes: Optional[int] = None,
                   hidden_units: Sequence[int] = (256, 512), output_activation: str = "tanh",
-                  name: str = "generator") -> keras.Model:
+                  batch_norm: bool = False, name: str = "generator") -> keras.Model:
     """Builds `z (, labels) → [B, *image_shape]` with ReLU hidden layers.
 
     `image_shape` may be any shape, e.g. `(28, 28, 1)` for images or `(2,)` for
     points of a 2-D toy distribution (then use `output_activation="linear"`).
+    `batch_norm=True` makes each hidden layer Dense (no bias) → BatchNorm → ReLU, as
+    PacGAN's 2-D generator.
     """
     z = keras.Input(shape=(latent_dim,), name="latents")
     inputs, x = _with_labels(z, num_classes, 16)
     for units in hidden_units:
-        x = layers.Dense(units, activation="relu")(x)
+        if batch_norm:
+            x = layers.ReLU()(layers.BatchNormalization()(layers.Dense(units, use_bias=False)(x)))
+        else:
+            x = layers.Dense(units, activation="relu")(x)
     size = 1
     for dim in image_shape:
         size *= int(dim)

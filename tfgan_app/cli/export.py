@@ -13,6 +13,10 @@ generator (generator_b_to_a.keras, or from gan.keras for older runs) as <name>_b
 Examples:
   tfgan export --run_dir=runs/dcgan_mnist --base=export
   tfgan export --run_dir=runs/cyclegan_mnist_recolored --direction=b_to_a
+  tfgan export --run_dir=runs/dcgan_mnist --generator=last   # not the best_generator.keras of --eval_every
+
+Runs trained with --eval_every export best_generator.keras (the best evaluation) by default;
+--generator=last exports generator.keras (the end of training).
 """
 
 import json
@@ -20,7 +24,7 @@ import json
 from absl import flags
 
 from tfgan_app.cli import quiet
-from tfgan_app.names import DIRECTIONS, QUANTIZATIONS
+from tfgan_app.names import DIRECTIONS, GENERATOR_CHOICES, QUANTIZATIONS
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -38,6 +42,9 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_enum("direction", "a_to_b", list(DIRECTIONS), "CycleGAN runs: which generator to export, A->B "
                       "(generator.keras) or B->A (generator_b_to_a.keras, else taken from gan.keras). Other runs "
                       "have a_to_b only.", flag_values=fv)
+    flags.DEFINE_enum("generator", "best", list(GENERATOR_CHOICES), "best: best_generator.keras when the run kept "
+                      "one (tfgan train --eval_every), else generator.keras; last: generator.keras (end of "
+                      "training).", flag_values=fv)
 
 
 def run(fv: flags.FlagValues) -> int:
@@ -47,7 +54,8 @@ def run(fv: flags.FlagValues) -> int:
     from tfgan_app.export import export_run  # pylint: disable=import-outside-toplevel
     from tfgan_app.export.tflite import check_quantizations  # pylint: disable=import-outside-toplevel
     result = export_run(fv.run_dir, name=fv.name, base_dir=fv.base, version=fv.version,
-                        quantizations=check_quantizations(fv.tflite), direction=fv.direction)
+                        quantizations=check_quantizations(fv.tflite), direction=fv.direction,
+                        which=fv.generator)
     print(f"SavedModel: {result.version_dir} (model {result.name!r}, version {result.version})")
     print(f"models.config: {result.models_config}")
     if result.tflite:

@@ -12,6 +12,7 @@ Examples:
   tfgan generate --model=export/dcgan_mnist --num_images=64 --grid=grid.png
   tfgan generate --model=export/dcgan_mnist/1/tflite/generator_int8.tflite --num_images=1000000 --output_dir=out
   tfgan generate --model=runs/cgan_mnist --labels=7 --output_dir=sevens
+  tfgan generate --model=runs/dcgan_mnist --truncation=0.7 --grid=grid.png   # latents 0.7·z
   tfgan generate --model=export/textgan_mnist --captions="a handwritten seven;the digit one" --grid=grid.png
   tfgan generate --model=grpc://127.0.0.1:8500/dcgan_mnist --interpolate=10 --strip=walk.png
   tfgan generate --model=runs/dcgan_mnist --interpolate=24 --interpolation=slerp --gif=walk.gif
@@ -66,6 +67,10 @@ def define_flags(fv: flags.FlagValues) -> None:
                         "mean(A) - mean(B) + mean(C) as a 4-image strip to --arithmetic_output.", flag_values=fv)
     flags.DEFINE_string("arithmetic_output", "arithmetic.png", "PNG path of the --arithmetic strip.",
                         flag_values=fv)
+    flags.DEFINE_float("truncation", 1.0, "Truncation trick for --output_dir / --grid images: latents psi*z, psi in "
+                       "[0, 1] (1: none; 0: every image is the mean latent's). Same images as "
+                       "GAN.generate(truncation=psi) and the SavedModel generate_truncated signature.",
+                       flag_values=fv)
     flags.DEFINE_integer("scale", 1, "Nearest-neighbour upscaling factor of --grid, --strip, --gif, --class_walk "
                          "and --arithmetic pictures (e.g. 4: a 28-px image becomes 112 px). --output_dir files keep "
                          "the generator's size.", flag_values=fv)
@@ -183,20 +188,23 @@ def run(fv: flags.FlagValues) -> int:
     # pylint: enable=import-outside-toplevel
     threads = None if fv.tflite_threads is None else parse_threads(fv.tflite_threads)
     labels, captions = _labels(fv.labels), _captions(fv.captions)
+    if not 0.0 <= fv.truncation <= 1.0:
+        raise UsageError(f"Expected --truncation in [0, 1] (1: none, 0: the mean latent), received {fv.truncation}.")
     _check_outputs(fv)
     with open_source(fv.model, num_classes=fv.num_classes, timeout=fv.timeout, tflite_threads=threads) as source:
         resolve_captions(source, 1, captions)  # before any output: captions given to the wrong model, or missing
         grid_batches = []
         if fv.output_dir:
             summary = write_image_files(source, fv.num_images, fv.output_dir, fv.seed, labels, captions,
-                                        fv.batch_size, on_batch=(lambda _, b: grid_batches.append(b)) if fv.grid
-                                        else None)
+                                        fv.batch_size, truncation=fv.truncation,
+                                        on_batch=(lambda _, b: grid_batches.append(b)) if fv.grid else None)
             print(f"Wrote {summary.num_images} images to {fv.output_dir}/ "
                   f"({image_file_name(0, fv.num_images)} ...) in {summary.seconds:.1f} s, "
                   f"{summary.images_per_second:.1f} images/s ({source.kind} generator)")
         elif fv.grid:
             grid_batches = [_check_images(images, source) for _, images in stream_images(
-                source, fv.num_images, fv.seed, labels, captions, fv.batch_size)]
+                source, fv.num_images, fv.seed, labels, captions, fv.batch_size,
+                truncation=fv.truncation)]
         if fv.grid:
             grid = upscale(np.concatenate(grid_batches), fv.scale)
             print(f"Wrote grid {save_grid(fv.grid, grid)} ({source.kind} generator)")

@@ -15,6 +15,8 @@ Examples:
   tfgan train --mixed_precision=mixed_float16 --jit_compile   # float16 with loss scaling, XLA
   tfgan train --backup_dir=/tmp/backup          # rerun the same command after a crash to resume
   tfgan train --overwrite                       # replace the finished run in runs/dcgan_mnist
+  tfgan train --eval_every=1 --eval_metric=fid  # FID each epoch to TensorBoard; keeps best_generator.keras
+  tfgan train --set gan_options.ema_decay=0.999 # sample from an EMA of the generator
 
 Progress line and TensorBoard metrics: d_loss and g_loss are the discriminator and generator losses;
 d_real and d_fake are the mean raw discriminator output (logit, or critic score for WGANs) on real and on
@@ -80,6 +82,14 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_bool("overwrite", False, "Replace a run already in --output_dir: delete its models, samples, "
                       "logs, checkpoints and backup first (without it, such a folder is an error).",
                       flag_values=fv)
+    flags.DEFINE_integer("eval_every", None, "Evaluate --eval_metric every N epochs (and after the last), log it to "
+                         "TensorBoard (evaluation/<metric>) and keep the generator of the best evaluation as "
+                         "best_generator.keras (what tfgan export exports by default).", flag_values=fv)
+    flags.DEFINE_string("eval_metric", "fid", "Metrics for --eval_every, comma-separated; the first decides which "
+                        "generator is best: fid, kid (lower is better), is, pr, confidence (shipped MNIST / "
+                        "Fashion-MNIST classifier), high_quality, modes, coverage (2-D toy data: modes share x "
+                        "high-quality share).", flag_values=fv)
+    flags.DEFINE_integer("eval_samples", 2000, "Samples per --eval_every evaluation.", flag_values=fv)
 
 
 def resolve_preset(fv: flags.FlagValues) -> presets.Preset:
@@ -106,10 +116,14 @@ def run(fv: flags.FlagValues) -> int:
     print(f"Training preset {preset.name!r} on {preset.dataset!r} for {preset.epochs} epoch(s) under "
           f"{distribute.describe(strategy)}; output in {distribute.worker_output_dir(output_dir, strategy)}")
     result = training.train(preset, output_dir, strategy=strategy, backup_dir=fv.backup_dir,
-                            overwrite=fv.overwrite)
+                            overwrite=fv.overwrite, eval_every=fv.eval_every, eval_metric=fv.eval_metric,
+                            eval_samples=fv.eval_samples)
     print(f"Done in {result.seconds:.0f} s. Generator: {result.generator_path}  GAN: {result.gan_path}  "
           f"Samples: {os.path.join(result.output_dir, 'samples')}  "
           f"TensorBoard: tensorboard --logdir {result.output_dir}/logs")
+    if fv.eval_every is not None:
+        print(f"Best generator: {os.path.join(result.output_dir, 'best_generator.keras')} "
+              f"(see best_generator.keras.json for its epoch and {fv.eval_metric.split(',')[0]})")
     if result.quality is not None:
         from tfgan_app.evaluation import format_quality_report  # pylint: disable=import-outside-toplevel
         print(f"Sample quality ({result.quality['num_samples']} samples judged by the shipped "

@@ -1,80 +1,189 @@
-"""`EvaluationCallback`: FID / KID / IS / precision-recall logged to TensorBoard during training.
+"""`EvaluationCallback`: sample-quality metrics logged to TensorBoard during training, and keep-the-best.
 
-Every `every_n_epochs` epochs the callback generates `num_samples` images with
-the GAN's generator (fixed seed, so epochs are comparable), extracts features
-and logs the chosen metrics as scalars `evaluation/<metric>` under
-`log_dir/evaluation` (and into the epoch `logs`, so History and callbacks
-placed after it see them). Real-data statistics are computed once, on first use.
+Every `every_n_epochs` epochs the callback samples `num_samples` images from the
+GAN's `sampling_generator` (the EMA generator when enabled; fixed seed, so epochs
+are comparable), computes the chosen metrics and logs them as scalars
+`evaluation/<metric>` under `log_dir/evaluation` (and into the epoch `logs` as
+`eval_<metric>`, so History and callbacks placed after it see them). Real-data
+statistics are computed once, on first use.
+
+Metrics: the feature metrics of `tfgan_app.evaluation.scoring` (`fid`, `kid`,
+`is`, `pr`, with the shipped classifier's features on MNIST / Fashion-MNIST and
+InceptionV3 elsewhere), plus `confidence` (share of samples the shipped
+MNIST / Fashion-MNIST classifier reads with probability > 0.9) and, for 2-D toy
+mixtures (`toy:ring8`, `toy:grid25`), `high_quality` (share of samples within 3σ
+of a mode), `modes` (modes covered) and `coverage` (share of modes covered × share
+of high-quality samples: a collapsed generator scores low however sharp its one mode).
+
+Keep the best: with `best_path`, the generator is saved there (float32, as
+`generator.keras`) whenever `monitor` improves on its best value so far — lower
+is better for `fid` / `kid`, higher for the others — and `best_path` + `.json`
+records the epoch and value. `tfgan train --eval_every=N --eval_metric=fid` adds
+this callback with `best_path=<run>/best_generator.keras`.
 
 Example:
 >>> gan.fit(dataset, epochs=20, callbacks=[
 ...     EvaluationCallback("mnist", metrics="fid,is", every_n_epochs=5, num_samples=2000,
-...                        log_dir="runs/dcgan/logs")])
+...                        log_dir="runs/dcgan/logs", best_path="runs/dcgan/best_generator.keras")])
 """
 
+import json
+import math
 import os
-from typing import Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfgan_app.errors import UsageError
-from tfgan_app.evaluation.extractors import get_extractor
-from tfgan_app.evaluation.scoring import (compute_metrics, default_extractor, extract, needs_features,
-                                          parse_metrics)
+from tfgan_app.images import to_uint8
+from tfgan_app.evaluation.coverage import digit_quality_report
+from tfgan_app.evaluation.extractors import ClassifierExtractor, get_extractor
+from tfgan_app.evaluation.mode_coverage import mode_coverage
+from tfgan_app.evaluation.scoring import METRICS, compute_metrics, default_extractor, extract, needs_features
 from tfgan_app.evaluation.sources import DatasetSource, GeneratorSource
+
+# Metrics computed from samples, without a feature extractor.
+SAMPLE_METRICS = ("confidence", "high_quality", "modes", "coverage")
+ALL_METRICS = METRICS + SAMPLE_METRICS
+# The logged value a metric name is judged by when it is monitored, and whether lower is better.
+MONITORED = {"fid": ("fid", True), "kid": ("kid_mean", True), "is": ("is_mean", False),
+             "pr": ("precision", False), "confidence": ("confidence", False),
+             "high_quality": ("high_quality", False), "modes": ("modes", False), "coverage": ("coverage", False)}
+TOY_METRICS = ("high_quality", "modes", "coverage")
+
+
+def parse_eval_metrics(metrics) -> List[str]:
+    """Checks metric names (a comma-separated string or a list) against `ALL_METRICS`."""
+    names = [m.strip().lower() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
+    unknown = [m for m in names if m not in ALL_METRICS]
+    if unknown or not names:
+        raise UsageError(f"Unknown evaluation metric(s) {unknown or metrics!r}; expected a comma-separated subset "
+                         f"of {', '.join(ALL_METRICS)} (e.g. --eval_metric=fid).")
+    return names
 
 
 class EvaluationCallback(keras.callbacks.Callback):
-    """Logs GAN metrics every `every_n_epochs` epochs.
+    """Logs GAN metrics every `every_n_epochs` epochs and optionally keeps the best generator.
 
     Args:
       dataset: dataset spec of the real images (as for training).
-      metrics: subset of "fid", "kid", "is", "pr" (comma-separated or list).
-      every_n_epochs: evaluation period; the last epoch of `fit` is not forced.
-      num_samples: generated (and real) images per evaluation.
-      extractor: "auto" (shipped classifier for mnist / fashion_mnist, else
-        InceptionV3), or any name `get_extractor` accepts.
+      metrics: subset of `ALL_METRICS` (comma-separated or list).
+      every_n_epochs: evaluation period; the last epoch of `fit` is also evaluated when `best_path` is set.
+      num_samples: generated (and real) samples per evaluation.
+      extractor: "auto" (shipped classifier for mnist / fashion_mnist, else InceptionV3), or any name
+        `get_extractor` accepts.
       log_dir: TensorBoard folder; None logs only into the epoch `logs`.
       split: dataset split of the real images.
       batch_size: images per generator / extractor call.
       seed: latent seed, the same at every evaluation.
+      best_path: where to save the generator when `monitor` improves (None: no keep-best).
+      monitor: the metric judged for keep-best (default: the first of `metrics`).
+      save_generator: `fn(generator, path)` used to save the best generator (default: `generator.save`).
     """
 
     def __init__(self, dataset: str, metrics="fid", every_n_epochs: int = 5, num_samples: int = 2000,
                  extractor: str = "auto", log_dir: Optional[str] = None, split: str = "train",
-                 batch_size: int = 250, seed: int = 0, inception_weights: Optional[str] = "auto") -> None:
+                 batch_size: int = 250, seed: int = 0, inception_weights: Optional[str] = "auto",
+                 best_path: Optional[str] = None, monitor: Optional[str] = None,
+                 save_generator: Optional[Callable[[keras.Model, str], None]] = None) -> None:
         super().__init__()
         if every_n_epochs < 1 or num_samples < 2:
             raise UsageError(f"EvaluationCallback needs every_n_epochs >= 1 and num_samples >= 2, received "
                              f"{every_n_epochs} and {num_samples}.")
-        self.dataset, self.metrics = dataset, parse_metrics(metrics)
+        self.dataset, self.metrics = dataset, parse_eval_metrics(metrics)
+        self.feature_metrics = [m for m in self.metrics if m in METRICS]
+        toy = dataset.startswith("toy:")
+        if toy and self.feature_metrics:
+            raise UsageError(f"Metrics {self.feature_metrics} need images; for the 2-D toy dataset {dataset!r} use "
+                             "high_quality or modes.")
+        if not toy and (set(TOY_METRICS) & set(self.metrics)):
+            raise UsageError("high_quality, modes and coverage are for 2-D toy mixtures (toy:ring8, toy:grid25), "
+                             f"not {dataset!r}.")
+        if "confidence" in self.metrics and dataset not in ("mnist", "fashion_mnist"):
+            raise UsageError(f"confidence uses the shipped MNIST / Fashion-MNIST classifier; dataset {dataset!r} has "
+                             "none. Use fid or kid.")
+        self.monitor = monitor or self.metrics[0]
+        if self.monitor not in self.metrics:
+            raise UsageError(f"monitor={self.monitor!r} must be one of the evaluated metrics {self.metrics}.")
         self.every_n_epochs, self.num_samples = every_n_epochs, num_samples
-        self.extractor_name = default_extractor(dataset) if extractor == "auto" else extractor
+        self.extractor_name = (default_extractor(dataset) if extractor == "auto" else extractor) if not toy else None
         self.log_dir, self.split, self.batch_size, self.seed = log_dir, split, batch_size, seed
         self.inception_weights = inception_weights
+        self.best_path = best_path
+        self.save_generator = save_generator or (lambda generator, path: generator.save(path))
+        self.best: Optional[float] = None
+        self.best_epoch: Optional[int] = None
         self._extractor = None
+        self._classifier = None
         self._real = None
         self._writer = None
         self.history: Dict[int, Dict[str, float]] = {}
 
+    # --- metrics --------------------------------------------------------------------------------
+
     def evaluate_now(self) -> Dict[str, float]:
-        """Computes the metrics for the current generator weights."""
-        keep = needs_features(self.metrics)
+        """Computes the metrics for the current (sampling) generator."""
+        results: Dict[str, float] = {}
+        if self.feature_metrics:
+            results.update(self._feature_metrics())
+        if "confidence" in self.metrics:
+            if self._classifier is None:
+                self._classifier = ClassifierExtractor.shipped(self.dataset)
+            report = digit_quality_report(to_uint8(self.model.generate(self.num_samples, seed=self.seed)),
+                                          self.dataset, extractor=self._classifier)
+            results["confidence"] = float(report["confident_fraction"])
+            results["classes_covered"] = float(report["classes_covered"])
+        if set(TOY_METRICS) & set(self.metrics):
+            report = mode_coverage(self.model.generate(self.num_samples, seed=self.seed), self.dataset.split(":", 1)[1])
+            results["high_quality"] = float(report["high_quality_fraction"])
+            results["modes"] = float(report["modes_covered"])
+            results["coverage"] = float(report["modes_covered"] / report["num_modes"] * report["high_quality_fraction"])
+        return results
+
+    def _feature_metrics(self) -> Dict[str, float]:
+        keep = needs_features(self.feature_metrics)
         if self._extractor is None:
             self._extractor = get_extractor(self.extractor_name, self.inception_weights,
-                                            with_probabilities="is" in self.metrics)
+                                            with_probabilities="is" in self.feature_metrics)
         num_classes = getattr(self.model, "num_classes", None)
-        source = GeneratorSource.from_keras(self.model.generator, num_classes=num_classes)
-        if self._real is None and self.metrics != ["is"]:
+        generator = getattr(self.model, "sampling_generator", self.model.generator)
+        source = GeneratorSource.from_keras(generator, num_classes=num_classes)
+        if self._real is None and self.feature_metrics != ["is"]:
             real_source = DatasetSource(self.dataset, self.split, source.image_shape)
             self._real = extract(real_source.batches(self.num_samples, self.batch_size, self.seed),
                                  self._extractor, keep)
         fake = extract(source.batches(self.num_samples, self.batch_size, self.seed), self._extractor, keep)
-        return compute_metrics(self._real, fake, self.metrics, seed=self.seed)
+        return compute_metrics(self._real, fake, self.feature_metrics, seed=self.seed)
 
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
-        if (epoch + 1) % self.every_n_epochs:
+    # --- keep the best --------------------------------------------------------------------------
+
+    def improved(self, value: float) -> bool:
+        """Whether `value` of the monitored metric beats the best so far (NaN never does)."""
+        if value is None or not math.isfinite(value):
+            return False
+        if self.best is None:
+            return True
+        lower_is_better = MONITORED[self.monitor][1]
+        return value < self.best if lower_is_better else value > self.best
+
+    def _keep_best(self, epoch: int, results: Dict[str, Any]) -> None:
+        value = results.get(MONITORED[self.monitor][0])
+        if not self.improved(value):
+            return
+        self.best, self.best_epoch = float(value), epoch + 1
+        generator = getattr(self.model, "sampling_generator", self.model.generator)
+        os.makedirs(os.path.dirname(os.path.abspath(self.best_path)), exist_ok=True)
+        self.save_generator(generator, self.best_path)
+        with open(self.best_path + ".json", "w", encoding="utf-8") as f:
+            json.dump({"epoch": self.best_epoch, "metric": self.monitor, "value": self.best,
+                       "results": {k: v for k, v in results.items() if np.ndim(v) == 0}}, f, indent=2)
+
+    # --- callback hooks -------------------------------------------------------------------------
+
+    def _evaluate_epoch(self, epoch: int, logs=None) -> None:
+        if epoch in self.history:
             return
         results = self.evaluate_now()
         self.history[epoch] = results
@@ -85,8 +194,17 @@ class EvaluationCallback(keras.callbacks.Callback):
                 self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "evaluation"))
             with self._writer.as_default():
                 for name, value in results.items():
-                    tf.summary.scalar(f"evaluation/{name}", value, step=epoch + 1)
+                    if np.ndim(value) == 0:
+                        tf.summary.scalar(f"evaluation/{name}", value, step=epoch + 1)
             self._writer.flush()
+        if self.best_path:
+            self._keep_best(epoch, results)
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        last = self.best_path and self.params and epoch + 1 == self.params.get("epochs")
+        if (epoch + 1) % self.every_n_epochs and not last:
+            return
+        self._evaluate_epoch(epoch, logs)
 
     def on_train_end(self, logs=None) -> None:
         if self._writer is not None:

@@ -159,12 +159,14 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
 
 def export_run(run_dir: str, name: Optional[str] = None, base_dir: str = DEFAULT_BASE_DIR,
                version: Union[int, str, None] = "auto", quantizations: Sequence[str] = QUANTIZATIONS,
-               direction: str = "a_to_b") -> ExportResult:
+               direction: str = "a_to_b", which: str = "best") -> ExportResult:
     """Exports the generator of a training run directory; `name` defaults to the config's "name".
 
     `direction="b_to_a"` exports a CycleGAN run's B -> A generator (default name `<name>_b_to_a`).
+    `which="best"` exports `best_generator.keras` when the run kept one (`tfgan train --eval_every`),
+    `"last"` (or a run without it) `generator.keras`.
     """
-    trained = load_run(run_dir, direction)
+    trained = load_run(run_dir, direction, which)
     calibration = None
     if "int8" in quantizations and is_image_to_image(trained.generator):
         calibration = training_inputs(trained.config, translator_spec(trained.generator)["input_shape"],

@@ -18,6 +18,7 @@ import keras
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.export.savedmodel import is_image_to_image, is_text_conditioned, text_spec
 from tfgan_app.gans.cyclegan import DIRECTIONS
+from tfgan_app.names import GENERATOR_CHOICES
 
 REVERSE_GENERATOR_FILE = "generator_b_to_a.keras"
 
@@ -130,8 +131,22 @@ def load_reverse_generator(run_dir: str) -> keras.Model:
     return float32_generator(reverse)  # gan.keras keeps a mixed-precision run's policies; export computes in float32
 
 
-def load_run(run_dir: str, direction: str = "a_to_b") -> TrainedGenerator:
-    """Loads `run_dir/generator.keras` and `run_dir/config.json` and checks they agree.
+
+
+def run_generator_path(run_dir: str, which: str = "best") -> str:
+    """`run_dir/best_generator.keras` when `which="best"` and the run kept one (`tfgan train --eval_every`),
+    else `run_dir/generator.keras` (the generator at the end of training; the EMA one when enabled)."""
+    if which not in GENERATOR_CHOICES:
+        raise UsageError(f"Expected generator in {GENERATOR_CHOICES}, received {which!r}.")
+    best = os.path.join(run_dir, "best_generator.keras")
+    if which == "best" and os.path.isfile(best):
+        return best
+    return os.path.join(run_dir, "generator.keras")
+
+
+def load_run(run_dir: str, direction: str = "a_to_b", which: str = "best") -> TrainedGenerator:
+    """Loads the run's generator (`run_generator_path(run_dir, which)`) and `run_dir/config.json` and checks
+    they agree.
 
     `direction="b_to_a"` loads a CycleGAN run's B -> A generator instead (`load_reverse_generator`),
     named `<config name>_b_to_a`.
@@ -148,7 +163,7 @@ def load_run(run_dir: str, direction: str = "a_to_b") -> TrainedGenerator:
     if direction == "b_to_a":
         generator = load_reverse_generator(run_dir)
         return TrainedGenerator(generator, config, f"{config['name']}_b_to_a", None, None)
-    generator = load_keras_generator(os.path.join(run_dir, "generator.keras"))
+    generator = load_keras_generator(run_generator_path(run_dir, which))
     if is_image_to_image(generator):
         # pix2pix / SRGAN / CycleGAN runs: the generator maps images to images; a config latent_dim is unused.
         if config.get("num_classes"):

@@ -14,8 +14,19 @@ of the module is not enough):
 | `generate`        | `seed` int64 `[]`, `num_images` int32 `[]`     | `images` uint8 `[None, H, W, C]`      |
 |                   | (+ `labels`)                                   |                                       |
 | `generate_png`    | same as `generate`                             | `png_bytes` string `[None]` (PNGs)    |
+| `generate_truncated`, | `generate`'s inputs + `truncation` float32 `[]` | as `generate` / `generate_png`     |
+| `generate_truncated_png` | (ψ in [0, 1])                              |                                       |
 | `class_ids`       | none (conditional generators only)             | `class_ids` int32 `[num_classes]`,    |
 |                   |                                                | 0 .. num_classes-1                    |
+
+Truncation (the truncation trick for N(0, I) latents): the `generate_truncated*`
+signatures draw the same latents as `generate*` and scale them by ψ, so ψ = 1 gives
+exactly `generate`'s images and ψ = 0 the image of the mean latent (0), as
+`GAN.generate(truncation=ψ)` and `tfgan generate --truncation=ψ`. A SignatureDef has
+no optional inputs (TF Serving rejects a request that lacks one, and a client that
+sends an input the signature lacks), so ψ is a required input of separate
+signatures and `generate` / `generate_png` stay unchanged for existing clients
+(their ψ is 1). `serving_default` takes latents: scale them by ψ on the client.
 
 `class_ids` exists for its metadata: the static shape of its output states the class count in
 TF Serving's GetModelMetadata reply, which holds signature_defs only (`served_num_classes`).
@@ -80,7 +91,7 @@ from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import UsageError
 from tfgan_app.latent import sample_latents
 
-SIGNATURES = ("serving_default", "generate", "generate_png")
+SIGNATURES = ("serving_default", "generate", "generate_png", "generate_truncated", "generate_truncated_png")
 # Conditional latent models also have this signature: no inputs, output `class_ids` = 0..num_classes-1, whose
 # static shape [num_classes] puts the class count into TF Serving's GetModelMetadata reply (which holds
 # signature_defs only), so clients learn it without a predict call (`served_num_classes`).
@@ -218,6 +229,7 @@ class GeneratorModule(tf.Module):
         self.image_shape = spec["image_shape"]
         specs = input_specs(self.latent_dim, self.conditional)
         seed_specs = [tf.TensorSpec([], tf.int64, name="seed"), tf.TensorSpec([], tf.int32, name="num_images")]
+        truncation_spec = tf.TensorSpec([], tf.float32, name="truncation")
         if self.conditional:
             self.serving_default = tf.function(
                 lambda latents, labels: {"images": self._images(latents, labels)},
@@ -228,6 +240,14 @@ class GeneratorModule(tf.Module):
             self.generate_png = tf.function(
                 lambda seed, num_images, labels: {"png_bytes": _encode_png(self._seeded(seed, num_images, labels))},
                 input_signature=seed_specs + [specs["labels"]])
+            self.generate_truncated = tf.function(
+                lambda seed, num_images, labels, truncation: {
+                    "images": self._seeded(seed, num_images, labels, truncation)},
+                input_signature=seed_specs + [specs["labels"], truncation_spec])
+            self.generate_truncated_png = tf.function(
+                lambda seed, num_images, labels, truncation: {
+                    "png_bytes": _encode_png(self._seeded(seed, num_images, labels, truncation))},
+                input_signature=seed_specs + [specs["labels"], truncation_spec])
             self.class_ids = tf.function(lambda: {"class_ids": tf.range(self.num_classes, dtype=tf.int32)},
                                          input_signature=[])
         else:
@@ -238,6 +258,14 @@ class GeneratorModule(tf.Module):
             self.generate_png = tf.function(
                 lambda seed, num_images: {"png_bytes": _encode_png(self._seeded(seed, num_images))},
                 input_signature=seed_specs)
+            self.generate_truncated = tf.function(
+                lambda seed, num_images, truncation: {
+                    "images": self._seeded(seed, num_images, truncation=truncation)},
+                input_signature=seed_specs + [truncation_spec])
+            self.generate_truncated_png = tf.function(
+                lambda seed, num_images, truncation: {
+                    "png_bytes": _encode_png(self._seeded(seed, num_images, truncation=truncation))},
+                input_signature=seed_specs + [truncation_spec])
 
     def _images(self, latents, labels=None):
         if labels is None:
@@ -246,9 +274,14 @@ class GeneratorModule(tf.Module):
                                                 f"num_classes={self.num_classes}")):
             return self.generator([latents, labels], training=False)
 
-    def _seeded(self, seed, num_images, labels=None):
+    def _seeded(self, seed, num_images, labels=None, truncation=None):
         with tf.control_dependencies([tf.debugging.assert_non_negative(num_images, message="num_images must be >= 0")]):
             latents = sample_latents(num_images, self.latent_dim, seed)
+        if truncation is not None:  # ψ·z: the truncation trick towards the mean latent 0
+            with tf.control_dependencies([
+                    tf.debugging.assert_greater_equal(truncation, 0.0, message="truncation must be in [0, 1]"),
+                    tf.debugging.assert_less_equal(truncation, 1.0, message="truncation must be in [0, 1]")]):
+                latents = latents * truncation
         return images_to_uint8(self._images(latents, labels))
 
     @property
@@ -506,6 +539,9 @@ def example_inputs(signature: str, metadata: Dict, num_images: int = 2, seed: in
         return {"latents": latents, **labels}
     if signature in ("generate", "generate_png"):
         return {"seed": np.array(seed, np.int64), "num_images": np.array(num_images, np.int32), **labels}
+    if signature in ("generate_truncated", "generate_truncated_png"):
+        return {"seed": np.array(seed, np.int64), "num_images": np.array(num_images, np.int32), **labels,
+                "truncation": np.array(0.7, np.float32)}
     if signature == CLASS_IDS_SIGNATURE and labels:
         return {}
     raise UsageError(f"Unknown signature {signature!r}; expected one of {SIGNATURES}.")

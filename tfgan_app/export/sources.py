@@ -315,12 +315,19 @@ def resolve_captions(source: GeneratorSource, num_images: int,
 
 
 def generate_images(source: GeneratorSource, num_images: int, seed: int = 0,
-                    labels: Optional[Sequence[int]] = None, captions: Optional[Sequence[str]] = None) -> np.ndarray:
+                    labels: Optional[Sequence[int]] = None, captions: Optional[Sequence[str]] = None,
+                    truncation: float = 1.0) -> np.ndarray:
     """`num_images` images for latents `sample_latents(num_images, latent_dim, seed)`: the same
-    latents `GAN.generate` and the exported `generate` / `generate_from_captions` signatures use."""
+    latents `GAN.generate` and the exported `generate` / `generate_from_captions` signatures use.
+
+    `truncation` ψ scales the latents (ψ·z, the truncation trick towards the mean latent 0), as
+    `GAN.generate(truncation=ψ)` and the SavedModel `generate_truncated` signature do.
+    """
     if num_images < 1:
         raise UsageError(f"Expected a positive number of images, received {num_images}.")
-    latents = sample_latents(num_images, source.latent_dim, seed).numpy()
+    if isinstance(truncation, bool) or not 0.0 <= float(truncation) <= 1.0:
+        raise UsageError(f"Expected truncation (psi) in [0, 1] (1: none, 0: the mean latent), received {truncation!r}.")
+    latents = sample_latents(num_images, source.latent_dim, seed).numpy() * np.float32(truncation)
     return source(latents, resolve_labels(source, num_images, labels), resolve_captions(source, num_images, captions))
 
 

@@ -73,9 +73,10 @@ def _cycle(values: Optional[np.ndarray], start: int, stop: int) -> Optional[np.n
 
 def stream_images(source: GeneratorSource, num_images: int, seed: int = 0,
                   labels: Optional[Sequence[int]] = None, captions: Optional[Sequence[str]] = None,
-                  batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[Tuple[int, np.ndarray]]:
+                  batch_size: int = DEFAULT_BATCH_SIZE,
+                  truncation: float = 1.0) -> Iterator[Tuple[int, np.ndarray]]:
     """Yields `(start, images)` for consecutive batches of at most `batch_size` of the `num_images` images
-    `generate_images(source, num_images, seed, labels, captions)` returns, in order.
+    `generate_images(source, num_images, seed, labels, captions, truncation)` returns, in order.
 
     Labels and captions are validated before the first batch (`UsageError` as in `generate_images`).
     """
@@ -86,9 +87,11 @@ def stream_images(source: GeneratorSource, num_images: int, seed: int = 0,
     label_period = len(labels) if labels else (source.num_classes or 1)
     label_cycle = resolve_labels(source, label_period, labels)
     caption_cycle = resolve_captions(source, len(captions) if captions else 1, captions)
+    if isinstance(truncation, bool) or not 0.0 <= float(truncation) <= 1.0:
+        raise UsageError(f"Expected truncation (psi) in [0, 1] (1: none, 0: the mean latent), received {truncation!r}.")
     for start in range(0, num_images, batch_size):
         stop = min(start + batch_size, num_images)
-        latents = latent_slice(start, stop - start, source.latent_dim, seed)
+        latents = latent_slice(start, stop - start, source.latent_dim, seed) * np.float32(truncation)
         yield start, source(latents, _cycle(label_cycle, start, stop), _cycle(caption_cycle, start, stop))
 
 
@@ -114,7 +117,8 @@ def image_file_name(index: int, num_images: int) -> str:
 def write_image_files(source: GeneratorSource, num_images: int, output_dir: str, seed: int = 0,
                       labels: Optional[Sequence[int]] = None, captions: Optional[Sequence[str]] = None,
                       batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True,
-                      on_batch: Optional[Callable[[int, np.ndarray], None]] = None) -> StreamSummary:
+                      on_batch: Optional[Callable[[int, np.ndarray], None]] = None,
+                      truncation: float = 1.0) -> StreamSummary:
     """Generates `num_images` images batch by batch (`stream_images`) and writes each as
     `output_dir/image_NNNN.png` (`image_file_name`) before drawing the next batch.
 
@@ -126,6 +130,7 @@ def write_image_files(source: GeneratorSource, num_images: int, output_dir: str,
         batch_size: images generated per call; memory is bounded by one batch.
         progress: show a `keras.utils.Progbar` (redrawn on a terminal; every 10 s and at the end otherwise).
         on_batch: called with `(start, images)` after each batch is written (e.g. to keep them for a grid).
+        truncation: ψ of the truncation trick, latents ψ·z (as `generate_images`).
 
     Returns:
         A `StreamSummary` with the wall time and images/s (generation and PNG writing).
@@ -137,7 +142,7 @@ def write_image_files(source: GeneratorSource, num_images: int, output_dir: str,
     os.makedirs(output_dir, exist_ok=True)
     begin = time.perf_counter()
     written = 0
-    for start, images in stream_images(source, num_images, seed, labels, captions, batch_size):
+    for start, images in stream_images(source, num_images, seed, labels, captions, batch_size, truncation):
         if images.ndim != 4:
             raise UsageError(f"The {source.kind} generator outputs arrays of shape {images.shape[1:]}, not images "
                              "[H, W, C] (e.g. 2-D points of a toy mixture), so there is nothing to write as PNG.")

@@ -12,6 +12,7 @@ from tfgan_app.gans.conditional import ConditionalGAN
 from tfgan_app.gans.cyclegan import CycleGAN
 from tfgan_app.gans.improved import TECHNIQUE_OPTIONS, ImprovedTechniques, with_techniques
 from tfgan_app.gans.infogan import InfoGAN
+from tfgan_app.gans.packing import packed_shape
 from tfgan_app.gans.pix2pix import Pix2Pix
 from tfgan_app.gans.relativistic import RelativisticGAN
 from tfgan_app.gans.sgan import SGAN
@@ -51,4 +52,4 @@ def get_gan_class(name: str) -> Type[GAN]:
     return GAN_CLASSES[name]
 
 
-__all__ = ["GAN", "GAN_CLASSES", "get_gan_class", "TECHNIQUE_OPTIONS", "ImprovedTechniques", "with_techniques"] + sorted(c.__name__ for c in GAN_CLASSES.values() if c is not GAN)
+__all__ = ["GAN", "GAN_CLASSES", "packed_shape", "get_gan_class", "TECHNIQUE_OPTIONS", "ImprovedTechniques", "with_techniques"] + sorted(c.__name__ for c in GAN_CLASSES.values() if c is not GAN)

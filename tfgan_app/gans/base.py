@@ -24,6 +24,15 @@ Variants subclass `GAN` and override only what differs, through these hooks:
 | `sample_grid_callback(output_dir, dataset, ...)` | `SampleGrid` of fixed latents |
 | `extra_metric_names` (class attribute) | `()`; each name gets a Mean in `extra_trackers[name]` |
 
+Quality options every variant takes (a variant that cannot honour one lists it in
+`unsupported_techniques`, and asking for it is a `UsageError`):
+
+| option | effect |
+|---|---|
+| `ema_decay=β`, `ema_start=s` | `ema_generator`, an exponential moving average of G (`tfgan_app.gans.ema`), used by `generate` and everything that samples (`sampling_generator`) |
+| `pack=m` | PacGAN (Lin et al. 2018): D sees m samples per row, concatenated on the last axis (`tfgan_app.gans.packing`); D must be built for that width |
+| `diff_augment="color,translation,cutout"` | DiffAugment (Zhao et al. 2020) of real and fake images before every training D call (`tfgan_app.gans.augment`) |
+
 Losses are reduced over the **global** batch: per-example losses go through
 `tf.nn.compute_average_loss`, scalar penalties are divided by the number of
 replicas, because Keras optimizers sum gradients across replicas.
@@ -36,6 +45,7 @@ Example:
 >>> images = gan.generate(16, seed=0)   # numpy [16, 28, 28, 1] in [-1, 1]
 """
 
+import threading
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import keras
@@ -46,6 +56,9 @@ from tfgan_app import losses as gan_losses
 from tfgan_app.callbacks import SampleGrid
 from tfgan_app.distribute import num_workers
 from tfgan_app.errors import UsageError
+from tfgan_app.gans import augment as diff_augmentation
+from tfgan_app.gans import ema as ema_lib
+from tfgan_app.gans import packing
 from tfgan_app.gans.sampling import replica_context_info as _replica_context_info
 from tfgan_app.gans.sampling import stream_seed
 from tfgan_app.latent import sample_latents
@@ -64,6 +77,10 @@ class GAN(keras.Model):
       seed: base seed of the training latents. Latents are a stateless function of
         (seed, optimizer step, replica), so training is reproducible, resumes
         exactly after a restore, and every replica draws different latents.
+      ema_decay: β of an exponential moving average of the generator (`ema_generator`), or None.
+      ema_start: generator steps during which the average just copies G (warm-up).
+      pack: PacGAN packing degree m (1: off); the discriminator takes m samples per row.
+      diff_augment: DiffAugment policy ("color,translation,cutout" or a subset), or None.
     """
 
     # Names of extra per-step metrics a variant reports (e.g. pix2pix's "l1"); `compile` creates a
@@ -75,7 +92,9 @@ class GAN(keras.Model):
     unsupported_techniques: Dict[str, str] = {}
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
-                 latent_dim: Optional[int] = None, d_steps: int = 1, seed: int = 0, **kwargs):
+                 latent_dim: Optional[int] = None, d_steps: int = 1, seed: int = 0,
+                 ema_decay: Optional[float] = None, ema_start: int = 0, pack: int = 1,
+                 diff_augment: Optional[str] = None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
             raise UsageError(f"d_steps must be a positive integer, received {d_steps!r}.")
@@ -89,6 +108,29 @@ class GAN(keras.Model):
         self.d_steps = int(d_steps)
         self.seed = int(seed)
         self.loss_pair = None
+        ema_lib.check_ema_options(ema_decay, ema_start)
+        packing.check_pack(pack)
+        self.diff_augment = diff_augmentation.parse_policy(diff_augment)
+        requested = {"ema_decay": ema_decay is not None, "pack": pack > 1, "diff_augment": bool(self.diff_augment)}
+        for option, reason in self.unsupported_techniques.items():
+            if requested.get(option):
+                raise UsageError(f"{type(self).__name__} cannot apply {option}: {reason}. Remove {option}.")
+        if pack > 1 and (type(self).discriminator_inputs is not GAN.discriminator_inputs
+                         or type(self).adversarial_logits is not GAN.adversarial_logits):
+            raise UsageError(f"{type(self).__name__} cannot apply pack={pack}: its discriminator sees labels or "
+                             "inputs besides the samples, or has per-sample heads, which packed rows would mix. "
+                             "Use pack with an unconditional variant (gan, wgan, wgan_gp, relativistic, unrolled, "
+                             "...).")
+        if self.diff_augment and len(generator.outputs[0].shape) != 4:
+            raise UsageError(f"diff_augment augments images [B, H, W, C]; this generator outputs shape "
+                             f"{tuple(generator.outputs[0].shape)}. Remove diff_augment.")
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_start = int(ema_start)
+        self.pack = int(pack)
+        # Counts this step's augmented discriminator calls, per replica thread: each gets its own seed.
+        object.__setattr__(self, "_augment_calls", threading.local())
+        if self.ema_decay is not None:
+            self.ema_generator = ema_lib.averaged_copy(generator)
         self.built = True  # generator and discriminator are built Keras models
 
     # --- configuration and saving ---------------------------------------------------------------
@@ -101,6 +143,10 @@ class GAN(keras.Model):
             "latent_dim": self.latent_dim,
             "d_steps": self.d_steps,
             "seed": self.seed,
+            "ema_decay": self.ema_decay,
+            "ema_start": self.ema_start,
+            "pack": self.pack,
+            "diff_augment": ",".join(self.diff_augment) or None,
         }
 
     @classmethod
@@ -206,20 +252,37 @@ class GAN(keras.Model):
 
     # --- sampling -------------------------------------------------------------------------------
 
+    @property
+    def sampling_generator(self) -> keras.Model:
+        """The generator to sample from: `ema_generator` when `ema_decay` is set, else `generator`."""
+        return self.ema_generator if self.ema_decay is not None else self.generator
+
+    def update_ema(self) -> None:
+        """Blends the generator into `ema_generator` after a generator step (see `tfgan_app.gans.ema`)."""
+        if self.ema_decay is not None:
+            ema_lib.update_average(self.ema_generator, self.generator,
+                                   ema_lib.decay_at(self.g_optimizer.iterations, self.ema_decay, self.ema_start))
+
     def call(self, inputs, training: bool = False):
         """Runs the generator: `inputs` are what `generator_inputs` returns."""
         return self.generator(inputs, training=training)
 
     def generate(self, num: int, seed: Optional[int] = 0, labels: Optional[Sequence[int]] = None,
-                 batch_size: int = 256) -> np.ndarray:
-        """Returns `num` samples as a numpy array (images in [-1, 1]) from `sample_latents(num, latent_dim, seed)`."""
-        z = sample_latents(num, self.latent_dim, seed)
+                 batch_size: int = 256, truncation: float = 1.0) -> np.ndarray:
+        """Returns `num` samples as a numpy array (images in [-1, 1]) from `sample_latents(num, latent_dim, seed)`.
+
+        Samples come from `sampling_generator` (the EMA generator when enabled). `truncation` is ψ of the
+        truncation trick for N(0, I) latents: z is replaced by ψ·z (the mean latent is 0), so ψ = 0 gives
+        the mean latent's sample and ψ = 1 the plain one; codes and labels are not truncated.
+        """
+        truncation = check_truncation(truncation)
+        z = sample_latents(num, self.latent_dim, seed) * truncation
         condition = self.condition_for_generation(num, labels)
+        generator = self.sampling_generator
         outputs = []
         for start in range(0, num, batch_size):
             part = None if condition is None else condition[start:start + batch_size]
-            outputs.append(self.generator(self.generator_inputs(z[start:start + batch_size], part),
-                                          training=False))
+            outputs.append(generator(self.generator_inputs(z[start:start + batch_size], part), training=False))
         return np.concatenate([np.asarray(o) for o in outputs])
 
     def condition_for_generation(self, num: int, labels: Optional[Sequence[int]]):
@@ -246,10 +309,21 @@ class GAN(keras.Model):
         unrolled steps and feature matching all go through it. Default: `samples`
         (conditional GANs: `[samples, labels]`; pix2pix: `[input image, samples]`).
         """
-        return samples
+        return packing.pack(samples, self.pack) if self.pack > 1 else samples
 
     def discriminate(self, samples: tf.Tensor, condition, training: bool = True) -> tf.Tensor:
+        if training and self.diff_augment:
+            samples = self.augment(samples)
         return self.discriminator(self.discriminator_inputs(samples, condition), training=training)
+
+    def augment(self, samples: tf.Tensor) -> tf.Tensor:
+        """DiffAugment of a batch for one training D call (a fresh stateless seed per call of the step)."""
+        calls = self._augment_calls
+        call = getattr(calls, "count", 0)
+        calls.count = call + 1
+        seed = tf.random.experimental.stateless_fold_in(
+            stream_seed(self.seed, diff_augmentation.STREAM, self.g_optimizer.iterations), call)
+        return diff_augmentation.diff_augment(samples, self.diff_augment, seed)
 
     def discriminator_loss(self, real_logits, fake_logits, real, fake, condition) -> tf.Tensor:
         """Per-example discriminator loss."""
@@ -337,9 +411,11 @@ class GAN(keras.Model):
         if self.loss_pair is None:
             raise UsageError("Call gan.compile(d_optimizer=..., g_optimizer=..., loss=...) before fit().")
         real, condition = self.unpack_batch(data)
+        self._augment_calls.count = 0
         for _ in range(self.d_steps):
             d_loss, real_logits, fake_logits = self.discriminator_step(real, condition)
         g_loss = self.generator_step(real, condition)
+        self.update_ema()
         self.update_adversarial_metrics(d_loss, g_loss, real_logits, fake_logits)
         return self.metric_results()
 
@@ -363,3 +439,12 @@ class GAN(keras.Model):
         if num_workers(tf.distribute.get_strategy()) > 1:
             results = {name: tf.reshape(value, [1]) for name, value in results.items()}
         return results
+
+
+def check_truncation(truncation: float) -> float:
+    """Returns ψ as a float; raises UsageError unless it is a number in [0, 1]."""
+    if isinstance(truncation, bool) or not isinstance(truncation, (int, float, np.floating, np.integer)) \
+            or not 0.0 <= float(truncation) <= 1.0:
+        raise UsageError(f"truncation (psi) must be a number in [0, 1] (1: no truncation, 0: the mean latent), "
+                         f"received truncation={truncation!r}.")
+    return float(truncation)

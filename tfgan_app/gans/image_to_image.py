@@ -94,7 +94,7 @@ class ImageToImageGAN(GAN):
 
     def translate(self, images, batch_size: int = 256) -> np.ndarray:
         """Returns the generator's outputs for `images` (numpy, [-1, 1])."""
-        return translate_images(self.generator, images, batch_size)
+        return translate_images(self.sampling_generator, images, batch_size)
 
     def generate(self, num: int, seed: Optional[int] = 0, labels=None, batch_size: int = 256) -> np.ndarray:
         raise UsageError(f"{type(self).__name__} translates input images and samples nothing from latents; "

@@ -34,7 +34,7 @@ import tensorflow as tf
 
 from tfgan_app.errors import UsageError
 from tfgan_app.gans import sampling
-from tfgan_app.gans.base import GAN
+from tfgan_app.gans.base import GAN, check_truncation
 from tfgan_app.latent import sample_latents
 
 
@@ -92,16 +92,26 @@ class StyleGAN(GAN):
     # --- sampling -------------------------------------------------------------------------------
 
     def styles(self, z: tf.Tensor, truncation_psi: float = 1.0) -> tf.Tensor:
-        """Per-level styles `[B, levels, w_dim]` of latents z, truncated with ψ."""
-        w = self.truncation(self.mapping(z, training=False), psi=truncation_psi)
+        """Per-level styles `[B, levels, w_dim]` of latents z, truncated with ψ (from `sampling_generator`)."""
+        sampler = self.sampling_generator  # the EMA generator's parts when ema_decay is set
+        w = sampler.get_layer("truncation")(sampler.get_layer("mapping")(z, training=False), psi=truncation_psi)
         return tf.repeat(w[:, None], self.num_levels, axis=1)
 
     def generate(self, num: int, seed: Optional[int] = 0, labels: Optional[Sequence[int]] = None,
-                 batch_size: int = 256, truncation_psi: float = 1.0) -> np.ndarray:
-        """`num` images from `sample_latents(num, latent_dim, seed)`, with the truncation trick for ψ < 1."""
+                 batch_size: int = 256, truncation_psi: float = 1.0, truncation: float = 1.0) -> np.ndarray:
+        """`num` images from `sample_latents(num, latent_dim, seed)`, with the truncation trick for ψ < 1.
+
+        `truncation` (the name every GAN's `generate` takes) is the same ψ: w is pulled towards the
+        tracked average w (StyleGAN's truncation, in W rather than Z); give one of the two.
+        """
+        if truncation != 1.0:
+            if truncation_psi != 1.0:
+                raise UsageError("Give truncation or truncation_psi (the same ψ), not both.")
+            truncation_psi = check_truncation(truncation)
         self.condition_for_generation(num, labels)
         z = sample_latents(num, self.latent_dim, seed)
-        outputs = [self.synthesis(self.styles(z[i:i + batch_size], truncation_psi), training=False)
+        synthesis = self.sampling_generator.get_layer("synthesis")
+        outputs = [synthesis(self.styles(z[i:i + batch_size], truncation_psi), training=False)
                    for i in range(0, num, batch_size)]
         return np.concatenate([np.asarray(o) for o in outputs])
 
@@ -111,7 +121,7 @@ class StyleGAN(GAN):
             raise UsageError(f"crossover must be in [0, {self.num_levels}], received {crossover}.")
         coarse, fine = self.styles(z_coarse, truncation_psi), self.styles(z_fine, truncation_psi)
         ws = tf.concat([coarse[:, :crossover], fine[:, crossover:]], axis=1)
-        return np.asarray(self.synthesis(ws, training=False))
+        return np.asarray(self.sampling_generator.get_layer("synthesis")(ws, training=False))
 
     # --- training -------------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ class UnrolledGAN(GAN):
         "feature_matching": "it would replace the generator loss taken through the unrolled discriminator, "
                             "which switches unrolling off",
         "instance_noise": "the simulated discriminator steps call the discriminator without noise",
+        "diff_augment": "the simulated discriminator steps call the discriminator without augmentation",
     }
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, unroll_steps: int = 5,
