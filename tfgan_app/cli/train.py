@@ -31,6 +31,8 @@ import os
 from absl import flags
 
 from tfgan_app import distribute, presets, training
+from tfgan_app.evaluation import format_quality_report
+from tfgan_app.evaluation.quality import quality_callbacks
 
 DEFAULT_MODEL = "dcgan_mnist"
 
@@ -92,13 +94,13 @@ def run(fv: flags.FlagValues) -> int:
     strategy = distribute.get_strategy(fv.strategy)
     print(f"Training preset {preset.name!r} on {preset.dataset!r} for {preset.epochs} epoch(s) under "
           f"{distribute.describe(strategy)}; output in {distribute.worker_output_dir(output_dir, strategy)}")
+    quality = quality_callbacks(preset.dataset, distribute.worker_output_dir(output_dir, strategy), preset.seed)
     result = training.train(preset, output_dir, strategy=strategy, backup_dir=fv.backup_dir,
-                            overwrite=fv.overwrite)
+                            overwrite=fv.overwrite, extra_callbacks=quality)
     print(f"Done in {result.seconds:.0f} s. Generator: {result.generator_path}  GAN: {result.gan_path}  "
           f"Samples: {os.path.join(result.output_dir, 'samples')}  "
           f"TensorBoard: tensorboard --logdir {result.output_dir}/logs")
     if result.quality is not None:
-        from tfgan_app.evaluation import format_quality_report  # pylint: disable=import-outside-toplevel
         print(f"Sample quality ({result.quality['num_samples']} samples judged by the shipped "
               f"{preset.dataset} classifier): {format_quality_report(result.quality)}")
     return 0

@@ -29,7 +29,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.data import DatasetInfo
+from tfgan_app.data.info import DatasetInfo
 from tfgan_app.data.arrays import load_fashion_mnist, load_mnist
 from tfgan_app.data.folder import load_folder
 from tfgan_app.errors import MissingResourceError, UsageError

@@ -30,7 +30,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.data import DatasetInfo
+from tfgan_app.data.info import DatasetInfo
 from tfgan_app.data.arrays import load_fashion_mnist, load_mnist
 from tfgan_app.data.folder import load_folder
 from tfgan_app.data.paired import shuffled_batches, to_model_range

@@ -34,8 +34,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.paths import CLASSIFIER_DIR
 
-CLASSIFIER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifiers")
 SHIPPED_CLASSIFIERS = ("mnist", "fashion_mnist")
 INCEPTION_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
 INCEPTION_TOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"

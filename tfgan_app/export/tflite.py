@@ -60,6 +60,7 @@ from ai_edge_litert.interpreter import Interpreter
 from tensorflow.lite.python.convert_phase import ConverterError
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from tfgan_app.data import load_dataset
 from tfgan_app.errors import MissingResourceError, TfganError, UsageError
 from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, LATENT, TEXT, generator_spec, input_specs, model_kind,
                                          read_metadata, text_spec, translator_spec)
@@ -217,7 +218,6 @@ def training_inputs(config: Dict, input_shape: Sequence[int], num_images: int = 
     >>> images.shape
     (8, 14, 14, 1)
     """
-    from tfgan_app.data import load_dataset  # pylint: disable=import-outside-toplevel  (heavy, export-only)
     spec = config.get("dataset")
     if not spec:
         return None

@@ -42,6 +42,7 @@ from tfgan_app.architectures.dcgan import dcgan_discriminator
 from tfgan_app.architectures.srgan import srgan_generator
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.gans.image_to_image import ImageToImageGAN, check_builder, pair_shapes, translate_images
+from tfgan_app.paths import CLASSIFIER_DIR
 
 ExtractorSpec = Union[None, str, keras.Model]
 
@@ -86,7 +87,6 @@ def content_feature_extractor(spec: ExtractorSpec) -> Optional[keras.Model]:
     if spec is None or isinstance(spec, keras.Model):
         model = spec
     elif spec in ("mnist", "fashion_mnist"):
-        from tfgan_app.evaluation.extractors import CLASSIFIER_DIR  # pylint: disable=import-outside-toplevel
         model = _classifier_features(os.path.join(CLASSIFIER_DIR, f"{spec}_classifier.keras"))
     elif spec == "vgg19":
         model = _vgg19_features()
