@@ -45,6 +45,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_app import architectures, callbacks as gan_callbacks, data, distribute, gans
+from tfgan_app.artifacts.run_dir import float32_generator
 from tfgan_app.errors import UsageError
 from tfgan_app.paths import writable_dir
 from tfgan_app.presets import Preset, build_optimizer, check_options, keyword_parameters
@@ -340,28 +341,3 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
         float32_generator(gan.generator_b_to_a).save(os.path.join(output_dir, "generator_b_to_a.keras"))
     gan.save(os.path.join(output_dir, "gan.keras"))
     return TrainResult(gan, history.history, output_dir, seconds)
-
-
-def _float32_policies(config: Any) -> Any:
-    """A copy of a serialized Keras object with every mixed dtype policy replaced by float32."""
-    if isinstance(config, dict):
-        if config.get("class_name") == "DTypePolicy" and str(config.get("config", {}).get("name")).startswith("mixed_"):
-            return {**config, "config": {**config["config"], "name": "float32"}}
-        return {key: _float32_policies(value) for key, value in config.items()}
-    if isinstance(config, list):
-        return [_float32_policies(value) for value in config]
-    return config
-
-
-def float32_generator(generator: keras.Model) -> keras.Model:
-    """The generator computing in float32 with the same weights (itself if it already does).
-
-    Generators trained under `mixed_bfloat16`/`mixed_float16` keep float32 variables but compute in
-    half precision; the saved `generator.keras` is float32 so that it exports to TFLite and serves
-    on any device.
-    """
-    if not any(layer.dtype_policy.name.startswith("mixed_") for layer in generator._flatten_layers()):  # pylint: disable=protected-access
-        return generator
-    copy = keras.saving.deserialize_keras_object(_float32_policies(keras.saving.serialize_keras_object(generator)))
-    copy.set_weights(generator.get_weights())
-    return copy

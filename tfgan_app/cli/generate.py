@@ -27,7 +27,7 @@ from absl import flags
 
 from tfgan_app import latent
 from tfgan_app.errors import UsageError
-from tfgan_app.export.sources import interpolate_images, open_source, resolve_captions, resolve_labels
+from tfgan_app.artifacts.generators import interpolate_images, open_generator, resolve_captions, resolve_labels
 from tfgan_app.export.streaming import DEFAULT_BATCH_SIZE, image_file_name, stream_images, write_image_files
 from tfgan_app.export.tflite import parse_threads
 from tfgan_app.images import make_grid, save_grid, save_png
@@ -140,7 +140,7 @@ def _check_images(images: np.ndarray, source) -> np.ndarray:
     if images.ndim != 4:
         raise UsageError(f"The {source.kind} generator outputs arrays of shape {images.shape[1:]}, not images "
                          "[H, W, C] (e.g. 2-D points of a toy mixture), so there is nothing to write as PNG; "
-                         "call it from Python (tfgan_app.export.open_source) instead.")
+                         "call it from Python (tfgan_app.export.open_generator) instead.")
     return images
 
 
@@ -159,7 +159,7 @@ def run(fv: flags.FlagValues) -> int:
     threads = None if fv.tflite_threads is None else parse_threads(fv.tflite_threads)
     labels, captions = _labels(fv.labels), _captions(fv.captions)
     _check_outputs(fv)
-    with open_source(fv.model, num_classes=fv.num_classes, timeout=fv.timeout, tflite_threads=threads) as source:
+    with open_generator(fv.model, num_classes=fv.num_classes, timeout=fv.timeout, tflite_threads=threads) as source:
         resolve_captions(source, 1, captions)  # before any output: captions given to the wrong model, or missing
         grid_batches = []
         if fv.output_dir:

@@ -7,7 +7,7 @@ Example:
 """
 
 from tfgan_app.export.exporter import DEFAULT_BASE_DIR, ExportResult, export_generator, export_run
-from tfgan_app.export.run_dir import TrainedGenerator, load_keras_generator, load_run
+from tfgan_app.artifacts.run_dir import TrainedGenerator, load_keras_generator, load_run
 from tfgan_app.export.savedmodel import (SIGNATURES, TEXT_SIGNATURES, TRANSLATOR_SIGNATURES, CaptionModule,
                                          GeneratorModule, TranslatorModule, write_savedmodel)
 from tfgan_app.export.serving_config import list_models, list_versions, read_models_config, write_models_config

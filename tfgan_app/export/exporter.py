@@ -34,7 +34,7 @@ import numpy as np
 
 from tfgan_app.errors import UsageError
 from tfgan_app.export import serving_config
-from tfgan_app.export.run_dir import load_run
+from tfgan_app.artifacts.run_dir import load_run
 from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, METADATA_FILE, generator_spec, is_image_to_image,
                                          is_text_conditioned, read_metadata, text_spec, translator_spec,
                                          write_savedmodel)
