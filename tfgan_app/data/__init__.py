@@ -38,6 +38,7 @@ from tfgan_app.data.tfds_source import load_tfds
 from tfgan_app.data.toy import load_toy
 from tfgan_app.data.unpaired import load_unpaired
 from tfgan_app.errors import UsageError
+from tfgan_app.images import tf_from_uint8
 
 __all__ = ["DatasetInfo", "load_dataset", "load_mnist", "load_fashion_mnist", "DATASET_SPECS"]
 
@@ -55,7 +56,7 @@ def _to_model_range(images: tf.Tensor, image_size: Optional[Sequence[int]], chan
         images = tf.image.rgb_to_grayscale(images)
     if image_size is not None and tuple(images.shape[-3:-1]) != tuple(image_size):
         images = tf.image.resize(images, image_size, method="bilinear")
-    return images / 127.5 - 1.0
+    return tf_from_uint8(images)
 
 
 def _check_positive(name: str, value) -> None:

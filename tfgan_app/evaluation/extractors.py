@@ -34,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.images import tf_from_uint8
 from tfgan_app.paths import CLASSIFIER_DIR
 
 SHIPPED_CLASSIFIERS = ("mnist", "fashion_mnist")
@@ -161,7 +162,7 @@ class InceptionExtractor(FeatureExtractor):
         if x.shape[-1] == 1:
             x = tf.tile(x, [1, 1, 1, 3])
         x = tf.image.resize(x, (INCEPTION_SIZE, INCEPTION_SIZE), method="bilinear", antialias=False)
-        return x / 127.5 - 1.0
+        return tf_from_uint8(x)
 
 
 class ClassifierExtractor(FeatureExtractor):

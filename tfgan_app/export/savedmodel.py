@@ -30,7 +30,7 @@ For conditional generators, `labels` is int32 `[None]` (one class id per image;
 for `generate*` it must hold `num_images` ids). `generate*` turn `seed` into
 latents with `tfgan_app.latent.sample_latents`, so they give
 `to_uint8(GAN.generate(num_images, seed))`. uint8 pixels are `round((x + 1) * 127.5)`
-clipped to [0, 255] (`tfgan_app.images.to_uint8`). The output name
+clipped to [0, 255] (`tfgan_app.images.to_uint8` / `tf_to_uint8`). The output name
 `png_bytes` ends in `_bytes` so TF Serving's REST API returns it base64-encoded
 (`{"b64": ...}`), which any HTTP client can decode into a PNG file.
 
@@ -76,22 +76,13 @@ from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, Kind, genera
 from tfgan_app.artifacts.layout import METADATA_FILE, read_metadata
 from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import UsageError
+from tfgan_app.images import tf_from_uint8 as uint8_to_images, tf_to_uint8 as images_to_uint8
 from tfgan_app.latent import sample_latents
 
 SIGNATURES = ("serving_default", "generate", "generate_png")
 TRANSLATOR_SIGNATURES = ("serving_default", "translate_png")
 TEXT_SIGNATURES = ("serving_default", "from_captions", "generate_from_captions", "generate_from_captions_png")
 OUTPUT_RANGE = (-1.0, 1.0)
-
-
-def images_to_uint8(images: tf.Tensor) -> tf.Tensor:
-    """TensorFlow twin of `tfgan_app.images.to_uint8`: `round((x + 1) * 127.5)` clipped to uint8."""
-    return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
-
-
-def uint8_to_images(pixels: tf.Tensor) -> tf.Tensor:
-    """Inverse of `images_to_uint8` (up to rounding): uint8 pixels to float32 in [-1, 1] (`x / 127.5 - 1`)."""
-    return tf.cast(pixels, tf.float32) / 127.5 - 1.0
 
 
 def input_specs(latent_dim: int, conditional: bool) -> Dict[str, tf.TensorSpec]:

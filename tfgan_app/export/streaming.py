@@ -139,7 +139,7 @@ def write_image_files(source: Generator, num_images: int, output_dir: str, seed:
     written = 0
     for start, images in stream_images(source, num_images, seed, labels, captions, batch_size):
         if images.ndim != 4:
-            raise UsageError(f"The {source.kind} generator outputs arrays of shape {images.shape[1:]}, not images "
+            raise UsageError(f"The {source.form} generator outputs arrays of shape {images.shape[1:]}, not images "
                              "[H, W, C] (e.g. 2-D points of a toy mixture), so there is nothing to write as PNG.")
         for offset, image in enumerate(images):
             save_png(os.path.join(output_dir, image_file_name(start + offset, num_images)), image)
