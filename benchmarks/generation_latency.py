@@ -42,7 +42,8 @@ from ai_edge_litert.tools import flatbuffer_utils  # noqa: E402
 from tfgan_app.architectures import dcgan_generator  # noqa: E402
 from tfgan_app.export import export_generator, load_run  # noqa: E402
 from tfgan_app.artifacts.generators import open_generator  # noqa: E402
-from tfgan_app.export.tflite import DEFAULT_THREADS, QUANTIZATIONS, psnr, tflite_file_name  # noqa: E402
+from tfgan_app.artifacts.tflite_runner import DEFAULT_THREADS  # noqa: E402
+from tfgan_app.export.tflite import QUANTIZATIONS, psnr, tflite_file_name  # noqa: E402
 from tfgan_app.latent import sample_latents  # noqa: E402
 
 BUSY_LOOP = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"

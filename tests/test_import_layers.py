@@ -10,8 +10,6 @@ third-party dependencies, with a comment on the line saying why ("# optional: ..
 import ast
 import os
 
-import pytest
-
 import tfgan_app
 
 PACKAGE_DIR = os.path.dirname(tfgan_app.__file__)

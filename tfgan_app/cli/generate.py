@@ -33,9 +33,9 @@ from absl import flags
 from tfgan_app import latent
 from tfgan_app.artifacts.generators import interpolate_images, open_generator, resolve_captions, resolve_labels
 from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE
+from tfgan_app.artifacts.tflite_runner import parse_threads
 from tfgan_app.errors import UsageError
 from tfgan_app.export.streaming import DEFAULT_BATCH_SIZE, image_file_name, stream_images, write_image_files
-from tfgan_app.export.tflite import parse_threads
 from tfgan_app.export.translation import resolve_inputs, translate_files
 from tfgan_app.images import make_grid, save_grid, save_png
 from tfgan_app.latent import sample_latents

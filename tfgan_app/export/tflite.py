@@ -47,27 +47,22 @@ import json
 import math
 import os
 import re
-import statistics
-import time
 import warnings
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from ai_edge_litert.interpreter import Interpreter
 from tensorflow.lite.python.convert_phase import ConverterError
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-from tfgan_app.artifacts.layout import SIDECAR_FILE, read_metadata, read_sidecar
-from tfgan_app.artifacts.tflite_runner import (DEFAULT_THREADS, THREADS_AUTO, TFLiteGenerator, available_cores,
-                                               parse_threads)
+from tfgan_app.artifacts.layout import SIDECAR_FILE, read_metadata
+from tfgan_app.artifacts.tflite_runner import DEFAULT_THREADS, THREADS_AUTO, TFLiteGenerator
 from tfgan_app.data import load_dataset
 from tfgan_app.errors import MissingResourceError, TfganError, UsageError
-from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, LATENT, TEXT, generator_spec, input_specs, model_kind,
-                                         text_spec, translator_spec)
-from tfgan_app.latent import sample_latents
+from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, model_kind
+from tfgan_app.export.kinds import CALIBRATION_SEED, PARITY_SEED, export_kind
 
 QUANTIZATIONS = ("float32", "float16", "int8")
 TFLITE_DIR = "tflite"
@@ -78,8 +73,6 @@ TFLITE_DIR = "tflite"
 PARITY_THRESHOLDS = {"float32": {"max_abs_error": 1e-4, "min_psnr_db": 80.0},
                      "float16": {"max_abs_error": 1e-2, "min_psnr_db": 50.0},
                      "int8": {"max_abs_error": 0.35, "min_psnr_db": 30.0}}
-CALIBRATION_SEED = 1234
-PARITY_SEED = 4321
 
 
 def thread_recommendation(quantization: str) -> Dict:
@@ -109,16 +102,9 @@ def check_quantizations(quantizations: Iterable[str]) -> list:
 
 def input_signature(generator: keras.Model) -> List[tf.TensorSpec]:
     """The TFLite model's inputs, in the generator's input order: `images`; `latents` (+ `labels`);
-    or `latents` + `tokens` int32 `[None, L]` for text-conditioned generators."""
-    kind = model_kind(generator)
-    if kind == IMAGE_TO_IMAGE:
-        return [tf.TensorSpec([None, *translator_spec(generator)["input_shape"]], tf.float32, name="images")]
-    if kind == TEXT:
-        spec = text_spec(generator)
-        return [tf.TensorSpec([None, spec["latent_dim"]], tf.float32, name="latents"),
-                tf.TensorSpec([None, spec["sequence_length"]], tf.int32, name="tokens")]
-    spec = generator_spec(generator)
-    return list(input_specs(spec["latent_dim"], spec["conditional"]).values())
+    or `latents` + `tokens` int32 `[None, L]` for text-conditioned generators (`ExportKind.input_specs`)."""
+    behaviour = export_kind(model_kind(generator))
+    return list(behaviour.input_specs(behaviour.spec(generator)).values())
 
 
 def _frozen_function(generator: keras.Model):
@@ -128,44 +114,16 @@ def _frozen_function(generator: keras.Model):
     return convert_variables_to_constants_v2(fn.get_concrete_function())
 
 
-def random_tokens(num_captions: int, sequence_length: int, num_words: int, seed: int) -> np.ndarray:
-    """Token ids int32 `[N, sequence_length]` of random captions over a vocabulary of `num_words` words
-    (calibration / parity inputs of text-conditioned generators): each row holds 1..sequence_length ids
-    drawn uniformly from `[1, num_words + 2)` (1 is the unknown word, 2.. the words), then padding (0)."""
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(1, sequence_length + 1, size=num_captions)
-    ids = rng.integers(1, num_words + 2, size=(num_captions, sequence_length))
-    return np.where(np.arange(sequence_length) < lengths[:, None], ids, 0).astype(np.int32)
-
-
 def model_inputs(generator: keras.Model, num_samples: int, seed: int, num_classes: Optional[int] = None,
                  vocabulary: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
     """Synthetic inputs for calibration and parity, keyed by the `input_signature` names (same order).
 
     Latents come from `sample_latents(num_samples, D, seed)`, labels cycle through the classes,
-    images are uniform in [-1, 1] (`random_images`), tokens are `random_tokens` over `vocabulary`.
+    images are uniform in [-1, 1] (`random_images`), tokens are `random_tokens` over `vocabulary`
+    (`ExportKind.model_inputs`).
     """
-    kind = model_kind(generator)
-    if kind == IMAGE_TO_IMAGE:
-        return {"images": random_images(num_samples, translator_spec(generator)["input_shape"], seed)}
-    if kind == TEXT:
-        spec = text_spec(generator)
-        if not vocabulary:
-            raise UsageError("A text-conditioned generator needs its vocabulary for TFLite export; pass "
-                             "vocabulary=... (the run's config.json 'vocabulary').")
-        return {"latents": sample_latents(num_samples, spec["latent_dim"], seed).numpy(),
-                "tokens": random_tokens(num_samples, spec["sequence_length"], len(vocabulary), seed)}
-    inputs = {"latents": sample_latents(num_samples, generator_spec(generator)["latent_dim"], seed).numpy()}
-    if num_classes:
-        inputs["labels"] = (np.arange(num_samples) % num_classes).astype(np.int32)
-    return inputs
-
-
-def random_images(num_images: int, input_shape: Sequence[int], seed: int) -> np.ndarray:
-    """`num_images` images `[N, *input_shape]` uniform in [-1, 1] (calibration / parity inputs of
-    image-to-image generators)."""
-    rng = np.random.default_rng(seed)
-    return rng.uniform(-1.0, 1.0, size=(num_images, *input_shape)).astype(np.float32)
+    behaviour = export_kind(model_kind(generator))
+    return behaviour.model_inputs(behaviour.spec(generator), num_samples, seed, num_classes, vocabulary)
 
 
 def training_inputs(config: Dict, input_shape: Sequence[int], num_images: int = 256,
@@ -281,11 +239,14 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
     os.makedirs(out_dir, exist_ok=True)
     serving = tf.saved_model.load(version_dir).signatures["serving_default"]
     kind = model_kind(generator)
+    behaviour = export_kind(kind)
     inputs = model_inputs(generator, parity_samples, PARITY_SEED, num_classes, vocabulary)
     reference = serving(**{name: tf.constant(value) for name, value in inputs.items()})["images"].numpy()
     model = {key: value for key, value in read_metadata(version_dir).items() if key != "signatures"}
-    sidecar = {**model, **_describe(kind, num_classes, parity_samples), "files": {}}
-    if kind != LATENT:
+    description = behaviour.tflite_description(num_classes, parity_samples)
+    description["parity"]["thresholds"] = PARITY_THRESHOLDS
+    sidecar = {**model, **description, "files": {}}
+    if behaviour.skip_failed_quantizations:
         sidecar["skipped"] = {}
     if kind != IMAGE_TO_IMAGE:
         calibration_images = None
@@ -297,7 +258,7 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
             entry = _write_and_check(generator, path, quantization, num_classes, vocabulary, calibration_samples,
                                      reference, inputs, calibration_images)
         except (UsageError, MissingResourceError, RuntimeError, ValueError) as e:
-            if kind == LATENT:
+            if not behaviour.skip_failed_quantizations:
                 raise
             # These architectures are newer to TFLite here: keep the SavedModel and the other files.
             if os.path.exists(path):
@@ -307,39 +268,11 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
             sidecar["skipped"][quantization] = reason
             continue
         if quantization == "int8":
-            entry["calibration"] = _calibration_set(kind, calibration_samples, calibration_images)
+            entry["calibration"] = behaviour.calibration_set(calibration_samples, calibration_images)
         sidecar["files"][quantization] = entry
     with open(os.path.join(out_dir, SIDECAR_FILE), "w") as f:
         json.dump(sidecar, f, indent=2)
     return sidecar
-
-
-def _calibration_set(kind: str, num_samples: int, calibration_images: Optional[np.ndarray] = None) -> Dict:
-    """How the int8 calibration inputs were drawn (recorded in the sidecar)."""
-    if kind == IMAGE_TO_IMAGE and calibration_images is not None:
-        return {"inputs": "training_inputs", "num_images": len(calibration_images),
-                "images": "the run's training inputs (config.json dataset), shuffled", "seed": CALIBRATION_SEED}
-    if kind == IMAGE_TO_IMAGE:
-        return {"inputs": "noise", "num_images": num_samples, "images": "uniform in [-1, 1]",
-                "seed": CALIBRATION_SEED}
-    tokens = {"tokens": "random_tokens"} if kind == TEXT else {}
-    return {"num_latents": num_samples, **tokens, "seed": CALIBRATION_SEED}
-
-
-def _describe(kind: str, num_classes: Optional[int], parity_samples: int) -> Dict:
-    """The sidecar's description of the TFLite inputs and of the parity set (the model itself is described
-    by the SavedModel's metadata, which `export_tflite` copies in)."""
-    parity_set = {"reference": "SavedModel serving_default", "seed": PARITY_SEED, "thresholds": PARITY_THRESHOLDS}
-    if kind == IMAGE_TO_IMAGE:
-        return {"inputs": {"images": "float32 [N, H, W, C] in [-1, 1]"},
-                "parity": {**parity_set, "num_images": parity_samples, "images": "uniform in [-1, 1]"}}
-    if kind == TEXT:
-        return {"inputs": {"latents": "float32 [N, latent_dim]",
-                           "tokens": "int32 [N, sequence_length]: ids of tfgan_app.data.captions.make_vectorizer("
-                                     "vocabulary, sequence_length), 0 padding, 1 unknown word"},
-                "parity": {**parity_set, "num_latents": parity_samples, "tokens": "random_tokens"}}
-    return {"inputs": {"latents": "float32 [N, latent_dim]", **({"labels": "int32 [N]"} if num_classes else {})},
-            "parity": {**parity_set, "num_latents": parity_samples}}
 
 
 def _write_and_check(generator, path, quantization, num_classes, vocabulary, calibration_samples, reference,
