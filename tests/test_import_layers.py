@@ -152,7 +152,8 @@ def test_function_local_imports_only_for_optional_dependencies():
 
 
 def test_checks_catch_what_they_claim(tmp_path):
-    """The ast readers see function-local imports and tell ours from third-party ones, so the tests above cannot pass vacuously."""
+    """The ast readers see function-local imports and tell ours from third-party ones, so the tests above
+    cannot pass vacuously."""
     path = tmp_path / "m.py"
     path.write_text("import os\n\ndef f():\n    from tfgan_app import training\n    import numpy\n")
     assert _imports(str(path)) == [("tfgan_app.training", 4, True)]

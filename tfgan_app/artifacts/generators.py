@@ -40,7 +40,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, LATENT, TEXT, model_kind, text_spec, translator_spec
+from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, is_conditional, model_kind, text_spec,
+                                      translator_spec)
 from tfgan_app.artifacts.layout import METADATA_FILE, list_versions, read_metadata, read_sidecar
 from tfgan_app.artifacts.remote import DEFAULT_TIMEOUT, GrpcClient, RestClient
 from tfgan_app.artifacts.run_dir import load_keras_generator, run_vocabulary
@@ -173,7 +174,7 @@ def _keras_source(path: str, num_classes: Optional[int], config: Optional[Dict] 
                          input_shape=translator_spec(generator)["input_shape"])
     if kind == TEXT:
         return _keras_text_source(generator, path, config)
-    conditional = len(generator.inputs) == 2
+    conditional = is_conditional(generator)
 
     def run(latents, labels):
         return np.asarray(generator(latents if labels is None else [latents, labels], training=False))

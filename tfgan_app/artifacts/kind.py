@@ -52,6 +52,11 @@ def is_text_conditioned(generator: keras.Model) -> bool:
     return len(inputs) == 2 and len(inputs[0].shape) == 2 and len(inputs[1].shape) == 2
 
 
+def is_conditional(generator: keras.Model) -> bool:
+    """True for a class-conditional latent generator (`[latents [None, D], labels [None]]`)."""
+    return len(generator.inputs) == 2 and not is_text_conditioned(generator)
+
+
 def model_kind(generator: keras.Model) -> Kind:
     """`IMAGE_TO_IMAGE`, `TEXT` or `LATENT`: which module, signatures and TFLite inputs `generator` gets."""
     if is_image_to_image(generator):

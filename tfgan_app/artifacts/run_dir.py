@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 import keras
 
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.artifacts.kind import is_image_to_image, is_text_conditioned, text_spec
+from tfgan_app.artifacts.kind import is_conditional, is_image_to_image, is_text_conditioned, text_spec
 from tfgan_app.gans.cyclegan import DIRECTIONS
 
 REVERSE_GENERATOR_FILE = "generator_b_to_a.keras"
@@ -194,7 +194,7 @@ def load_run(run_dir: str, direction: str = "a_to_b") -> TrainedGenerator:
                              "tokens, not labels; the run directory is inconsistent.")
         vocabulary = run_vocabulary(config, config_path, text_spec(generator)["sequence_length"])
         return TrainedGenerator(generator, config, str(config["name"]), latent_dim, None, vocabulary)
-    if (len(generator.inputs) == 2) != bool(num_classes):
+    if is_conditional(generator) != bool(num_classes):
         raise UsageError(f"{config_path!r} says num_classes={config['num_classes']} but generator.keras has "
                          f"{len(generator.inputs)} input(s); the run directory is inconsistent.")
     return TrainedGenerator(generator, config, str(config["name"]), latent_dim, num_classes)

@@ -157,8 +157,8 @@ def _check_images(images: np.ndarray, source) -> np.ndarray:
 
 
 # Flags of latent sampling, which an --inputs translation cannot honour.
-LATENT_ONLY_FLAGS = ("num_images", "seed", "grid", "interpolate", "strip", "gif", "class_walk", "arithmetic", "labels", "captions",
-                     "num_classes")
+LATENT_ONLY_FLAGS = ("num_images", "seed", "grid", "interpolate", "strip", "gif", "class_walk", "arithmetic",
+                     "labels", "captions", "num_classes")
 
 
 def _translate(fv: flags.FlagValues, threads) -> int:

@@ -37,7 +37,7 @@ from tfgan_app.data.captions import CLASS_NAMES, captions_for, make_vectorizer
 from tfgan_app.data.folder import load_folder
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.artifacts.generators import open_generator
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE
+from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, is_conditional
 from tfgan_app.artifacts.layout import list_versions
 from tfgan_app.artifacts.run_dir import TrainedGenerator, load_keras_generator, load_run
 from tfgan_app.images import to_uint8
@@ -89,7 +89,7 @@ class GeneratorSource(ImageSource):
 
         `num_classes` of a conditional generator defaults to its label Embedding's size.
         """
-        conditional = len(generator.inputs) == 2
+        conditional = is_conditional(generator)
         if not conditional:
             num_classes = None
         elif num_classes is None:
@@ -171,8 +171,9 @@ def _opened_source(spec: str) -> GeneratorSource:
                          "latents (a text-conditioned run is evaluated from its run directory).")
     if generator.conditional and not generator.num_classes:
         generator.close()
-        raise MissingResourceError(f"Conditional generator {spec!r} does not say its class count (num_classes in "
-                                   "assets.extra/tfgan_model.json or generator.json); re-export it with `tfgan export`.")
+        raise MissingResourceError(f"Conditional generator {spec!r} does not say its class count (num_classes "
+                                   "in assets.extra/tfgan_model.json or generator.json); re-export it with "
+                                   "`tfgan export`.")
 
     def generate(latents, labels):
         return generator(np.asarray(latents), None if labels is None else np.asarray(labels))
