@@ -152,7 +152,7 @@ def _check_images(images: np.ndarray, source) -> np.ndarray:
     if images.ndim != 4:
         raise UsageError(f"The {source.form} generator outputs arrays of shape {images.shape[1:]}, not images "
                          "[H, W, C] (e.g. 2-D points of a toy mixture), so there is nothing to write as PNG; "
-                         "call it from Python (tfgan_app.export.open_generator) instead.")
+                         "call it from Python (tfgan_app.artifacts.open_generator) instead.")
     return images
 
 
