@@ -98,6 +98,14 @@ class _Truncated(tf.Module):
         return {"images": self.generator(latents * truncation, training=False)}
 
 
+def _write_archive(path: str, **endpoints) -> None:
+    """Writes `endpoints` (name -> tf.function with an input signature) with `keras.export.ExportArchive`."""
+    archive = keras.export.ExportArchive()
+    for name, function in endpoints.items():
+        archive.add_endpoint(name, function)
+    archive.write_out(path, verbose=False)
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """Models "plain", "cond" (3 classes), "translator", "text" (captions), "truncated" (a truncation input),
@@ -109,12 +117,12 @@ def served(tmp_path_factory):
     export_generator(generators["translator"], "translator", base, quantizations=())
     export_generator(tiny_text_generator(), "text", base, quantizations=(), vocabulary=text_vocabulary())
     seeded = GeneratorModule(generators["plain"])  # only generate_png: the page's seed-only view
-    tf.saved_model.save(seeded, os.path.join(base, "seeded", "1"),
-                        signatures={"generate_png": seeded.generate_png.get_concrete_function()})
+    _write_archive(os.path.join(base, "seeded", "1"), generate_png=seeded.generate_png)
     odd, truncated = _Doubler(), _Truncated(generators["plain"])
     tf.saved_model.save(odd, os.path.join(base, "odd", "1"), signatures={"double": odd.double})
-    tf.saved_model.save(truncated, os.path.join(base, "truncated", "1"),
-                        signatures={"serving_default": truncated.serving_default})
+    # Functions that capture Keras weights go through ExportArchive, as the exporter does: a plain
+    # tf.saved_model.save of them fails TF Serving's session load (issue 19), and so `tfgan serve`.
+    _write_archive(os.path.join(base, "truncated", "1"), serving_default=truncated.serving_default)
     with LocalModelServer(base, rest_port=0, grpc_port=None) as server:
         yield server, generators
 
