@@ -2,9 +2,9 @@
 
 Every `import` / `from ... import` of a `tfgan_app` module is read with `ast`, function-local ones included,
 so an upward import cannot hide inside a function. Function-local imports are allowed only for optional
-third-party dependencies, with a comment on the line saying why ("# optional: ..."), and, marked
-"# lazy: ...", in the places that must start without TensorFlow (`LAZY_ALLOWED` and the `cli` modules:
-`import tfgan_app.errors`, `tfgan --help` and the explorer proxy stay light).
+third-party dependencies, with a comment on the line saying why ("# optional: ..."), and in the modules
+that must load without TensorFlow, which defer their imports on purpose: the `cli` modules (`tfgan --help`)
+and `LAZY_ALLOWED` (`import tfgan_app`, the explorer proxy).
 """
 
 import ast
@@ -30,7 +30,7 @@ LAYERS = [
     {"training"},
     {"cli"},
 ]
-# Modules allowed function-local "# lazy: <why>" imports, because they must load without TensorFlow.
+# Modules (besides `cli`) that defer imports into functions because they must load without TensorFlow.
 LAZY_ALLOWED = {"tfgan_app", "tfgan_app.serving.explorer"}
 LEVEL = {part: level for level, parts in enumerate(LAYERS) for part in parts}
 
@@ -143,9 +143,11 @@ def test_function_local_imports_only_for_optional_dependencies():
     for module, path in _modules():
         lazy_allowed = module in LAZY_ALLOWED or _part(module) == "cli"
         for line, text, ours in _local_imports(path):
-            if ours and not (lazy_allowed and "# lazy:" in text):
+            if lazy_allowed:
+                continue
+            if ours:
                 offending.append(f"{module}:{line} imports a tfgan_app module inside a function: {text.strip()}")
-            elif not ours and "# optional:" not in text and not (lazy_allowed and "# lazy:" in text):
+            elif "# optional:" not in text:
                 offending.append(f"{module}:{line} imports inside a function without '# optional: <why>': "
                                  f"{text.strip()}")
     assert not offending, "function-local imports:\n" + "\n".join(offending)
