@@ -2,7 +2,7 @@
 
 Exports the generator of --run_dir (or a random-weight DCGAN 28x28x1 generator) to a temporary TF Serving
 folder (or reads an existing export with --version_dir) and times batches of latents through
-`tfgan_app.export.sources.open_source` (the path `tfgan generate` uses), with the library's default
+`tfgan_app.artifacts.generators.open_generator` (the path `tfgan generate` uses), with the library's default
 TFLite threads (`tfgan_app.export.tflite.DEFAULT_THREADS`):
 
 * main table: SavedModel, TFLite float32 / float16 / int8 at batch 1 and 64, "idle" (as the machine is)
@@ -41,8 +41,9 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType  # noqa: E402
 from ai_edge_litert.tools import flatbuffer_utils  # noqa: E402
 from tfgan_app.architectures import dcgan_generator  # noqa: E402
 from tfgan_app.export import export_generator, load_run  # noqa: E402
-from tfgan_app.export.sources import open_source  # noqa: E402
-from tfgan_app.export.tflite import DEFAULT_THREADS, QUANTIZATIONS, psnr, tflite_file_name  # noqa: E402
+from tfgan_app.artifacts.generators import open_generator  # noqa: E402
+from tfgan_app.artifacts.tflite_runner import DEFAULT_THREADS  # noqa: E402
+from tfgan_app.export.tflite import QUANTIZATIONS, psnr, tflite_file_name  # noqa: E402
 from tfgan_app.latent import sample_latents  # noqa: E402
 
 BUSY_LOOP = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
@@ -88,7 +89,7 @@ def main_table(version_dir: str, num_classes, rounds: int, window: float, busy_s
     specs = [("savedmodel", version_dir)] + [(f"tflite {q}", os.path.join(tflite, tflite_file_name(q)))
                                              for q in QUANTIZATIONS
                                              if os.path.isfile(os.path.join(tflite, tflite_file_name(q)))]
-    sources = {name: open_source(spec, num_classes=num_classes) for name, spec in specs}
+    sources = {name: open_generator(spec, num_classes=num_classes) for name, spec in specs}
     latent_dim = sources["savedmodel"].latent_dim
     feeds = {}
     for batch in (1, 64):
@@ -204,7 +205,7 @@ def all_paths(generator, num_classes, tmp: str, version_dir: str, base_dir: str,
         specs = [("keras", keras_path), ("savedmodel", version_dir),
                  ("rest", f"{server.rest_url}/{name}"), ("grpc", f"grpc://{server.grpc_target}/{name}")]
         for path_name, spec in specs:
-            with open_source(spec, num_classes=num_classes, timeout=120) as source:
+            with open_generator(spec, num_classes=num_classes, timeout=120) as source:
                 latents = sample_latents(64, source.latent_dim, seed=0).numpy()
                 labels = (np.arange(64) % num_classes).astype(np.int32) if num_classes else None
                 median = statistics.median(_window(lambda: source(latents, labels), 0.2, 20) for _ in range(repeats))

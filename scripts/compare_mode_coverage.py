@@ -32,7 +32,7 @@ import keras
 
 from tfgan_app import presets, training
 from tfgan_app.evaluation.mode_coverage import mode_coverage
-from tfgan_app.export.run_dir import load_keras_generator
+from tfgan_app.artifacts.run_dir import load_keras_generator
 from tfgan_app.latent import sample_latents
 
 NUM_SAMPLES = 2500

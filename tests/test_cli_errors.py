@@ -96,7 +96,7 @@ CASES = {
     "train_backup_dir_is_a_file": (_train("--backup_dir={file}"), r"Expected --backup_dir to be a folder"),
     "train_backup_dir_under_a_file": (_train("--backup_dir={file}/backup"), r"Cannot write to --backup_dir="),
     "generate_from_image_to_image_run": (["generate", "--model={pix2pix}", "--grid={root}/g.png"],
-                                         r"is an image-to-image generator .* no latents to sample"),
+                                         r"is an image-to-image generator .* does not sample them; pass --inputs"),
     "rest_port_in_use": (["serve", "--base={root}", "--rest_port={port}", "--grpc_port=0"],
                          r"Cannot bind the REST port [\d.]+:\d+: Address already in use"),
     "grpc_port_in_use": (["serve", "--base={root}", "--grpc_port={port}", "--rest_port=0"],

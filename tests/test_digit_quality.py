@@ -7,6 +7,7 @@ the default recipe at reduced width they must already be read as varied digits.
 
 from tfgan_app import presets, training
 from tfgan_app.evaluation import digit_quality_report
+from tfgan_app.evaluation.quality import QUALITY_SAMPLES, quality_callbacks
 from tfgan_app.images import to_uint8
 
 STEPS = 800
@@ -19,9 +20,10 @@ def test_short_mnist_training_produces_recognisable_varied_digits(tmp_path):
     info = training.load_data(preset)
     gan = training.build_gan(preset, info.image_shape, info.num_classes, info)
     before = digit_quality_report(to_uint8(gan.generate(1000, seed=1)))
-    result = training.train(preset, str(tmp_path), verbose=0)
+    result = training.train(preset, str(tmp_path), verbose=0,
+                            extra_callbacks=quality_callbacks(preset.dataset, str(tmp_path), preset.seed))
     after = result.quality
-    assert after is not None and after["num_samples"] == training.QUALITY_SAMPLES
+    assert after is not None and after["num_samples"] == QUALITY_SAMPLES
     assert before["classes_covered"] <= 3 and before["classifier_score_mean"] < 2.0
     # An untrained generator scores ~1.0 with one class (KL to uniform ~2.3); a collapsed or non-learning
     # run cannot reach these. (The full 5-epoch default run reaches ~6.9 with 10/10 classes.)

@@ -156,7 +156,7 @@ if __name__ == "__main__":
 
 def test_run_folder_generator_and_export_are_the_ema_generator(tmp_path):
     from tfgan_app import presets, training  # pylint: disable=import-outside-toplevel
-    from tfgan_app.export.run_dir import load_run  # pylint: disable=import-outside-toplevel
+    from tfgan_app.artifacts.run_dir import load_run  # pylint: disable=import-outside-toplevel
     preset = presets.from_dict({"gan": "gan", "gan_options": {"ema_decay": 0.9}, "generator": "mlp",
                                 "discriminator": "mlp", "dataset": "toy:ring8",
                                 "generator_options": {"hidden_units": [16], "output_activation": "linear"},

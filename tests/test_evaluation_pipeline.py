@@ -136,7 +136,7 @@ def test_text_conditioned_run_is_evaluated_class_by_class_from_captions(tmp_path
     """Label i of a text run becomes the caption of class i ("a handwritten <i>"), exactly as tokenised in training."""
     from _export_fixtures import SEQUENCE_LENGTH, text_vocabulary, write_text_run_dir
     from tfgan_app.data.captions import captions_for, make_vectorizer
-    from tfgan_app.export.run_dir import load_keras_generator
+    from tfgan_app.artifacts.run_dir import load_keras_generator
 
     run = write_text_run_dir(str(tmp_path / "run"))
     config_path = tmp_path / "run" / "config.json"

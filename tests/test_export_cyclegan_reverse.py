@@ -18,7 +18,7 @@ from tfgan_app import training  # noqa: E402
 from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.errors import UsageError  # noqa: E402
 from tfgan_app.export import export_run, load_run  # noqa: E402
-from tfgan_app.export.savedmodel import read_metadata  # noqa: E402
+from tfgan_app.artifacts.layout import read_metadata  # noqa: E402
 from tfgan_app.gans import GAN  # noqa: E402
 from tfgan_app.presets import apply_overrides, load_preset  # noqa: E402
 

@@ -16,8 +16,10 @@ from tensorflow_serving.apis import prediction_log_pb2
 from _export_fixtures import export_with_failing_int8
 from tfgan_app.errors import UsageError
 from tfgan_app.export import export_generator, export_run, read_warmup
-from tfgan_app.export.savedmodel import TRANSLATOR_SIGNATURES, read_metadata, write_savedmodel
-from tfgan_app.export.tflite import TFLiteGenerator
+from tfgan_app.artifacts.layout import read_metadata
+from tfgan_app.artifacts.tflite_runner import TFLiteGenerator
+from tfgan_app.export.kinds import TRANSLATOR_SIGNATURES
+from tfgan_app.export.savedmodel import write_savedmodel
 from tfgan_app.images import to_uint8
 from tfgan_app.serving import LocalModelServer, RestClient
 

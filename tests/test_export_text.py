@@ -25,8 +25,10 @@ from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.data.captions import make_vectorizer  # noqa: E402
 from tfgan_app.errors import MissingResourceError, UsageError  # noqa: E402
 from tfgan_app.export import TEXT_SIGNATURES, export_generator, export_run, load_keras_generator  # noqa: E402
-from tfgan_app.export.savedmodel import read_metadata, write_savedmodel  # noqa: E402
-from tfgan_app.export.tflite import PARITY_THRESHOLDS, TFLiteGenerator  # noqa: E402
+from tfgan_app.artifacts.layout import read_metadata  # noqa: E402
+from tfgan_app.artifacts.tflite_runner import TFLiteGenerator  # noqa: E402
+from tfgan_app.export.savedmodel import write_savedmodel  # noqa: E402
+from tfgan_app.export.tflite import PARITY_THRESHOLDS  # noqa: E402
 from tfgan_app.images import make_grid, to_uint8  # noqa: E402
 from tfgan_app.latent import linear_interpolation, sample_latents  # noqa: E402
 from tfgan_app.presets import apply_overrides, load_preset  # noqa: E402

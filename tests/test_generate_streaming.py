@@ -17,7 +17,7 @@ from _export_fixtures import LATENT_DIM, NUM_CLASSES, keras_images, write_run_di
 
 from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.export import export_run, load_keras_generator  # noqa: E402
-from tfgan_app.export.sources import generate_images, open_source  # noqa: E402
+from tfgan_app.artifacts.generators import generate_images, open_generator  # noqa: E402
 from tfgan_app.export.streaming import image_file_name, latent_slice, stream_images  # noqa: E402
 from tfgan_app.images import to_uint8  # noqa: E402
 from tfgan_app.latent import sample_latents  # noqa: E402
@@ -40,7 +40,7 @@ def runs(tmp_path_factory):
 
 @pytest.mark.parametrize("kind, labels", [("plain", None), ("cond", None), ("cond", [2, 0])])
 def test_streamed_batches_are_the_images_generate_images_returns(runs, kind, labels):
-    with open_source(runs[kind]) as source:
+    with open_generator(runs[kind]) as source:
         expected = generate_images(source, 23, seed=4, labels=labels)
         batches = list(stream_images(source, 23, seed=4, labels=labels, batch_size=5))
     assert [start for start, _ in batches] == [0, 5, 10, 15, 20]

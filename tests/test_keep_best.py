@@ -13,7 +13,7 @@ from tfgan_app import presets, training
 from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
 from tfgan_app.errors import UsageError
 from tfgan_app.evaluation.callback import EvaluationCallback
-from tfgan_app.export.run_dir import load_run, run_generator_path
+from tfgan_app.artifacts.run_dir import load_run, run_generator_path
 from tfgan_app.gans import GAN
 
 

@@ -68,7 +68,7 @@ def test_collapsed_and_off_mode_samples():
 
 
 def test_scatter_image_places_samples_with_y_up():
-    from tfgan_app.evaluation.mode_coverage import scatter_image
+    from tfgan_app.callbacks import scatter_image
     image = scatter_image(np.array([[0.0, 2.0], [50.0, 50.0]]), "ring8", size=101)
     assert image.shape == (101, 101, 3) and image.dtype == np.uint8
     white = np.argwhere(image.min(axis=-1) == 255)

@@ -17,7 +17,8 @@ from _export_fixtures import (LATENT_DIM, NUM_CLASSES, keras_images, tiny_condit
 
 from tfgan_app.errors import MissingResourceError, UsageError  # noqa: E402
 from tfgan_app.export import export_generator  # noqa: E402
-from tfgan_app.export.tflite import PARITY_THRESHOLDS, TFLiteGenerator, check_quantizations, psnr  # noqa: E402
+from tfgan_app.artifacts.tflite_runner import TFLiteGenerator  # noqa: E402
+from tfgan_app.export.tflite import PARITY_THRESHOLDS, check_quantizations, psnr  # noqa: E402
 from tfgan_app.images import to_uint8  # noqa: E402
 
 

@@ -13,6 +13,7 @@ from _export_fixtures import LATENT_DIM, write_run_dir  # noqa: E402
 from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.errors import UsageError  # noqa: E402
 from tfgan_app.export import export_run  # noqa: E402
+from tfgan_app.artifacts import tflite_runner  # noqa: E402
 from tfgan_app.export import tflite  # noqa: E402
 from tfgan_app.latent import sample_latents  # noqa: E402
 
@@ -32,27 +33,27 @@ def _file(export, quantization):
 def created_threads(monkeypatch):
     """Records the `num_threads` of every LiteRT interpreter the library creates (the real one still runs)."""
     created = []
-    real = tflite.Interpreter
+    real = tflite_runner.Interpreter
 
     def recording(*args, **kwargs):
         created.append(kwargs.get("num_threads"))
         return real(*args, **kwargs)
-    monkeypatch.setattr(tflite, "Interpreter", recording)
+    monkeypatch.setattr(tflite_runner, "Interpreter", recording)
     return created
 
 
 @pytest.mark.parametrize("value, expected", [("1", 1), ("3", 3), (2, 2), ("auto", "auto"), ("AUTO", "auto")])
 def test_parse_threads_accepts_positive_ints_and_auto(value, expected):
-    assert tflite.parse_threads(value) == expected
+    assert tflite_runner.parse_threads(value) == expected
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "", 0, 1.0, True])
 def test_parse_threads_rejects_anything_else(value):
     with pytest.raises(UsageError, match="positive integer or 'auto'"):
-        tflite.parse_threads(value)
+        tflite_runner.parse_threads(value)
 
 
-@pytest.mark.parametrize("flag, expected", [([], tflite.DEFAULT_THREADS), (["--tflite_threads=2"], 2),
+@pytest.mark.parametrize("flag, expected", [([], tflite_runner.DEFAULT_THREADS), (["--tflite_threads=2"], 2),
                                             (["--tflite_threads=3"], 3)])
 def test_generate_creates_the_interpreter_with_the_requested_threads(export, created_threads, tmp_path, flag,
                                                                      expected):
@@ -82,15 +83,16 @@ def test_thread_flag_on_a_savedmodel_is_an_error_not_ignored(export, capsys, tmp
 
 
 def test_auto_times_one_thread_against_all_cores_per_batch_size(export, created_threads, monkeypatch):
-    monkeypatch.setattr(tflite, "available_cores", lambda: 2)
-    runner = tflite.TFLiteGenerator(_file(export, "int8"), num_threads="auto")
+    monkeypatch.setattr(tflite_runner, "available_cores", lambda: 2)
+    runner = tflite_runner.TFLiteGenerator(_file(export, "int8"), num_threads="auto")
     latents = sample_latents(5, LATENT_DIM, seed=0).numpy()
     assert runner.threads_for(5) is None
     images = runner(latents)
     assert sorted(set(created_threads)) == [1, 2]  # both candidates were built and timed
     assert runner.threads_for(5) in (1, 2)
     assert runner.threads_for(7) is None  # each batch size is timed on its own
-    np.testing.assert_array_equal(images, tflite.TFLiteGenerator(_file(export, "int8"), num_threads=1)(latents))
+    single = tflite_runner.TFLiteGenerator(_file(export, "int8"), num_threads=1)
+    np.testing.assert_array_equal(images, single(latents))
 
 
 def test_sidecar_records_the_thread_recommendation_the_runner_uses(export, created_threads):
@@ -98,8 +100,8 @@ def test_sidecar_records_the_thread_recommendation_the_runner_uses(export, creat
         files = json.load(f)["files"]
     for quantization in ("float32", "int8"):
         threads = files[quantization]["threads"]
-        assert threads["recommended"] == tflite.DEFAULT_THREADS
+        assert threads["recommended"] == tflite_runner.DEFAULT_THREADS
         assert set(threads["by_batch_size"]) == {"1", "64"}
         assert "benchmarks/README.md" in threads["measurements"]
-    tflite.TFLiteGenerator(_file(export, "int8"))
+    tflite_runner.TFLiteGenerator(_file(export, "int8"))
     assert created_threads == [files["int8"]["threads"]["recommended"]]

@@ -30,7 +30,8 @@ from tfgan_app.architectures.srgan import srgan_generator  # noqa: E402
 from tfgan_app.architectures.unet import unet_generator  # noqa: E402
 from tfgan_app.export import export_generator, export_run  # noqa: E402
 from tfgan_app.export.compat import ServingCompatibilityError, check_session_load  # noqa: E402
-from tfgan_app.export.savedmodel import METADATA_FILE, example_inputs, make_module, read_metadata  # noqa: E402
+from tfgan_app.artifacts.layout import METADATA_FILE, read_metadata  # noqa: E402
+from tfgan_app.export.savedmodel import example_inputs, make_module  # noqa: E402
 from tfgan_app.export.warmup import WARMUP_FILE  # noqa: E402
 from tfgan_app.gans.cyclegan import CycleGAN  # noqa: E402
 

@@ -16,7 +16,7 @@ from tfgan_app.architectures.mlp import mlp_discriminator  # noqa: E402
 from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.errors import UsageError  # noqa: E402
 from tfgan_app.export import export_generator  # noqa: E402
-from tfgan_app.export.sources import generate_images, open_source  # noqa: E402
+from tfgan_app.artifacts.generators import generate_images, open_generator  # noqa: E402
 from tfgan_app.gans import GAN, ConditionalGAN  # noqa: E402
 from tfgan_app.images import to_uint8  # noqa: E402
 from tfgan_app.latent import sample_latents  # noqa: E402
@@ -86,7 +86,7 @@ def test_every_artifact_truncates_the_same_way(exported, tmp_path, artifact):
     else:
         spec = os.path.join(result.version_dir, "tflite", "generator_float32.tflite")
     atol = 1e-5 if artifact != "tflite" else 2e-3
-    with open_source(spec) as source:
+    with open_generator(spec) as source:
         np.testing.assert_allclose(generate_images(source, N, SEED, truncation=0.0), mean_image(generator), atol=atol)
         np.testing.assert_allclose(generate_images(source, N, SEED, truncation=1.0),
                                    keras_images(generator, sample_latents(N, LATENT_DIM, SEED).numpy()), atol=atol)

@@ -15,6 +15,6 @@ __all__ = ["GAN", "ConditionalGAN", "__version__"]
 
 def __getattr__(name):
     if name in ("GAN", "ConditionalGAN"):
-        from tfgan_app import gans  # pylint: disable=import-outside-toplevel
+        from tfgan_app import gans  # pylint: disable=import-outside-toplevel  # lazy: `tfgan --help` needs no TF
         return getattr(gans, name)
     raise AttributeError(f"module 'tfgan_app' has no attribute {name!r}")

@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app import images as image_utils
+from tfgan_app.data.toy import mixture_means, mixture_std
 from tfgan_app.errors import TrainingDivergedError
 
 
@@ -51,7 +52,6 @@ class SampleGrid(keras.callbacks.Callback):
         """Generates the grid for `epoch` (1-based) and writes it; returns the PNG path."""
         samples = self.model.generate(self.num_samples, seed=self.seed, labels=self.labels)
         if samples.ndim == 2:  # points of a 2-D toy mixture: a scatter plot over the mixture's modes
-            from tfgan_app.evaluation.mode_coverage import scatter_image  # pylint: disable=import-outside-toplevel
             grid = scatter_image(samples, self.mixture)
         else:
             grid = image_utils.make_grid(samples)
@@ -87,3 +87,24 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
                     f"{key} became {float(value)} at batch {batch}: training diverged and was stopped. The last "
                     "checkpoint written before this batch is intact; resume from it with a lower learning rate, "
                     "a different loss, or mixed precision off.")
+
+
+def scatter_image(samples, mixture: str, size: int = 256) -> np.ndarray:
+    """A `[size, size, 3]` uint8 picture of 2-D samples (white) over the mixture's 3σ discs (red).
+
+    The view spans the mixture's means plus a margin (so samples far off the
+    modes fall outside it); y points up. For sample grids of toy runs.
+    """
+    samples = np.asarray(samples, np.float64).reshape(len(samples), -1)
+    means, std = mixture_means(mixture), mixture_std(mixture)
+    half = np.abs(means).max() * 1.25 + 0.5
+    to_pixel = lambda xy: np.round((np.asarray(xy) + half) / (2 * half) * (size - 1)).astype(int)  # noqa: E731
+    image = np.zeros((size, size, 3), np.uint8)
+    grid = (np.stack(np.meshgrid(np.arange(size), np.arange(size), indexing="xy"), -1) / (size - 1)) * 2 * half - half
+    for mean in means:
+        inside = np.linalg.norm(grid - mean, axis=-1) <= max(3 * std, 2 * half / size)
+        image[::-1][inside] = (160, 0, 0)
+    pixels = to_pixel(samples[:, :2])
+    keep = np.all((pixels >= 0) & (pixels < size), axis=1)
+    image[size - 1 - pixels[keep, 1], pixels[keep, 0]] = 255
+    return image

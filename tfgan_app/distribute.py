@@ -171,3 +171,15 @@ def describe(strategy: tf.distribute.Strategy) -> str:
     except RuntimeError:  # the default strategy places ops itself: on GPU:0 when there is one
         devices = [(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))[0].name]
     return f"{type(strategy).__name__} with {strategy.num_replicas_in_sync} replica(s) on {', '.join(devices)}"
+
+
+def replica_context_info():
+    """Returns (replica id as an int32 tensor, number of replicas in sync) for the current replica.
+
+    In a cross-replica context (outside `strategy.run`) the id is 0 and the count is the current strategy's.
+    Used by the GANs to split a global batch and to give each replica its own random streams.
+    """
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:  # cross-replica context
+        return tf.constant(0, tf.int32), tf.distribute.get_strategy().num_replicas_in_sync
+    return tf.cast(ctx.replica_id_in_sync_group, tf.int32), ctx.num_replicas_in_sync

@@ -1,7 +1,16 @@
-"""Converting generator outputs to pictures: uint8 quantisation, grids and PNG files.
+"""Converting between model images and pictures: the pixel range, grids and PNG files.
 
-Generators in this library output float images in [-1, 1] (tanh). These helpers
-are the single place where that range is mapped to uint8 pixels.
+Generators in this library output float images in [-1, 1] (tanh) and train on real images in that
+range. This module is the single place where [-1, 1] is mapped to uint8 pixels and back:
+`to_uint8` / `from_uint8` for NumPy arrays, `tf_to_uint8` / `tf_from_uint8` for graph code (`tf.data`
+pipelines, SavedModel signatures), with `x_uint8 = round((x + 1) * PIXEL_SCALE)` clipped to [0, 255]
+and `x = x_uint8 / PIXEL_SCALE - 1`.
+
+Example:
+>>> to_uint8(np.array([-1.0, 0.0, 1.0]))
+array([  0, 128, 255], dtype=uint8)
+>>> from_uint8(np.array([0, 255], np.uint8))
+array([-1.,  1.], dtype=float32)
 """
 
 import math
@@ -9,13 +18,31 @@ import os
 from typing import Optional
 
 import numpy as np
+import tensorflow as tf
 from PIL import Image
+
+PIXEL_SCALE = 127.5  # half of 255: [-1, 1] <-> [0, 255]
 
 
 def to_uint8(images) -> np.ndarray:
     """Maps float images in [-1, 1] to uint8 in [0, 255] (values outside are clipped)."""
     images = np.asarray(images, dtype=np.float32)
-    return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return np.clip(np.round((images + 1.0) * PIXEL_SCALE), 0, 255).astype(np.uint8)
+
+
+def from_uint8(pixels) -> np.ndarray:
+    """Maps pixels in [0, 255] (uint8, or floats on that scale) to float32 in [-1, 1]; inverse of `to_uint8`."""
+    return np.asarray(pixels, dtype=np.float32) / PIXEL_SCALE - 1.0
+
+
+def tf_to_uint8(images: tf.Tensor) -> tf.Tensor:
+    """TensorFlow twin of `to_uint8`, for graph code (SavedModel signatures)."""
+    return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * PIXEL_SCALE), 0.0, 255.0), tf.uint8)
+
+
+def tf_from_uint8(pixels: tf.Tensor) -> tf.Tensor:
+    """TensorFlow twin of `from_uint8`, for graph code (`tf.data` pipelines, SavedModel signatures)."""
+    return tf.cast(pixels, tf.float32) / PIXEL_SCALE - 1.0
 
 
 def upscale(images, scale: int) -> np.ndarray:

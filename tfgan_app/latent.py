@@ -140,7 +140,7 @@ def render(generator: Generator, latents: np.ndarray, labels: Optional[Sequence[
 
     `generator` is a generator `keras.Model` (one input, or `[z, labels]`) or any
     callable `(latents, labels) -> images`, e.g. an opened
-    `tfgan_app.export.sources.GeneratorSource`.
+    `tfgan_app.artifacts.generators.Generator`.
     """
     latents = np.asarray(latents, np.float32)
     if not isinstance(generator, keras.Model):

@@ -15,6 +15,10 @@ import tempfile
 
 from tfgan_app.errors import UsageError
 
+# The small digit classifiers shipped as package data: evaluation's feature extractors and SRGAN's content
+# loss both read them, so their folder is named here, below both.
+CLASSIFIER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evaluation", "classifiers")
+
 
 def writable_dir(path: str, flag: str) -> str:
     """Creates folder `path` if needed and checks a file can be written in it; returns `path`.

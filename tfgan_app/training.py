@@ -47,6 +47,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfgan_app import architectures, callbacks as gan_callbacks, data, distribute, gans
+from tfgan_app.artifacts.run_dir import float32_generator
 from tfgan_app.errors import UsageError
 from tfgan_app.evaluation.callback import EvaluationCallback
 from tfgan_app.paths import writable_dir
@@ -69,7 +70,13 @@ class TrainResult:
     history: Dict[str, List[float]]
     output_dir: str
     seconds: float
-    quality: Optional[Dict[str, Any]] = None
+
+    @property
+    def quality(self) -> Optional[Dict[str, Any]]:
+        """The run's `quality.json`, written by a quality-report callback the caller attached
+        (`tfgan_app.evaluation.quality.DigitQualityReport`, which `tfgan train` attaches for digit datasets);
+        None without one."""
+        return _read_json(os.path.join(self.output_dir, "quality.json"))
 
     @property
     def generator_path(self) -> str:
@@ -292,7 +299,8 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
       output_dir: run folder (created). It must not hold another run unless `overwrite`.
       strategy: a `tf.distribute.Strategy` to build and train under (default: the current one),
         e.g. `tfgan_app.distribute.get_strategy("mirrored")`.
-      extra_callbacks: more Keras callbacks for `fit`.
+      extra_callbacks: more Keras callbacks for `fit`, e.g. the quality report
+        (`tfgan_app.evaluation.quality.quality_callbacks`), which `tfgan train` attaches.
       verbose: `fit` verbosity ("auto": a progress bar on a terminal, a line per epoch otherwise).
       backup_dir: folder for fault-tolerance backups, or None. If it holds a backup of an interrupted run
         of the same config, training resumes from it; it is deleted when training completes.
@@ -355,55 +363,4 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
     if isinstance(gan, gans.CycleGAN):  # its second generator, for `tfgan export --direction=b_to_a`
         float32_generator(gan.generator_b_to_a).save(os.path.join(output_dir, "generator_b_to_a.keras"))
     gan.save(os.path.join(output_dir, "gan.keras"))
-    quality = digit_quality(gan, preset, info, verbose=bool(verbose))
-    if quality is not None:
-        with open(os.path.join(output_dir, "quality.json"), "w", encoding="utf-8") as f:
-            json.dump(quality, f, indent=2)
-    return TrainResult(gan, history.history, output_dir, seconds, quality)
-
-
-def _float32_policies(config: Any) -> Any:
-    """A copy of a serialized Keras object with every mixed dtype policy replaced by float32."""
-    if isinstance(config, dict):
-        if config.get("class_name") == "DTypePolicy" and str(config.get("config", {}).get("name")).startswith("mixed_"):
-            return {**config, "config": {**config["config"], "name": "float32"}}
-        return {key: _float32_policies(value) for key, value in config.items()}
-    if isinstance(config, list):
-        return [_float32_policies(value) for value in config]
-    return config
-
-
-def float32_generator(generator: keras.Model) -> keras.Model:
-    """The generator computing in float32 with the same weights (itself if it already does).
-
-    Generators trained under `mixed_bfloat16`/`mixed_float16` keep float32 variables but compute in
-    half precision; the saved `generator.keras` is float32 so that it exports to TFLite and serves
-    on any device.
-    """
-    if not any(layer.dtype_policy.name.startswith("mixed_") for layer in generator._flatten_layers()):  # pylint: disable=protected-access
-        return generator
-    copy = keras.saving.deserialize_keras_object(_float32_policies(keras.saving.serialize_keras_object(generator)))
-    copy.set_weights(generator.get_weights())
-    return copy
-
-
-QUALITY_SAMPLES = 2000
-
-
-def digit_quality(gan: gans.GAN, preset: Preset, info: data.DatasetInfo,
-                  verbose: bool = False) -> Optional[Dict[str, Any]]:
-    """Judges `QUALITY_SAMPLES` generated images with the shipped classifier of the dataset.
-
-    With `verbose`, says so on stdout first (generating them takes a while for large generators).
-
-    Returns `tfgan_app.evaluation.digit_quality_report` (share of confidently recognised samples, per-class
-    coverage, classifier score) for generators of 28x28x1 MNIST / Fashion-MNIST images, else None.
-    """
-    if preset.dataset not in ("mnist", "fashion_mnist") or tuple(info.image_shape) != (28, 28, 1):
-        return None
-    from tfgan_app.evaluation import digit_quality_report  # pylint: disable=import-outside-toplevel
-    from tfgan_app.images import to_uint8  # pylint: disable=import-outside-toplevel
-    if verbose:
-        print(f"Sample quality: generating {QUALITY_SAMPLES} images and classifying them with the shipped "
-              f"{preset.dataset} classifier ...", flush=True)
-    return digit_quality_report(to_uint8(gan.generate(QUALITY_SAMPLES, seed=preset.seed + 1)), preset.dataset)
+    return TrainResult(gan, history.history, output_dir, seconds)

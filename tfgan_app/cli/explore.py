@@ -28,9 +28,9 @@ def define_flags(fv: flags.FlagValues) -> None:
 
 def run(fv: flags.FlagValues) -> int:
     """Starts the page and proxy and blocks until interrupted (Ctrl-C)."""
-    from tfgan_app.errors import UsageError
-    from tfgan_app.export.serving_config import check_model_name
-    from tfgan_app.serving.explorer import ExplorerProxy, models_from_config
+    from tfgan_app.errors import UsageError  # lazy: --help needs no TF
+    from tfgan_app.export.serving_config import check_model_name  # lazy: --help needs no TF
+    from tfgan_app.serving.explorer import ExplorerProxy, models_from_config  # lazy: --help needs no TF
 
     if fv.models and fv.models_config:
         raise UsageError("Pass either --models or --models_config, not both.")

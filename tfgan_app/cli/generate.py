@@ -6,7 +6,10 @@ grpc://host:8500/<name>[/versions/N]. Latents come from --seed exactly as in
 GAN.generate, so the same seed gives the same images from every artifact.
 Text-conditioned models need --captions (separated by ';', cycled over the
 images); their .keras generator is read through its run directory, whose
-config.json holds the vocabulary.
+config.json holds the vocabulary. Image-to-image models (pix2pix, SRGAN,
+CycleGAN) translate --inputs (a file, a folder or a glob) into --output_dir,
+one PNG per input with the same name; inputs must have the model's input size
+unless --resize is given.
 
 Examples:
   tfgan generate --model=export/dcgan_mnist --num_images=64 --grid=grid.png
@@ -18,6 +21,8 @@ Examples:
   tfgan generate --model=runs/dcgan_mnist --interpolate=24 --interpolation=slerp --gif=walk.gif
   tfgan generate --model=runs/cgan_mnist --class_walk=classes.png --interpolate=10
   tfgan generate --model=runs/dcgan_mnist --num_images=64 --arithmetic="3,7;12;40,41" --arithmetic_output=a.png
+  tfgan generate --model=runs/pix2pix_mnist_edges --inputs="edges/*.png" --output_dir=translated
+  tfgan generate --model=export/srgan_mnist/1/tflite/generator_float32.tflite --inputs=small/ --output_dir=big --resize
 """
 
 import os
@@ -77,6 +82,11 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_float("timeout", 30.0, "Seconds to wait for a served model.", flag_values=fv)
     flags.DEFINE_integer("batch_size", DEFAULT_BATCH_SIZE, "Images generated per call; --output_dir memory is "
                          "bounded by one batch.", flag_values=fv)
+    flags.DEFINE_string("inputs", None, "Image-to-image models only: the images to translate, a file, a folder or a "
+                        "glob (quote it), e.g. --inputs=\"edges/*.png\"; writes <output_dir>/<input name>.png each.",
+                        flag_values=fv)
+    flags.DEFINE_bool("resize", False, "With --inputs: resize inputs of another size to the model's input size "
+                      "(bilinear); without it such an input is an error that says the expected size.", flag_values=fv)
     flags.DEFINE_string("tflite_threads", None, ".tflite models only: interpreter threads, a positive integer or "
                         "'auto' (time 1 thread against all cores on the first batch). Default: 1, the measured "
                         "fastest (benchmarks/README.md).", flag_values=fv)
@@ -124,7 +134,7 @@ def _write_arithmetic(source, fv: flags.FlagValues, labels, captions) -> None:
     a, b, c = _arithmetic_sets(fv.arithmetic, fv.num_images)
     # deferred so --help does not import TensorFlow
     from tfgan_app import latent  # pylint: disable=import-outside-toplevel
-    from tfgan_app.export.sources import resolve_captions, resolve_labels  # pylint: disable=import-outside-toplevel
+    from tfgan_app.artifacts.generators import resolve_captions, resolve_labels  # pylint: disable=import-outside-toplevel
     pool = latent.sample_latents(fv.num_images, source.latent_dim, fv.seed).numpy()
     means = [pool[idx].mean(axis=0) for idx in (a, b, c)]
     latents = np.stack(means + [latent.vector_arithmetic(pool[a], pool[b], pool[c])])
@@ -158,14 +168,57 @@ def _check_outputs(fv: flags.FlagValues) -> None:
 def _check_images(images: np.ndarray, source) -> np.ndarray:
     """`images` if they are `[N, H, W, C]` images; a `UsageError` for generators of other outputs."""
     if images.ndim != 4:
-        raise UsageError(f"The {source.kind} generator outputs arrays of shape {images.shape[1:]}, not images "
+        raise UsageError(f"The {source.form} generator outputs arrays of shape {images.shape[1:]}, not images "
                          "[H, W, C] (e.g. 2-D points of a toy mixture), so there is nothing to write as PNG; "
-                         "call it from Python (tfgan_app.export.open_source) instead.")
+                         "call it from Python (tfgan_app.artifacts.open_generator) instead.")
     return images
+
+
+# Flags of latent sampling, which an --inputs translation cannot honour.
+LATENT_ONLY_FLAGS = ("num_images", "seed", "grid", "interpolate", "strip", "gif", "class_walk", "arithmetic",
+                     "labels", "captions", "num_classes")
+
+
+def _threads(fv: flags.FlagValues):
+    """--tflite_threads parsed (None: the default)."""
+    # deferred so --help does not import TensorFlow
+    from tfgan_app.artifacts.tflite_runner import parse_threads  # pylint: disable=import-outside-toplevel
+    return None if fv.tflite_threads is None else parse_threads(fv.tflite_threads)
+
+
+def _translate(fv: flags.FlagValues, threads) -> int:
+    """`--inputs`: translates image files with an image-to-image generator into --output_dir."""
+    # deferred so --help does not import TensorFlow
+    # pylint: disable=import-outside-toplevel
+    from tfgan_app.artifacts.generators import open_generator
+    from tfgan_app.export.translation import resolve_inputs, translate_files
+    # pylint: enable=import-outside-toplevel
+    given = [f"--{name}" for name in LATENT_ONLY_FLAGS if fv[name].present]
+    if given:
+        raise UsageError(f"--inputs translates images with an image-to-image model; {', '.join(given)} apply to "
+                         "latent models only: drop them.")
+    if not fv.output_dir:
+        raise UsageError("--inputs needs --output_dir=DIR for the translated PNGs (one per input, same name).")
+    if fv.batch_size < 1:
+        raise UsageError(f"Expected --batch_size >= 1, received {fv.batch_size}.")
+    paths = resolve_inputs(fv.inputs)
+    writable_dir(fv.output_dir, "--output_dir")
+    with open_generator(fv.model, timeout=fv.timeout, tflite_threads=threads) as generator:
+        written = translate_files(generator, paths, fv.output_dir, resize=fv.resize,
+                                  batch_size=min(fv.batch_size, len(paths)))
+        print(f"Translated {len(written)} image(s) into {fv.output_dir}/ ({generator.form} "
+              f"{generator.kind} generator, input {'x'.join(map(str, generator.input_shape))})")
+    return 0
 
 
 def run(fv: flags.FlagValues) -> int:
     """Generates and writes the requested PNGs; prints their paths."""
+    if fv.inputs or fv.resize:
+        if not fv.inputs:
+            raise UsageError("--resize applies to --inputs (image-to-image translation) only; drop it or pass "
+                             "--inputs.")
+        quiet.import_tensorflow()
+        return _translate(fv, _threads(fv))
     if not (fv.output_dir or fv.grid or fv.interpolate or fv.class_walk or fv.arithmetic):
         raise UsageError("Nothing to write: pass --output_dir (one PNG per image), --grid=FILE.png, "
                          "--interpolate=STEPS, --class_walk=FILE.png and/or --arithmetic='A;B;C'.")
@@ -182,16 +235,20 @@ def run(fv: flags.FlagValues) -> int:
     # deferred so --help does not import TensorFlow
     # pylint: disable=import-outside-toplevel
     from tfgan_app import latent
-    from tfgan_app.export.sources import interpolate_images, open_source, resolve_captions
+    from tfgan_app.artifacts.generators import interpolate_images, open_generator, resolve_captions
+    from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE
     from tfgan_app.export.streaming import image_file_name, stream_images, write_image_files
-    from tfgan_app.export.tflite import parse_threads
     # pylint: enable=import-outside-toplevel
-    threads = None if fv.tflite_threads is None else parse_threads(fv.tflite_threads)
+    threads = _threads(fv)
     labels, captions = _labels(fv.labels), _captions(fv.captions)
     if not 0.0 <= fv.truncation <= 1.0:
         raise UsageError(f"Expected --truncation in [0, 1] (1: none, 0: the mean latent), received {fv.truncation}.")
     _check_outputs(fv)
-    with open_source(fv.model, num_classes=fv.num_classes, timeout=fv.timeout, tflite_threads=threads) as source:
+    with open_generator(fv.model, num_classes=fv.num_classes, timeout=fv.timeout, tflite_threads=threads) as source:
+        if source.kind == IMAGE_TO_IMAGE:
+            raise UsageError(f"{fv.model!r} is an image-to-image generator (input images "
+                             f"{'x'.join(map(str, source.input_shape))}): it translates images, it does not sample "
+                             "them; pass --inputs=<file, folder or glob> --output_dir=DIR.")
         resolve_captions(source, 1, captions)  # before any output: captions given to the wrong model, or missing
         grid_batches = []
         if fv.output_dir:
@@ -200,14 +257,14 @@ def run(fv: flags.FlagValues) -> int:
                                         on_batch=(lambda _, b: grid_batches.append(b)) if fv.grid else None)
             print(f"Wrote {summary.num_images} images to {fv.output_dir}/ "
                   f"({image_file_name(0, fv.num_images)} ...) in {summary.seconds:.1f} s, "
-                  f"{summary.images_per_second:.1f} images/s ({source.kind} generator)")
+                  f"{summary.images_per_second:.1f} images/s ({source.form} generator)")
         elif fv.grid:
             grid_batches = [_check_images(images, source) for _, images in stream_images(
                 source, fv.num_images, fv.seed, labels, captions, fv.batch_size,
                 truncation=fv.truncation)]
         if fv.grid:
             grid = upscale(np.concatenate(grid_batches), fv.scale)
-            print(f"Wrote grid {save_grid(fv.grid, grid)} ({source.kind} generator)")
+            print(f"Wrote grid {save_grid(fv.grid, grid)} ({source.form} generator)")
         if fv.interpolate and (_writes_strip(fv) or fv.gif):
             strip = upscale(_check_images(interpolate_images(source, fv.interpolate, fv.seed, labels,
                                                              fv.interpolation, captions), source), fv.scale)

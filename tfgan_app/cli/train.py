@@ -111,13 +111,16 @@ def run(fv: flags.FlagValues) -> int:
     quiet.import_tensorflow()
     # deferred so --help does not import TensorFlow
     from tfgan_app import distribute, training  # pylint: disable=import-outside-toplevel
+    from tfgan_app.evaluation import format_quality_report  # pylint: disable=import-outside-toplevel
+    from tfgan_app.evaluation.quality import quality_callbacks  # pylint: disable=import-outside-toplevel
     output_dir = fv.output_dir or os.path.join("runs", preset.name)
     strategy = distribute.get_strategy(fv.strategy)
     print(f"Training preset {preset.name!r} on {preset.dataset!r} for {preset.epochs} epoch(s) under "
           f"{distribute.describe(strategy)}; output in {distribute.worker_output_dir(output_dir, strategy)}")
+    quality = quality_callbacks(preset.dataset, distribute.worker_output_dir(output_dir, strategy), preset.seed)
     result = training.train(preset, output_dir, strategy=strategy, backup_dir=fv.backup_dir,
                             overwrite=fv.overwrite, eval_every=fv.eval_every, eval_metric=fv.eval_metric,
-                            eval_samples=fv.eval_samples)
+                            eval_samples=fv.eval_samples, extra_callbacks=quality)
     print(f"Done in {result.seconds:.0f} s. Generator: {result.generator_path}  GAN: {result.gan_path}  "
           f"Samples: {os.path.join(result.output_dir, 'samples')}  "
           f"TensorBoard: tensorboard --logdir {result.output_dir}/logs")
@@ -125,7 +128,6 @@ def run(fv: flags.FlagValues) -> int:
         print(f"Best generator: {os.path.join(result.output_dir, 'best_generator.keras')} "
               f"(see best_generator.keras.json for its epoch and {fv.eval_metric.split(',')[0]})")
     if result.quality is not None:
-        from tfgan_app.evaluation import format_quality_report  # pylint: disable=import-outside-toplevel
         print(f"Sample quality ({result.quality['num_samples']} samples judged by the shipped "
               f"{preset.dataset} classifier): {format_quality_report(result.quality)}")
     return 0

@@ -24,16 +24,21 @@ Example:
 ((28, 28, 1), 10, 937)
 """
 
-import dataclasses
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from tfgan_app.data.arrays import load_fashion_mnist, load_mnist
+from tfgan_app.data.captions import load_captioned
 from tfgan_app.data.folder import load_folder
+from tfgan_app.data.info import DatasetInfo
+from tfgan_app.data.paired import load_paired
 from tfgan_app.data.tfds_source import load_tfds
+from tfgan_app.data.toy import load_toy
+from tfgan_app.data.unpaired import load_unpaired
 from tfgan_app.errors import UsageError
+from tfgan_app.images import tf_from_uint8
 
 __all__ = ["DatasetInfo", "load_dataset", "load_mnist", "load_fashion_mnist", "DATASET_SPECS"]
 
@@ -41,22 +46,6 @@ DATASET_SPECS = ("mnist", "fashion_mnist", "tfds:NAME", "folder:/PATH", "toy:NAM
                  "unpaired:NAME", "captions:NAME")
 _ARRAY_DATASETS = {"mnist": load_mnist, "fashion_mnist": load_fashion_mnist}
 _NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10}
-
-
-@dataclasses.dataclass
-class DatasetInfo:
-    """A batched dataset and what a model needs to know about it."""
-
-    dataset: tf.data.Dataset
-    image_shape: Tuple[int, int, int]
-    num_classes: Optional[int]
-    num_examples: Optional[int]
-    batch_size: int
-
-    @property
-    def steps_per_epoch(self) -> Optional[int]:
-        """Full batches per pass over the data (None if the size is unknown)."""
-        return None if self.num_examples is None else self.num_examples // self.batch_size
 
 
 def _to_model_range(images: tf.Tensor, image_size: Optional[Sequence[int]], channels: Optional[int]) -> tf.Tensor:
@@ -67,7 +56,7 @@ def _to_model_range(images: tf.Tensor, image_size: Optional[Sequence[int]], chan
         images = tf.image.rgb_to_grayscale(images)
     if image_size is not None and tuple(images.shape[-3:-1]) != tuple(image_size):
         images = tf.image.resize(images, image_size, method="bilinear")
-    return images / 127.5 - 1.0
+    return tf_from_uint8(images)
 
 
 def _check_positive(name: str, value) -> None:
@@ -94,19 +83,15 @@ def load_dataset(spec: str, batch_size: int, split: str = "train",
     _check_positive("batch_size", batch_size)
     if image_size is not None:
         image_size = tuple(int(s) for s in image_size)
-    # Sources with their own batch structure; imported here because they import DatasetInfo from this module.
+    # Sources with their own batch structure.
     prefix, _, name = spec.partition(":")
     if prefix == "toy":
-        from tfgan_app.data.toy import load_toy  # pylint: disable=import-outside-toplevel
         return load_toy(name, batch_size, split=split, seed=seed)
     if prefix == "paired":
-        from tfgan_app.data.paired import load_paired  # pylint: disable=import-outside-toplevel
         return load_paired(name, batch_size, split=split, seed=seed, shuffle=shuffle, image_size=image_size)
     if prefix == "unpaired":
-        from tfgan_app.data.unpaired import load_unpaired  # pylint: disable=import-outside-toplevel
         return load_unpaired(name, batch_size, split=split, seed=seed, shuffle=shuffle, image_size=image_size)
     if prefix == "captions":
-        from tfgan_app.data.captions import load_captioned  # pylint: disable=import-outside-toplevel
         return load_captioned(name, batch_size, split=split, seed=seed, shuffle=shuffle)[0]
     if spec in _ARRAY_DATASETS or spec.startswith("folder:"):
         if spec.startswith("folder:"):

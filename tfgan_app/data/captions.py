@@ -22,10 +22,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.data import DatasetInfo
+from tfgan_app.data.info import DatasetInfo
 from tfgan_app.data.arrays import load_fashion_mnist, load_mnist
-from tfgan_app.data.paired import shuffled_batches, to_model_range
+from tfgan_app.data.paired import shuffled_batches
 from tfgan_app.errors import UsageError
+from tfgan_app.images import tf_from_uint8
 
 __all__ = ["CLASS_NAMES", "TEMPLATES", "captions_for", "caption_vocabulary", "make_vectorizer", "load_captioned"]
 
@@ -85,7 +86,7 @@ def load_captioned(name: str, batch_size: int, split: str = "train", seed: Optio
     def to_example(batch_images, batch_labels):
         template = generator.uniform(tf.shape(batch_labels), 0, num_templates, dtype=tf.int32)
         tokens = tf.gather_nd(table, tf.stack([tf.cast(batch_labels, tf.int32), template], axis=1))
-        return to_model_range(batch_images), tokens
+        return tf_from_uint8(batch_images), tokens
 
     dataset = shuffled_batches((images, labels), batch_size, shuffle, seed)
     dataset = dataset.map(to_example).prefetch(tf.data.AUTOTUNE)

@@ -29,17 +29,13 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.data import DatasetInfo
+from tfgan_app.data.info import DatasetInfo
 from tfgan_app.data.arrays import load_fashion_mnist, load_mnist
 from tfgan_app.data.folder import load_folder
 from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.images import tf_from_uint8
 
 __all__ = ["PAIRED_DATASETS", "load_paired", "sobel_edges", "downsample"]
-
-
-def to_model_range(images: tf.Tensor) -> tf.Tensor:
-    """uint8 pixels → float32 in [-1, 1]."""
-    return tf.cast(images, tf.float32) / 127.5 - 1.0
 
 
 def shuffled_batches(arrays, batch_size: int, shuffle: bool, seed: Optional[int]) -> tf.data.Dataset:
@@ -129,7 +125,7 @@ def load_paired(name: str, batch_size: int, split: str = "train", seed: Optional
     if name.startswith("folder:"):
         inputs, targets = _folder_pairs(name[len("folder:"):], split, image_size, input_half)
         arrays = (inputs, targets)
-        make_pair = lambda x, y: (to_model_range(x), to_model_range(y))  # noqa: E731
+        make_pair = lambda x, y: (tf_from_uint8(x), tf_from_uint8(y))  # noqa: E731
         num_examples = len(targets)
     else:
         source, _, transform = name.partition("_")
@@ -137,7 +133,7 @@ def load_paired(name: str, batch_size: int, split: str = "train", seed: Optional
             raise UsageError(f"Unknown paired dataset {name!r}. Valid names: {', '.join(PAIRED_DATASETS)}.")
         images, _ = _SOURCES[source](split)
         arrays = images
-        make_pair = lambda x: (_TRANSFORMS[transform](to_model_range(x)), to_model_range(x))  # noqa: E731
+        make_pair = lambda x: (_TRANSFORMS[transform](tf_from_uint8(x)), tf_from_uint8(x))  # noqa: E731
         num_examples = len(images)
     if num_examples < batch_size:
         raise UsageError(f"Paired dataset {name!r} has {num_examples} pairs, fewer than one batch of "

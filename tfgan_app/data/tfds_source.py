@@ -16,7 +16,7 @@ from tfgan_app.errors import MissingResourceError, UsageError
 def load_tfds(name: str, split: str = "train", data_dir: Optional[str] = None,
               download: bool = True) -> Tuple[tf.data.Dataset, Tuple[int, int, int], Optional[int]]:
     """Returns `(dataset of (uint8 image, label or -1), image_shape, num_classes)` for a TFDS dataset."""
-    import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel
+    import tensorflow_datasets as tfds  # pylint: disable=import-outside-toplevel  # optional: only tfds: specs
 
     base_name = name.split("/")[0].split(":")[0]  # NAME[/CONFIG][:VERSION]
     if base_name not in tfds.list_builders():

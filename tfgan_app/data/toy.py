@@ -21,7 +21,7 @@ from typing import Optional, Tuple
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.data import DatasetInfo
+from tfgan_app.data.info import DatasetInfo
 from tfgan_app.errors import UsageError
 
 TOY_DATASETS = ("ring8", "grid25")

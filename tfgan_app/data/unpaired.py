@@ -30,12 +30,13 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.data import DatasetInfo
+from tfgan_app.data.info import DatasetInfo
 from tfgan_app.data.arrays import load_fashion_mnist, load_mnist
 from tfgan_app.data.folder import load_folder
-from tfgan_app.data.paired import shuffled_batches, to_model_range
+from tfgan_app.data.paired import shuffled_batches
 from tfgan_app.data.tfds_source import load_tfds
 from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.images import tf_from_uint8
 
 __all__ = ["UNPAIRED_DATASETS", "load_unpaired", "recolor"]
 
@@ -126,7 +127,7 @@ def load_unpaired(name: str, batch_size: int, split: str = "train", seed: Option
         dataset = tf.data.Dataset.zip(
             shuffled_batches(a[:num_examples], batch_size, shuffle, seed),
             shuffled_batches(b[:num_examples], batch_size, shuffle, None if seed is None else seed + 1))
-    dataset = dataset.map(lambda x, y: (to_model_range(x), to_model_range(y)),
+    dataset = dataset.map(lambda x, y: (tf_from_uint8(x), tf_from_uint8(y)),
                           num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     image_shape = tuple(int(d) for d in dataset.element_spec[0].shape[1:])
     return DatasetInfo(dataset, image_shape, None, num_examples, batch_size)

@@ -34,9 +34,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.images import tf_from_uint8
+from tfgan_app.names import SHIPPED_CLASSIFIERS  # TF-free, for the CLI flags
+from tfgan_app.paths import CLASSIFIER_DIR
 
-CLASSIFIER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "classifiers")
-from tfgan_app.names import SHIPPED_CLASSIFIERS  # noqa: E402  (TF-free, for the CLI flags)
 INCEPTION_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
 INCEPTION_TOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 INCEPTION_NOTOP_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -161,7 +162,7 @@ class InceptionExtractor(FeatureExtractor):
         if x.shape[-1] == 1:
             x = tf.tile(x, [1, 1, 1, 3])
         x = tf.image.resize(x, (INCEPTION_SIZE, INCEPTION_SIZE), method="bilinear", antialias=False)
-        return x / 127.5 - 1.0
+        return tf_from_uint8(x)
 
 
 class ClassifierExtractor(FeatureExtractor):

@@ -48,24 +48,3 @@ def mode_coverage(samples, mixture: Union[str, np.ndarray], std: float = None, m
     return {"modes_covered": int((counts >= min_samples).sum()), "num_modes": int(len(means)),
             "high_quality_fraction": float(high_quality.mean()), "reverse_kl": reverse_kl,
             "mode_counts": counts.tolist(), "num_samples": int(len(samples))}
-
-
-def scatter_image(samples, mixture: str, size: int = 256) -> np.ndarray:
-    """A `[size, size, 3]` uint8 picture of 2-D samples (white) over the mixture's 3σ discs (red).
-
-    The view spans the mixture's means plus a margin (so samples far off the
-    modes fall outside it); y points up. For sample grids of toy runs.
-    """
-    samples = np.asarray(samples, np.float64).reshape(len(samples), -1)
-    means, std = mixture_means(mixture), mixture_std(mixture)
-    half = np.abs(means).max() * 1.25 + 0.5
-    to_pixel = lambda xy: np.round((np.asarray(xy) + half) / (2 * half) * (size - 1)).astype(int)  # noqa: E731
-    image = np.zeros((size, size, 3), np.uint8)
-    grid = (np.stack(np.meshgrid(np.arange(size), np.arange(size), indexing="xy"), -1) / (size - 1)) * 2 * half - half
-    for mean in means:
-        inside = np.linalg.norm(grid - mean, axis=-1) <= max(3 * std, 2 * half / size)
-        image[::-1][inside] = (160, 0, 0)
-    pixels = to_pixel(samples[:, :2])
-    keep = np.all((pixels >= 0) & (pixels < size), axis=1)
-    image[size - 1 - pixels[keep, 1], pixels[keep, 0]] = 255
-    return image

@@ -10,7 +10,9 @@ like with like.
   generates class i from the caption of class i),
 * a `.keras` generator file,
 * a SavedModel directory with a `serving_default` signature (or a TF Serving
-  model folder of numbered versions: the highest version is used),
+  model folder of numbered versions: the highest version is used), a `.tflite` file or a served
+  model `http://host:port/<name>` / `grpc://host:port/<name>`, all opened by
+  `tfgan_app.artifacts.open_generator` (the same loader as `tfgan generate`),
 * a folder of images (`folder:/path` or a plain folder path).
 
 Latents are `tfgan_app.latent.sample_latents(num, latent_dim, seed)`, so the
@@ -34,9 +36,10 @@ from tfgan_app.data import load_dataset
 from tfgan_app.data.captions import CLASS_NAMES, captions_for, make_vectorizer
 from tfgan_app.data.folder import load_folder
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.run_dir import TrainedGenerator, load_keras_generator, load_run
-from tfgan_app.export.savedmodel import read_metadata
-from tfgan_app.export.serving_config import list_versions
+from tfgan_app.artifacts.generators import open_generator
+from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, is_conditional
+from tfgan_app.artifacts.layout import list_versions
+from tfgan_app.artifacts.run_dir import TrainedGenerator, load_keras_generator, load_run
 from tfgan_app.images import to_uint8
 from tfgan_app.latent import sample_latents
 
@@ -86,7 +89,7 @@ class GeneratorSource(ImageSource):
 
         `num_classes` of a conditional generator defaults to its label Embedding's size.
         """
-        conditional = len(generator.inputs) == 2
+        conditional = is_conditional(generator)
         if not conditional:
             num_classes = None
         elif num_classes is None:
@@ -159,49 +162,34 @@ class DatasetSource(ImageSource):
             yield batch
 
 
-def _savedmodel_source(path: str) -> GeneratorSource:
-    signatures = tf.saved_model.load(path).signatures
-    if "serving_default" not in signatures:
-        raise UsageError(f"SavedModel {path!r} has no 'serving_default' signature; expected one taking latents "
-                         "(and labels) and returning images in [-1, 1], as written by `tfgan export`.")
-    serve = signatures["serving_default"]
-    specs = serve.structured_input_signature[1]
-    float_inputs = [k for k, s in specs.items() if s.dtype.is_floating]
-    int_inputs = [k for k, s in specs.items() if s.dtype.is_integer]
-    if len(float_inputs) != 1 or len(int_inputs) > 1:
-        raise UsageError(f"SavedModel {path!r}: expected serving_default inputs of one float latent tensor "
-                         f"(and one int label tensor), received {dict(specs)}.")
-    latent_name = float_inputs[0]
-    label_name = int_inputs[0] if int_inputs else None
-    outputs = serve.structured_outputs
-    image_outputs = [k for k, s in outputs.items() if len(s.shape) == 4 and s.dtype.is_floating]
-    if len(image_outputs) != 1:
-        raise UsageError(f"SavedModel {path!r}: expected one float [N, H, W, C] output, received {outputs}.")
-    output_name = image_outputs[0]
-    latent_dim = int(specs[latent_name].shape[-1])
-    num_classes = None
-    if label_name:
-        try:
-            num_classes = int(read_metadata(path)["num_classes"])
-        except (OSError, KeyError, TypeError, ValueError) as e:
-            raise MissingResourceError(f"Conditional SavedModel {path!r} lacks assets.extra/tfgan_model.json "
-                                       "saying num_classes; re-export it with `tfgan export`.") from e
+def _opened_source(spec: str) -> GeneratorSource:
+    """A SavedModel, TF Serving model folder, `.tflite` file or served model, through `open_generator`."""
+    generator = open_generator(spec)
+    if generator.kind == IMAGE_TO_IMAGE or generator.captioned:
+        generator.close()
+        raise UsageError(f"{spec!r} is a {generator.kind} generator; evaluate scores latent generators from "
+                         "latents (a text-conditioned run is evaluated from its run directory).")
+    if generator.conditional and not generator.num_classes:
+        generator.close()
+        raise MissingResourceError(f"Conditional generator {spec!r} does not say its class count (num_classes "
+                                   "in assets.extra/tfgan_model.json or generator.json); re-export it with "
+                                   "`tfgan export`.")
 
     def generate(latents, labels):
-        kwargs = {latent_name: tf.convert_to_tensor(latents)}
-        if label_name:
-            kwargs[label_name] = tf.cast(labels, specs[label_name].dtype)
-        return serve(**kwargs)[output_name].numpy()
+        return generator(np.asarray(latents), None if labels is None else np.asarray(labels))
 
-    probe = generate(sample_latents(1, latent_dim, 0), tf.zeros([1], tf.int32) if label_name else None)
-    return GeneratorSource(os.path.basename(os.path.normpath(path)), generate, latent_dim, num_classes,
-                           probe.shape[1:])
+    probe = generate(sample_latents(1, generator.latent_dim, 0), np.zeros([1], np.int32) if generator.conditional
+                     else None)
+    return GeneratorSource(os.path.basename(os.path.normpath(spec)), generate, generator.latent_dim,
+                           generator.num_classes if generator.conditional else None, probe.shape[1:])
 
 
 def load_image_source(spec: str) -> ImageSource:
     """Opens what `--generator` names (see the module docstring) as an `ImageSource`."""
     if spec.startswith("folder:"):
         return _folder_source(spec[len("folder:"):])
+    if "://" in spec or spec.endswith(".tflite"):
+        return _opened_source(spec)
     if os.path.isfile(spec):
         if not spec.endswith(".keras"):
             raise UsageError(f"Expected a .keras generator file, a run directory, a SavedModel or an image "
@@ -216,11 +204,8 @@ def load_image_source(spec: str) -> ImageSource:
         if trained.vocabulary:
             return GeneratorSource.from_captioned_run(trained)
         return GeneratorSource.from_keras(trained.generator, trained.name, trained.num_classes)
-    if os.path.isfile(os.path.join(spec, "saved_model.pb")):
-        return _savedmodel_source(spec)
-    versions = list_versions(spec)
-    if versions:
-        return _savedmodel_source(os.path.join(spec, str(versions[-1])))
+    if os.path.isfile(os.path.join(spec, "saved_model.pb")) or list_versions(spec):
+        return _opened_source(spec)
     return _folder_source(spec)
 
 

@@ -23,7 +23,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app.errors import TfganError
-from tfgan_app.export.savedmodel import example_inputs, read_metadata
+from tfgan_app.artifacts.layout import read_metadata
+from tfgan_app.export.savedmodel import example_inputs
 
 SERVE_TAG = "serve"
 

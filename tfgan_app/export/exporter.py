@@ -32,12 +32,13 @@ from typing import Dict, Optional, Sequence, Union
 import keras
 import numpy as np
 
+from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, model_kind, translator_spec
+from tfgan_app.artifacts.layout import METADATA_FILE, read_metadata
+from tfgan_app.artifacts.run_dir import load_run
 from tfgan_app.errors import UsageError
 from tfgan_app.export import serving_config
-from tfgan_app.export.run_dir import load_run
-from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, METADATA_FILE, generator_spec, is_image_to_image,
-                                         is_text_conditioned, read_metadata, text_spec, translator_spec,
-                                         write_savedmodel)
+from tfgan_app.export.kinds import export_kind
+from tfgan_app.export.savedmodel import write_savedmodel
 from tfgan_app.export.tflite import QUANTIZATIONS, export_tflite, training_inputs
 from tfgan_app.export.warmup import write_warmup
 
@@ -78,12 +79,7 @@ SIGNATURE_FIELDS = ("kind", "latent_dim", "num_classes", "input_shape", "image_s
 
 def serving_signature(generator: keras.Model, num_classes: Optional[int] = None) -> Dict:
     """The `SIGNATURE_FIELDS` the export of `generator` will record in `tfgan_model.json`."""
-    if is_image_to_image(generator):
-        spec = translator_spec(generator)
-    elif is_text_conditioned(generator):
-        spec = text_spec(generator)
-    else:
-        spec = generator_spec(generator)
+    spec = export_kind(model_kind(generator)).spec(generator)
     num_classes = None if spec["kind"] == IMAGE_TO_IMAGE or not spec.get("conditional") else num_classes
     spec = {**spec, "num_classes": num_classes}
     return {field: spec.get(field) for field in SIGNATURE_FIELDS}
@@ -168,7 +164,7 @@ def export_run(run_dir: str, name: Optional[str] = None, base_dir: str = DEFAULT
     """
     trained = load_run(run_dir, direction, which)
     calibration = None
-    if "int8" in quantizations and is_image_to_image(trained.generator):
+    if "int8" in quantizations and model_kind(trained.generator) == IMAGE_TO_IMAGE:
         calibration = training_inputs(trained.config, translator_spec(trained.generator)["input_shape"],
                                       direction=direction)
     return export_generator(trained.generator, name or trained.name, base_dir, version,

@@ -46,7 +46,7 @@ For conditional generators, `labels` is int32 `[None]` (one class id per image;
 for `generate*` it must hold `num_images` ids). `generate*` turn `seed` into
 latents with `tfgan_app.latent.sample_latents`, so they give
 `to_uint8(GAN.generate(num_images, seed))`. uint8 pixels are `round((x + 1) * 127.5)`
-clipped to [0, 255] (`tfgan_app.images.to_uint8`). The output name
+clipped to [0, 255] (`tfgan_app.images.to_uint8` / `tf_to_uint8`). The output name
 `png_bytes` ends in `_bytes` so TF Serving's REST API returns it base64-encoded
 (`{"b64": ...}`), which any HTTP client can decode into a PNG file.
 
@@ -81,130 +81,54 @@ Example:
 
 import json
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, LATENT, TEXT, model_kind
+from tfgan_app.artifacts.layout import CLASS_IDS_SIGNATURE, METADATA_FILE
 from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import UsageError
+from tfgan_app.export.kinds import export_kind
+from tfgan_app.images import tf_from_uint8 as uint8_to_images, tf_to_uint8 as images_to_uint8
 from tfgan_app.latent import sample_latents
 
-SIGNATURES = ("serving_default", "generate", "generate_png", "generate_truncated", "generate_truncated_png")
-# Conditional latent models also have this signature: no inputs, output `class_ids` = 0..num_classes-1, whose
-# static shape [num_classes] puts the class count into TF Serving's GetModelMetadata reply (which holds
-# signature_defs only), so clients learn it without a predict call (`served_num_classes`).
-CLASS_IDS_SIGNATURE = "class_ids"
-TRANSLATOR_SIGNATURES = ("serving_default", "translate_png")
-TEXT_SIGNATURES = ("serving_default", "from_captions", "generate_from_captions", "generate_from_captions_png")
-LATENT, IMAGE_TO_IMAGE, TEXT = "latent", "image_to_image", "text"
-METADATA_FILE = os.path.join("assets.extra", "tfgan_model.json")
 OUTPUT_RANGE = (-1.0, 1.0)
 
 
-def images_to_uint8(images: tf.Tensor) -> tf.Tensor:
-    """TensorFlow twin of `tfgan_app.images.to_uint8`: `round((x + 1) * 127.5)` clipped to uint8."""
-    return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
+class _ExportModule(tf.Module):
+    """What the three export modules share: a generator, its kind's `ExportKind`, `signatures()` and
+    `metadata()`. A subclass sets `KIND`, builds its `tf.function`s and adds `_kind_metadata()`."""
+
+    KIND = None
+
+    def __init__(self, generator: keras.Model, name: str):
+        super().__init__(name=name)
+        self.behaviour = export_kind(self.KIND)
+        self.spec = self.behaviour.spec(generator)
+        self.generator = generator
+        self.image_shape = self.spec["image_shape"]
+
+    def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+        """Concrete functions keyed by signature name, ready for `tf.saved_model.save`."""
+        return {name: getattr(self, name).get_concrete_function() for name in self.signature_names()}
+
+    def signature_names(self) -> tuple:
+        """Names of the signatures this module exports (its kind's set by default)."""
+        return self.behaviour.signatures
+
+    def metadata(self) -> Dict:
+        """JSON-serialisable description stored next to the SavedModel (`assets.extra/tfgan_model.json`)."""
+        return {"kind": str(self.KIND), **self._kind_metadata(), "image_shape": self.image_shape,
+                "output_range": list(OUTPUT_RANGE), "signatures": list(self.signature_names())}
+
+    def _kind_metadata(self) -> Dict:
+        raise NotImplementedError
 
 
-def uint8_to_images(pixels: tf.Tensor) -> tf.Tensor:
-    """Inverse of `images_to_uint8` (up to rounding): uint8 pixels to float32 in [-1, 1] (`x / 127.5 - 1`)."""
-    return tf.cast(pixels, tf.float32) / 127.5 - 1.0
-
-
-def is_image_to_image(generator: keras.Model) -> bool:
-    """True for a generator whose single input is a 4-D image batch `[None, H, W, C]`."""
-    return len(generator.inputs) == 1 and len(generator.inputs[0].shape) == 4
-
-
-def is_text_conditioned(generator: keras.Model) -> bool:
-    """True for a generator on `[latents [None, D], tokens [None, L]]` (caption token ids), e.g.
-    `tfgan_app.architectures.text_generator`; class-conditional generators take labels `[None]` instead."""
-    inputs = generator.inputs
-    return len(inputs) == 2 and len(inputs[0].shape) == 2 and len(inputs[1].shape) == 2
-
-
-def model_kind(generator: keras.Model) -> str:
-    """`IMAGE_TO_IMAGE`, `TEXT` or `LATENT`: which module, signatures and TFLite inputs `generator` gets."""
-    if is_image_to_image(generator):
-        return IMAGE_TO_IMAGE
-    return TEXT if is_text_conditioned(generator) else LATENT
-
-
-def _image_shape(generator: keras.Model) -> list:
-    """`[H, W, C]` of the generator's image output; `UsageError` unless it is `[None, H, W, C]` with fixed dims."""
-    output_shape = tuple(generator.outputs[0].shape)
-    if len(output_shape) != 4 or None in output_shape[1:]:
-        raise UsageError(f"Expected generator output [None, H, W, C], received {output_shape}.")
-    return [int(d) for d in output_shape[1:]]
-
-
-def translator_spec(generator: keras.Model) -> Dict:
-    """Reads `input_shape` and `image_shape` (output) off an image-to-image generator.
-
-    Raises `UsageError` unless the model has one float `[None, H, W, C]` input with
-    fixed H, W, C and a 4-D image output with fixed dims.
-    """
-    inputs = generator.inputs
-    input_shape = tuple(inputs[0].shape) if len(inputs) == 1 else ()
-    if len(inputs) != 1 or len(input_shape) != 4 or None in input_shape[1:]:
-        raise UsageError(
-            "Expected an image-to-image generator with one input [None, H, W, C] (fixed H, W, C), received "
-            f"inputs {[tuple(i.shape) for i in inputs]}. Build it with keras.Input((H, W, C)).")
-    if not str(inputs[0].dtype).startswith("float"):
-        raise UsageError(f"Expected a float image input, received dtype {inputs[0].dtype}.")
-    return {"kind": IMAGE_TO_IMAGE, "input_shape": [int(d) for d in input_shape[1:]],
-            "image_shape": _image_shape(generator)}
-
-
-def text_spec(generator: keras.Model) -> Dict:
-    """Reads `latent_dim`, `sequence_length` and `image_shape` off a text-conditioned generator.
-
-    Raises `UsageError` unless the model takes `[latents [None, D], tokens int [None, L]]`
-    (fixed D and L) and outputs `[None, H, W, C]` images.
-    """
-    inputs = generator.inputs
-    if not is_text_conditioned(generator) or inputs[0].shape[-1] is None or inputs[1].shape[-1] is None:
-        raise UsageError(
-            "Expected a text-conditioned generator with inputs [latents [None, latent_dim], tokens [None, "
-            f"sequence_length]], received inputs {[tuple(i.shape) for i in inputs]}. Build it with "
-            "tfgan_app.architectures.text_generator.")
-    if not str(inputs[1].dtype).startswith("int"):
-        raise UsageError(f"Expected int token ids as the second input, received dtype {inputs[1].dtype}.")
-    return {"kind": TEXT, "latent_dim": int(inputs[0].shape[-1]), "sequence_length": int(inputs[1].shape[-1]),
-            "image_shape": _image_shape(generator)}
-
-
-def generator_spec(generator: keras.Model) -> Dict:
-    """Reads `latent_dim`, `conditional` and `image_shape` off a generator that follows the contract.
-
-    Raises `UsageError` when the model does not have the contract's inputs
-    (`[None, latent_dim]` float latents, plus optional `[None]` int labels) or a
-    4-D image output. Image-to-image generators have `translator_spec`, text-conditioned ones
-    `text_spec` instead.
-    """
-    inputs = generator.inputs
-    if len(inputs) not in (1, 2) or len(inputs[0].shape) != 2 or inputs[0].shape[-1] is None:
-        raise UsageError(
-            "Expected a generator with inputs [latents [None, latent_dim]] or [latents, labels [None]], "
-            f"received inputs {[tuple(i.shape) for i in inputs]}. Build it with tfgan_app.architectures "
-            "or follow the generator contract.")
-    if len(inputs) == 2 and len(inputs[1].shape) != 1:
-        raise UsageError(f"Expected conditional labels of shape [None], received {tuple(inputs[1].shape)}.")
-    return {"kind": LATENT, "latent_dim": int(inputs[0].shape[-1]), "conditional": len(inputs) == 2,
-            "image_shape": _image_shape(generator)}
-
-
-def input_specs(latent_dim: int, conditional: bool) -> Dict[str, tf.TensorSpec]:
-    """The `serving_default` inputs: `latents` float32 `[None, latent_dim]` (+ `labels` int32 `[None]`)."""
-    specs = {"latents": tf.TensorSpec([None, latent_dim], tf.float32, name="latents")}
-    if conditional:
-        specs["labels"] = tf.TensorSpec([None], tf.int32, name="labels")
-    return specs
-
-
-class GeneratorModule(tf.Module):
+class GeneratorModule(_ExportModule):
     """`tf.Module` holding a generator and the three serving signatures described in the module doc.
 
     Args:
@@ -213,21 +137,21 @@ class GeneratorModule(tf.Module):
             checked to be in `[0, num_classes)`), `None` for unconditional ones.
     """
 
+    KIND = LATENT
+
     def __init__(self, generator: keras.Model, num_classes: Optional[int] = None):
-        super().__init__(name="tfgan_generator")
-        spec = generator_spec(generator)
+        super().__init__(generator, "tfgan_generator")
+        spec = self.spec
         if spec["conditional"] and not num_classes:
             raise UsageError("The generator takes labels, so num_classes must be a positive integer; "
                              f"received num_classes={num_classes!r}. Pass the run's config num_classes.")
         if not spec["conditional"] and num_classes:
             raise UsageError(f"num_classes={num_classes} was given but the generator takes no labels; "
                              "pass num_classes=None for an unconditional generator.")
-        self.generator = generator
         self.latent_dim = spec["latent_dim"]
         self.num_classes = num_classes
         self.conditional = spec["conditional"]
-        self.image_shape = spec["image_shape"]
-        specs = input_specs(self.latent_dim, self.conditional)
+        specs = self.behaviour.input_specs(spec)
         seed_specs = [tf.TensorSpec([], tf.int64, name="seed"), tf.TensorSpec([], tf.int32, name="num_images")]
         truncation_spec = tf.TensorSpec([], tf.float32, name="truncation")
         if self.conditional:
@@ -284,23 +208,15 @@ class GeneratorModule(tf.Module):
                 latents = latents * truncation
         return images_to_uint8(self._images(latents, labels))
 
-    @property
     def signature_names(self) -> tuple:
-        """`SIGNATURES`, plus `CLASS_IDS_SIGNATURE` for a conditional generator."""
-        return SIGNATURES + ((CLASS_IDS_SIGNATURE,) if self.conditional else ())
+        """The kind's signatures, plus `CLASS_IDS_SIGNATURE` for a conditional generator."""
+        return self.behaviour.signatures + ((CLASS_IDS_SIGNATURE,) if self.conditional else ())
 
-    def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-        """Concrete functions keyed by signature name, ready for `tf.saved_model.save`."""
-        return {name: getattr(self, name).get_concrete_function() for name in self.signature_names}
-
-    def metadata(self) -> Dict:
-        """JSON-serialisable description stored next to the SavedModel (`assets.extra/tfgan_model.json`)."""
-        return {"kind": LATENT, "latent_dim": self.latent_dim, "num_classes": self.num_classes,
-                "image_shape": self.image_shape, "output_range": list(OUTPUT_RANGE),
-                "signatures": list(self.signature_names)}
+    def _kind_metadata(self) -> Dict:
+        return {"latent_dim": self.latent_dim, "num_classes": self.num_classes}
 
 
-class TranslatorModule(tf.Module):
+class TranslatorModule(_ExportModule):
     """`tf.Module` holding an image-to-image generator and `TRANSLATOR_SIGNATURES` (see module doc).
 
     Args:
@@ -309,18 +225,17 @@ class TranslatorModule(tf.Module):
         num_classes: must be None (image-to-image generators take no labels).
     """
 
+    KIND = IMAGE_TO_IMAGE
+
     def __init__(self, generator: keras.Model, num_classes: Optional[int] = None):
-        super().__init__(name="tfgan_translator")
-        spec = translator_spec(generator)
+        super().__init__(generator, "tfgan_translator")
         if num_classes:
             raise UsageError(f"num_classes={num_classes} was given but the image-to-image generator takes no "
                              "labels; pass num_classes=None.")
-        self.generator = generator
-        self.input_shape = spec["input_shape"]
-        self.image_shape = spec["image_shape"]
+        self.input_shape = self.spec["input_shape"]
         self.serving_default = tf.function(
             lambda images: {"images": self.generator(images, training=False)},
-            input_signature=[tf.TensorSpec([None, *self.input_shape], tf.float32, name="images")])
+            input_signature=list(self.behaviour.input_specs(self.spec).values()))
         self.translate_png = tf.function(
             lambda png_bytes: {"png_bytes": _encode_png(images_to_uint8(
                 self.generator(self._decode(png_bytes), training=False)))},
@@ -343,18 +258,11 @@ class TranslatorModule(tf.Module):
             pixels = tf.identity(pixels)
         return uint8_to_images(pixels)
 
-    def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-        """Concrete functions keyed by signature name, ready for `tf.saved_model.save`."""
-        return {name: getattr(self, name).get_concrete_function() for name in TRANSLATOR_SIGNATURES}
-
-    def metadata(self) -> Dict:
-        """JSON-serialisable description stored next to the SavedModel (`assets.extra/tfgan_model.json`)."""
-        return {"kind": IMAGE_TO_IMAGE, "input_shape": self.input_shape, "image_shape": self.image_shape,
-                "num_classes": None, "input_range": list(OUTPUT_RANGE), "output_range": list(OUTPUT_RANGE),
-                "signatures": list(TRANSLATOR_SIGNATURES)}
+    def _kind_metadata(self) -> Dict:
+        return {"input_shape": self.input_shape, "num_classes": None, "input_range": list(OUTPUT_RANGE)}
 
 
-class CaptionModule(tf.Module):
+class CaptionModule(_ExportModule):
     """`tf.Module` holding a text-conditioned generator, its vocabulary and `TEXT_SIGNATURES` (see module doc).
 
     Captions are tokenised in the graph by `make_vectorizer(vocabulary, sequence_length)`, the layer
@@ -367,26 +275,27 @@ class CaptionModule(tf.Module):
         num_classes: must be None (captions replace class labels).
     """
 
+    KIND = TEXT
+
     def __init__(self, generator: keras.Model, vocabulary: Sequence[str], num_classes: Optional[int] = None):
-        super().__init__(name="tfgan_caption_generator")
-        spec = text_spec(generator)
+        super().__init__(generator, "tfgan_caption_generator")
+        spec = self.spec
         if num_classes:
             raise UsageError(f"num_classes={num_classes} was given but the text-conditioned generator takes "
                              "captions, not labels; pass num_classes=None.")
         if not vocabulary:
             raise UsageError("A text-conditioned generator needs its caption vocabulary to be exported; pass "
                              "vocabulary=... (TextConditionedGAN.vocabulary, or the run's config.json 'vocabulary').")
-        self.generator = generator
         self.latent_dim, self.sequence_length = spec["latent_dim"], spec["sequence_length"]
-        self.image_shape = spec["image_shape"]
         self.vocabulary = [str(word) for word in vocabulary]
         self.vectorizer = make_vectorizer(self.vocabulary, self.sequence_length)
-        latents = tf.TensorSpec([None, self.latent_dim], tf.float32, name="latents")
+        specs = self.behaviour.input_specs(spec)
+        latents = specs["latents"]
         captions = tf.TensorSpec([None], tf.string, name="captions")
         seed = tf.TensorSpec([], tf.int64, name="seed")
         self.serving_default = tf.function(
             lambda latents, tokens: {"images": self._images(latents, tokens)},
-            input_signature=[latents, tf.TensorSpec([None, self.sequence_length], tf.int32, name="tokens")])
+            input_signature=[latents, specs["tokens"]])
         self.from_captions = tf.function(
             lambda latents, captions: {"images": self._images(latents, self._tokens(captions))},
             input_signature=[latents, captions])
@@ -413,15 +322,9 @@ class CaptionModule(tf.Module):
         latents = sample_latents(tf.shape(captions)[0], self.latent_dim, seed)
         return images_to_uint8(self._images(latents, self._tokens(captions)))
 
-    def signatures(self) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-        """Concrete functions keyed by signature name, ready for `tf.saved_model.save`."""
-        return {name: getattr(self, name).get_concrete_function() for name in TEXT_SIGNATURES}
-
-    def metadata(self) -> Dict:
-        """JSON-serialisable description stored next to the SavedModel (`assets.extra/tfgan_model.json`)."""
-        return {"kind": TEXT, "latent_dim": self.latent_dim, "sequence_length": self.sequence_length,
-                "vocabulary": self.vocabulary, "num_classes": None, "image_shape": self.image_shape,
-                "output_range": list(OUTPUT_RANGE), "signatures": list(TEXT_SIGNATURES)}
+    def _kind_metadata(self) -> Dict:
+        return {"latent_dim": self.latent_dim, "sequence_length": self.sequence_length,
+                "vocabulary": self.vocabulary, "num_classes": None}
 
 
 def _id_checks(ids: tf.Tensor, latents: tf.Tensor, limit: int, name: str, unit: str, limit_text: str) -> list:
@@ -449,9 +352,10 @@ def make_module(generator: keras.Model, num_classes: Optional[int] = None,
     if vocabulary:
         raise UsageError("A vocabulary was given but the generator takes no caption tokens (inputs "
                          f"{[tuple(i.shape) for i in generator.inputs]}); pass vocabulary=None.")
-    if kind == IMAGE_TO_IMAGE:
-        return TranslatorModule(generator, num_classes)
-    return GeneratorModule(generator, num_classes)
+    return MODULES[kind](generator, num_classes)
+
+
+MODULES = {LATENT: GeneratorModule, IMAGE_TO_IMAGE: TranslatorModule, TEXT: CaptionModule}
 
 
 def save_for_serving(module: tf.Module, path: str) -> None:
@@ -509,76 +413,11 @@ def write_savedmodel(generator: keras.Model, path: str, num_classes: Optional[in
     return metadata
 
 
-def read_metadata(path: str) -> Dict:
-    """Reads the `tfgan_model.json` of an exported SavedModel version directory."""
-    with open(os.path.join(path, METADATA_FILE)) as f:
-        return json.load(f)
-
-
 def example_inputs(signature: str, metadata: Dict, num_images: int = 2, seed: int = 0) -> Dict[str, np.ndarray]:
-    """Small valid inputs for `signature` (used for warm-up requests, tests and benchmarks).
+    """Small valid inputs for `signature` (used for warm-up requests, tests and benchmarks): the
+    `ExportKind.example_inputs` of the kind `metadata` records (latent when it records none).
 
     Image-to-image models get mid-grey (zero) images, as floats or as PNG bytes; text-conditioned
     models get `example_captions` (as strings, or as token ids for `serving_default`).
     """
-    if metadata.get("kind") == TEXT:
-        return _text_example_inputs(signature, metadata, num_images, seed)
-    if metadata.get("kind") == IMAGE_TO_IMAGE:
-        zeros = np.zeros([num_images, *metadata["input_shape"]], np.float32)
-        if signature == "serving_default":
-            return {"images": zeros}
-        if signature == "translate_png":
-            pixels = images_to_uint8(tf.constant(zeros)).numpy()
-            return {"png_bytes": np.array([tf.io.encode_png(p).numpy() for p in pixels], dtype=object)}
-        raise UsageError(f"Unknown signature {signature!r}; expected one of {TRANSLATOR_SIGNATURES}.")
-    labels = {}
-    if metadata["num_classes"]:
-        labels = {"labels": (np.arange(num_images) % metadata["num_classes"]).astype(np.int32)}
-    if signature == "serving_default":
-        latents = sample_latents(num_images, metadata["latent_dim"], seed).numpy()
-        return {"latents": latents, **labels}
-    if signature in ("generate", "generate_png"):
-        return {"seed": np.array(seed, np.int64), "num_images": np.array(num_images, np.int32), **labels}
-    if signature in ("generate_truncated", "generate_truncated_png"):
-        return {"seed": np.array(seed, np.int64), "num_images": np.array(num_images, np.int32), **labels,
-                "truncation": np.array(0.7, np.float32)}
-    if signature == CLASS_IDS_SIGNATURE and labels:
-        return {}
-    raise UsageError(f"Unknown signature {signature!r}; expected one of {SIGNATURES}.")
-
-
-def example_captions(vocabulary: Sequence[str], num_captions: int) -> List[str]:
-    """`num_captions` captions of three consecutive vocabulary words each (valid input for any vocabulary)."""
-    return [" ".join(vocabulary[(i + k) % len(vocabulary)] for k in range(3)) for i in range(num_captions)]
-
-
-def _text_example_inputs(signature: str, metadata: Dict, num_images: int, seed: int) -> Dict[str, np.ndarray]:
-    captions = example_captions(metadata["vocabulary"], num_images)
-    latents = sample_latents(num_images, metadata["latent_dim"], seed).numpy()
-    if signature == "serving_default":
-        vectorizer = make_vectorizer(metadata["vocabulary"], metadata["sequence_length"])
-        return {"latents": latents, "tokens": np.asarray(vectorizer(captions), np.int32)}
-    strings = np.array(captions, dtype=object)
-    if signature == "from_captions":
-        return {"latents": latents, "captions": strings}
-    if signature in ("generate_from_captions", "generate_from_captions_png"):
-        return {"seed": np.array(seed, np.int64), "captions": strings}
-    raise UsageError(f"Unknown signature {signature!r}; expected one of {TEXT_SIGNATURES}.")
-
-
-def served_num_classes(signature_defs: Dict) -> Optional[int]:
-    """The class count a served model states in its metadata (`CLASS_IDS_SIGNATURE`), or None.
-
-    Args:
-      signature_defs: `["metadata"]["signature_def"]["signature_def"]` of a TF Serving GetModelMetadata
-        reply (REST JSON, or `json_format.MessageToDict` of the gRPC reply: dim sizes may be strings).
-
-    Example:
-      >>> served_num_classes(RestClient(url).metadata("cgan_mnist")["metadata"]["signature_def"]["signature_def"])
-      10
-    """
-    outputs = signature_defs.get(CLASS_IDS_SIGNATURE, {}).get("outputs", {})
-    dims = outputs.get("class_ids", {}).get("tensor_shape", {}).get("dim", [])
-    if len(dims) != 1 or int(dims[0].get("size", -1)) < 1:
-        return None
-    return int(dims[0]["size"])
+    return export_kind(metadata.get("kind", LATENT)).example_inputs(signature, metadata, num_images, seed)

@@ -26,6 +26,7 @@ from typing import List, Optional
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from tfgan_app.artifacts.layout import list_versions
 from tfgan_app.errors import UsageError
 
 CONFIG_FILE = "models.config"
@@ -44,14 +45,6 @@ def check_model_name(name: str) -> str:
         raise UsageError(f"Expected a model name of letters, digits, '_', '.', '-' (e.g. 'dcgan_mnist'), "
                          f"received {name!r}. Pass --name=... with such a name.")
     return name
-
-
-def list_versions(model_dir: str) -> List[int]:
-    """Sorted integer versions under `model_dir` that hold a `saved_model.pb`."""
-    if not os.path.isdir(model_dir):
-        return []
-    return sorted(int(d) for d in os.listdir(model_dir)
-                  if d.isdigit() and os.path.isfile(os.path.join(model_dir, d, "saved_model.pb")))
 
 
 def list_models(base_dir: str) -> List[str]:

@@ -13,7 +13,7 @@ batch by batch, so memory stays bounded by one batch whatever N is:
 images/s.
 
 Example:
->>> with open_source("export/dcgan_mnist/1/tflite/generator_int8.tflite") as source:
+>>> with open_generator("export/dcgan_mnist/1/tflite/generator_int8.tflite") as source:
 ...     summary = write_image_files(source, 1_000_000, "out", seed=0)
 >>> summary.images_per_second
 """
@@ -30,7 +30,7 @@ import tensorflow as tf
 from tensorflow.python.ops import gen_stateless_random_ops_v2
 
 from tfgan_app.errors import UsageError
-from tfgan_app.export.sources import GeneratorSource, resolve_captions, resolve_labels
+from tfgan_app.artifacts.generators import Generator, resolve_captions, resolve_labels
 from tfgan_app.images import save_png
 from tfgan_app.latent import sample_latents
 
@@ -71,7 +71,7 @@ def _cycle(values: Optional[np.ndarray], start: int, stop: int) -> Optional[np.n
     return None if values is None else values[np.arange(start, stop) % len(values)]
 
 
-def stream_images(source: GeneratorSource, num_images: int, seed: int = 0,
+def stream_images(source: Generator, num_images: int, seed: int = 0,
                   labels: Optional[Sequence[int]] = None, captions: Optional[Sequence[str]] = None,
                   batch_size: int = DEFAULT_BATCH_SIZE,
                   truncation: float = 1.0) -> Iterator[Tuple[int, np.ndarray]]:
@@ -114,7 +114,7 @@ def image_file_name(index: int, num_images: int) -> str:
     return f"image_{index:0{max(4, len(str(num_images - 1)))}d}.png"
 
 
-def write_image_files(source: GeneratorSource, num_images: int, output_dir: str, seed: int = 0,
+def write_image_files(source: Generator, num_images: int, output_dir: str, seed: int = 0,
                       labels: Optional[Sequence[int]] = None, captions: Optional[Sequence[str]] = None,
                       batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True,
                       on_batch: Optional[Callable[[int, np.ndarray], None]] = None,
@@ -123,7 +123,7 @@ def write_image_files(source: GeneratorSource, num_images: int, output_dir: str,
     `output_dir/image_NNNN.png` (`image_file_name`) before drawing the next batch.
 
     Args:
-        source: an open `GeneratorSource`.
+        source: an open `Generator`.
         num_images: how many images.
         output_dir: folder of the PNGs (created).
         seed, labels, captions: as in `generate_images`.
@@ -144,7 +144,7 @@ def write_image_files(source: GeneratorSource, num_images: int, output_dir: str,
     written = 0
     for start, images in stream_images(source, num_images, seed, labels, captions, batch_size, truncation):
         if images.ndim != 4:
-            raise UsageError(f"The {source.kind} generator outputs arrays of shape {images.shape[1:]}, not images "
+            raise UsageError(f"The {source.form} generator outputs arrays of shape {images.shape[1:]}, not images "
                              "[H, W, C] (e.g. 2-D points of a toy mixture), so there is nothing to write as PNG.")
         for offset, image in enumerate(images):
             save_png(os.path.join(output_dir, image_file_name(start + offset, num_images)), image)

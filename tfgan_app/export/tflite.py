@@ -47,27 +47,25 @@ import json
 import math
 import os
 import re
-import statistics
-import time
 import warnings
-from typing import Dict, Iterable, List, Optional, Sequence, Union
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
-from ai_edge_litert.interpreter import Interpreter
 from tensorflow.lite.python.convert_phase import ConverterError
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+from tfgan_app.artifacts.layout import SIDECAR_FILE, read_metadata
+from tfgan_app.artifacts.tflite_runner import DEFAULT_THREADS, THREADS_AUTO, TFLiteGenerator
+from tfgan_app.data import load_dataset
 from tfgan_app.errors import MissingResourceError, TfganError, UsageError
-from tfgan_app.export.savedmodel import (IMAGE_TO_IMAGE, LATENT, TEXT, generator_spec, input_specs, model_kind,
-                                         read_metadata, text_spec, translator_spec)
-from tfgan_app.latent import sample_latents
+from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, model_kind
+from tfgan_app.export.kinds import CALIBRATION_SEED, PARITY_SEED, export_kind
 
 from tfgan_app.names import QUANTIZATIONS  # noqa: E402  (TF-free, for the CLI flags)
 TFLITE_DIR = "tflite"
-SIDECAR_FILE = "generator.json"
 # Parity each file must reach against the SavedModel (images in [-1, 1]); tests enforce them on tiny
 # generators, and `export_tflite` records in the sidecar whether a real export meets them. int8 at
 # >= 30 dB PSNR (mean error about one uint8 grey level) is visually equivalent; its worst single pixel
@@ -75,45 +73,6 @@ SIDECAR_FILE = "generator.json"
 PARITY_THRESHOLDS = {"float32": {"max_abs_error": 1e-4, "min_psnr_db": 80.0},
                      "float16": {"max_abs_error": 1e-2, "min_psnr_db": 50.0},
                      "int8": {"max_abs_error": 0.35, "min_psnr_db": 30.0}}
-CALIBRATION_SEED = 1234
-PARITY_SEED = 4321
-
-
-# Interpreter threads (measurements and reasoning: benchmarks/README.md, "TFLite threads"). With more
-# than one thread the int8 kernels hand each op to a worker thread and wait for it; when the cores are busy
-# with other processes that worker is often descheduled and one call takes 10-40x its 1-thread time, while
-# the float files gain nothing from a second thread at any batch size. One thread is therefore the default
-# for every file; "auto" measures instead (see `TFLiteGenerator`).
-THREADS_AUTO = "auto"
-DEFAULT_THREADS = 1
-AUTOTUNE_CALLS = 5
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (`os.sched_getaffinity`, else `os.cpu_count()`)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-def parse_threads(value: Union[int, str]) -> Union[int, str]:
-    """A positive thread count, or "auto"; `UsageError` otherwise.
-
-    Example:
-    >>> parse_threads("2"), parse_threads("auto")
-    (2, 'auto')
-    """
-    if isinstance(value, str) and value.strip().lower() == THREADS_AUTO:
-        return THREADS_AUTO
-    try:
-        threads = int(value) if not isinstance(value, (bool, float)) else None
-    except (TypeError, ValueError):
-        threads = None
-    if threads is None or threads < 1:
-        raise UsageError(f"Expected the TFLite thread count to be a positive integer or 'auto', received {value!r} "
-                         "(e.g. --tflite_threads=1 or --tflite_threads=auto).")
-    return threads
 
 
 def thread_recommendation(quantization: str) -> Dict:
@@ -143,16 +102,9 @@ def check_quantizations(quantizations: Iterable[str]) -> list:
 
 def input_signature(generator: keras.Model) -> List[tf.TensorSpec]:
     """The TFLite model's inputs, in the generator's input order: `images`; `latents` (+ `labels`);
-    or `latents` + `tokens` int32 `[None, L]` for text-conditioned generators."""
-    kind = model_kind(generator)
-    if kind == IMAGE_TO_IMAGE:
-        return [tf.TensorSpec([None, *translator_spec(generator)["input_shape"]], tf.float32, name="images")]
-    if kind == TEXT:
-        spec = text_spec(generator)
-        return [tf.TensorSpec([None, spec["latent_dim"]], tf.float32, name="latents"),
-                tf.TensorSpec([None, spec["sequence_length"]], tf.int32, name="tokens")]
-    spec = generator_spec(generator)
-    return list(input_specs(spec["latent_dim"], spec["conditional"]).values())
+    or `latents` + `tokens` int32 `[None, L]` for text-conditioned generators (`ExportKind.input_specs`)."""
+    behaviour = export_kind(model_kind(generator))
+    return list(behaviour.input_specs(behaviour.spec(generator)).values())
 
 
 def _frozen_function(generator: keras.Model):
@@ -162,44 +114,16 @@ def _frozen_function(generator: keras.Model):
     return convert_variables_to_constants_v2(fn.get_concrete_function())
 
 
-def random_tokens(num_captions: int, sequence_length: int, num_words: int, seed: int) -> np.ndarray:
-    """Token ids int32 `[N, sequence_length]` of random captions over a vocabulary of `num_words` words
-    (calibration / parity inputs of text-conditioned generators): each row holds 1..sequence_length ids
-    drawn uniformly from `[1, num_words + 2)` (1 is the unknown word, 2.. the words), then padding (0)."""
-    rng = np.random.default_rng(seed)
-    lengths = rng.integers(1, sequence_length + 1, size=num_captions)
-    ids = rng.integers(1, num_words + 2, size=(num_captions, sequence_length))
-    return np.where(np.arange(sequence_length) < lengths[:, None], ids, 0).astype(np.int32)
-
-
 def model_inputs(generator: keras.Model, num_samples: int, seed: int, num_classes: Optional[int] = None,
                  vocabulary: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
     """Synthetic inputs for calibration and parity, keyed by the `input_signature` names (same order).
 
     Latents come from `sample_latents(num_samples, D, seed)`, labels cycle through the classes,
-    images are uniform in [-1, 1] (`random_images`), tokens are `random_tokens` over `vocabulary`.
+    images are uniform in [-1, 1] (`random_images`), tokens are `random_tokens` over `vocabulary`
+    (`ExportKind.model_inputs`).
     """
-    kind = model_kind(generator)
-    if kind == IMAGE_TO_IMAGE:
-        return {"images": random_images(num_samples, translator_spec(generator)["input_shape"], seed)}
-    if kind == TEXT:
-        spec = text_spec(generator)
-        if not vocabulary:
-            raise UsageError("A text-conditioned generator needs its vocabulary for TFLite export; pass "
-                             "vocabulary=... (the run's config.json 'vocabulary').")
-        return {"latents": sample_latents(num_samples, spec["latent_dim"], seed).numpy(),
-                "tokens": random_tokens(num_samples, spec["sequence_length"], len(vocabulary), seed)}
-    inputs = {"latents": sample_latents(num_samples, generator_spec(generator)["latent_dim"], seed).numpy()}
-    if num_classes:
-        inputs["labels"] = (np.arange(num_samples) % num_classes).astype(np.int32)
-    return inputs
-
-
-def random_images(num_images: int, input_shape: Sequence[int], seed: int) -> np.ndarray:
-    """`num_images` images `[N, *input_shape]` uniform in [-1, 1] (calibration / parity inputs of
-    image-to-image generators)."""
-    rng = np.random.default_rng(seed)
-    return rng.uniform(-1.0, 1.0, size=(num_images, *input_shape)).astype(np.float32)
+    behaviour = export_kind(model_kind(generator))
+    return behaviour.model_inputs(behaviour.spec(generator), num_samples, seed, num_classes, vocabulary)
 
 
 def training_inputs(config: Dict, input_shape: Sequence[int], num_images: int = 256,
@@ -217,7 +141,6 @@ def training_inputs(config: Dict, input_shape: Sequence[int], num_images: int = 
     >>> images.shape
     (8, 14, 14, 1)
     """
-    from tfgan_app.data import load_dataset  # pylint: disable=import-outside-toplevel  (heavy, export-only)
     spec = config.get("dataset")
     if not spec:
         return None
@@ -273,159 +196,6 @@ def convert(generator: keras.Model, quantization: str, num_classes: Optional[int
                              "with --tflite= (quantizations=()), or replace those ops in the generator.") from e
 
 
-class TFLiteGenerator:
-    """Runs a generator `.tflite` file with the LiteRT interpreter (`ai_edge_litert`).
-
-    Takes float latents (and int labels for conditional models) of any batch
-    size and returns float32 images in [-1, 1]; int8 models are quantized and
-    dequantized with the tensors' own (scale, zero_point). Image-to-image models
-    (`kind == "image_to_image"`) take float images `[N, H, W, C]` in [-1, 1]
-    instead of latents; `input_shape` is `[H, W, C]` and `latent_dim` is None.
-    Text-conditioned models (`kind == "text"`) take `tokens` int32 `[N, sequence_length]`
-    (ids of `tfgan_app.data.captions.make_vectorizer`) with the latents, never labels.
-
-    Args:
-        path: `.tflite` file written by `export_tflite`.
-        num_threads: interpreter threads: a positive int, `None` for the recommended default
-            (`DEFAULT_THREADS`, recorded in the sidecar; see benchmarks/README.md), or "auto" to time
-            1 thread against `available_cores()` threads on the first call of each batch size and keep
-            the faster (`threads_for(batch)` tells which was chosen).
-
-    Example:
-    >>> runner = TFLiteGenerator("export/dcgan_mnist/1/tflite/generator_int8.tflite", num_threads=1)
-    >>> runner.num_threads
-    1
-    """
-
-    def __init__(self, path: str, num_threads: Union[int, str, None] = None):
-        if not os.path.isfile(path):
-            raise MissingResourceError(f"Expected a .tflite file, {path!r} does not exist. "
-                                       "Export one with `tfgan export --run_dir=DIR`.")
-        self.path = path
-        self.num_threads = parse_threads(DEFAULT_THREADS if num_threads is None else num_threads)
-        self._interpreters: Dict[int, Interpreter] = {}
-        self._chosen: Dict[int, int] = {}  # batch size -> threads ("auto")
-        self._interpreter = self._make_interpreter(1 if self.num_threads == THREADS_AUTO else self.num_threads)
-        details = {d["name"]: d for d in self._interpreter.get_input_details()}
-        self._latents = next((d for n, d in details.items() if "latents" in n), None)
-        self._labels = next((d for n, d in details.items() if "labels" in n), None)
-        self._tokens = next((d for n, d in details.items() if "tokens" in n), None)
-        images = next((d for n, d in details.items() if "images" in n), None)
-        self.kind = (IMAGE_TO_IMAGE if self._latents is None and images is not None
-                     else TEXT if self._tokens is not None else LATENT)
-        if self.kind == IMAGE_TO_IMAGE:
-            self._latents = images  # the model's one input, read through the same code path
-        if self._latents is None:
-            raise MissingResourceError(f"{path!r} has no 'latents' or 'images' input (inputs: {sorted(details)}); "
-                                       "it was not written by tfgan export.")
-        self._output = self._interpreter.get_output_details()[0]
-        self.input_shape = [int(d) for d in self._latents["shape_signature"][1:]]
-        self.latent_dim = None if self.kind == IMAGE_TO_IMAGE else self.input_shape[-1]
-        self.conditional = self._labels is not None
-        self.sequence_length = None if self._tokens is None else int(self._tokens["shape_signature"][1])
-        self.image_shape = [int(d) for d in self._output["shape_signature"][1:]]
-        self._condition = self._tokens if self._tokens is not None else self._labels
-        self._batch: Dict[int, Optional[tuple]] = {}  # threads -> allocated input shapes
-
-    def _make_interpreter(self, threads: int) -> Interpreter:
-        """The interpreter running with `threads` threads (created once, then reused)."""
-        if threads not in self._interpreters:
-            try:
-                self._interpreters[threads] = Interpreter(model_path=self.path, num_threads=threads)
-            except (ValueError, RuntimeError) as e:
-                raise MissingResourceError(f"Could not read {self.path!r} as a TFLite model: {e}") from e
-        return self._interpreters[threads]
-
-    def threads_for(self, batch_size: int) -> Optional[int]:
-        """Threads used for batches of `batch_size` (None if "auto" has not timed that batch size yet)."""
-        if self.num_threads != THREADS_AUTO:
-            return self.num_threads
-        return self._chosen.get(batch_size)
-
-    def _invoke(self, threads: int, latents: np.ndarray, condition: Optional[np.ndarray]) -> np.ndarray:
-        interpreter = self._make_interpreter(threads)
-        shapes = (latents.shape, None if condition is None else condition.shape)
-        if self._batch.get(threads) != shapes:
-            interpreter.resize_tensor_input(self._latents["index"], list(latents.shape))
-            if condition is not None:
-                interpreter.resize_tensor_input(self._condition["index"], list(condition.shape))
-            interpreter.allocate_tensors()
-            self._batch[threads] = shapes
-        interpreter.set_tensor(self._latents["index"], _quantize(latents, self._latents))
-        if condition is not None:
-            interpreter.set_tensor(self._condition["index"], condition)
-        interpreter.invoke()
-        return _dequantize(interpreter.get_tensor(self._output["index"]), self._output)
-
-    def _autotune(self, latents: np.ndarray, condition: Optional[np.ndarray]) -> int:
-        """Times 1 thread and `available_cores()` threads on this batch (median of `AUTOTUNE_CALLS` calls
-        after one warm-up call each, interleaved) and returns the faster."""
-        candidates = sorted({1, available_cores()})
-        seconds = {threads: [] for threads in candidates}
-        for threads in candidates:
-            self._invoke(threads, latents, condition)
-        for _ in range(AUTOTUNE_CALLS):
-            for threads in candidates:
-                start = time.perf_counter()
-                self._invoke(threads, latents, condition)
-                seconds[threads].append(time.perf_counter() - start)
-        return min(candidates, key=lambda threads: (statistics.median(seconds[threads]), threads))
-
-    def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None,
-                 tokens: Optional[np.ndarray] = None) -> np.ndarray:
-        latents = np.asarray(latents, np.float32)
-        if latents.ndim != 1 + len(self.input_shape) or list(latents.shape[1:]) != self.input_shape:
-            what = "images" if self.kind == IMAGE_TO_IMAGE else "latents"
-            raise UsageError(f"Expected {what} of shape [N, {', '.join(map(str, self.input_shape))}], "
-                             f"received {latents.shape}.")
-        n = latents.shape[0]
-        condition = self._check_condition(n, labels, tokens)
-        threads = self.threads_for(n)
-        if threads is None:
-            threads = self._chosen[n] = self._autotune(latents, condition)
-        return self._invoke(threads, latents, condition)
-
-    def _check_condition(self, n: int, labels: Optional[np.ndarray], tokens: Optional[np.ndarray]):
-        """The int32 labels `[n]` or tokens `[n, L]` this model takes (None if neither); `UsageError` otherwise."""
-        if self.kind == TEXT:
-            if labels is not None or tokens is None:
-                raise UsageError(f"This model is text-conditioned: pass tokens=int32 [N, {self.sequence_length}] "
-                                 "(make_vectorizer ids of the captions; the vocabulary is in generator.json), "
-                                 "not labels.")
-            tokens = np.asarray(tokens, np.int32)
-            if tokens.shape != (n, self.sequence_length):
-                raise UsageError(f"Expected tokens of shape [{n}, {self.sequence_length}] (one row per latent), "
-                                 f"received {tokens.shape}.")
-            return tokens
-        if tokens is not None:
-            raise UsageError("This model is not text-conditioned: do not pass tokens.")
-        if self.conditional != (labels is not None):
-            raise UsageError("This model is conditional: pass labels." if self.conditional
-                             else "This model is unconditional: do not pass labels.")
-        return None if labels is None else np.asarray(labels, np.int32).reshape([n])
-
-    def quantization_params(self) -> Dict:
-        """(scale, zero_point) of the latents (image-to-image: "input_images") input and the image output
-        (0.0, 0 for float tensors)."""
-        return {"input_images" if self.kind == IMAGE_TO_IMAGE else "latents":
-                list(map(float, self._latents["quantization"])),
-                "images": list(map(float, self._output["quantization"]))}
-
-
-def _quantize(x: np.ndarray, detail: Dict) -> np.ndarray:
-    if detail["dtype"] != np.int8:
-        return x.astype(detail["dtype"])
-    scale, zero_point = detail["quantization"]
-    return np.clip(np.round(x / scale) + zero_point, -128, 127).astype(np.int8)
-
-
-def _dequantize(x: np.ndarray, detail: Dict) -> np.ndarray:
-    if detail["dtype"] != np.int8:
-        return x.astype(np.float32)
-    scale, zero_point = detail["quantization"]
-    return ((x.astype(np.float32) - zero_point) * scale).astype(np.float32)
-
-
 def psnr(reference: np.ndarray, images: np.ndarray) -> float:
     """PSNR in dB of images in [-1, 1] (peak-to-peak 2): `10 log10(4 / MSE)`; `inf` when identical."""
     mse = float(np.mean((np.asarray(reference, np.float64) - np.asarray(images, np.float64)) ** 2))
@@ -469,11 +239,14 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
     os.makedirs(out_dir, exist_ok=True)
     serving = tf.saved_model.load(version_dir).signatures["serving_default"]
     kind = model_kind(generator)
+    behaviour = export_kind(kind)
     inputs = model_inputs(generator, parity_samples, PARITY_SEED, num_classes, vocabulary)
     reference = serving(**{name: tf.constant(value) for name, value in inputs.items()})["images"].numpy()
     model = {key: value for key, value in read_metadata(version_dir).items() if key != "signatures"}
-    sidecar = {**model, **_describe(kind, num_classes, parity_samples), "files": {}}
-    if kind != LATENT:
+    description = behaviour.tflite_description(num_classes, parity_samples)
+    description["parity"]["thresholds"] = PARITY_THRESHOLDS
+    sidecar = {**model, **description, "files": {}}
+    if behaviour.skip_failed_quantizations:
         sidecar["skipped"] = {}
     if kind != IMAGE_TO_IMAGE:
         calibration_images = None
@@ -485,7 +258,7 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
             entry = _write_and_check(generator, path, quantization, num_classes, vocabulary, calibration_samples,
                                      reference, inputs, calibration_images)
         except (UsageError, MissingResourceError, RuntimeError, ValueError) as e:
-            if kind == LATENT:
+            if not behaviour.skip_failed_quantizations:
                 raise
             # These architectures are newer to TFLite here: keep the SavedModel and the other files.
             if os.path.exists(path):
@@ -495,39 +268,11 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
             sidecar["skipped"][quantization] = reason
             continue
         if quantization == "int8":
-            entry["calibration"] = _calibration_set(kind, calibration_samples, calibration_images)
+            entry["calibration"] = behaviour.calibration_set(calibration_samples, calibration_images)
         sidecar["files"][quantization] = entry
     with open(os.path.join(out_dir, SIDECAR_FILE), "w") as f:
         json.dump(sidecar, f, indent=2)
     return sidecar
-
-
-def _calibration_set(kind: str, num_samples: int, calibration_images: Optional[np.ndarray] = None) -> Dict:
-    """How the int8 calibration inputs were drawn (recorded in the sidecar)."""
-    if kind == IMAGE_TO_IMAGE and calibration_images is not None:
-        return {"inputs": "training_inputs", "num_images": len(calibration_images),
-                "images": "the run's training inputs (config.json dataset), shuffled", "seed": CALIBRATION_SEED}
-    if kind == IMAGE_TO_IMAGE:
-        return {"inputs": "noise", "num_images": num_samples, "images": "uniform in [-1, 1]",
-                "seed": CALIBRATION_SEED}
-    tokens = {"tokens": "random_tokens"} if kind == TEXT else {}
-    return {"num_latents": num_samples, **tokens, "seed": CALIBRATION_SEED}
-
-
-def _describe(kind: str, num_classes: Optional[int], parity_samples: int) -> Dict:
-    """The sidecar's description of the TFLite inputs and of the parity set (the model itself is described
-    by the SavedModel's metadata, which `export_tflite` copies in)."""
-    parity_set = {"reference": "SavedModel serving_default", "seed": PARITY_SEED, "thresholds": PARITY_THRESHOLDS}
-    if kind == IMAGE_TO_IMAGE:
-        return {"inputs": {"images": "float32 [N, H, W, C] in [-1, 1]"},
-                "parity": {**parity_set, "num_images": parity_samples, "images": "uniform in [-1, 1]"}}
-    if kind == TEXT:
-        return {"inputs": {"latents": "float32 [N, latent_dim]",
-                           "tokens": "int32 [N, sequence_length]: ids of tfgan_app.data.captions.make_vectorizer("
-                                     "vocabulary, sequence_length), 0 padding, 1 unknown word"},
-                "parity": {**parity_set, "num_latents": parity_samples, "tokens": "random_tokens"}}
-    return {"inputs": {"latents": "float32 [N, latent_dim]", **({"labels": "int32 [N]"} if num_classes else {})},
-            "parity": {**parity_set, "num_latents": parity_samples}}
 
 
 def _write_and_check(generator, path, quantization, num_classes, vocabulary, calibration_samples, reference,
@@ -544,12 +289,3 @@ def _write_and_check(generator, path, quantization, num_classes, vocabulary, cal
         logging.warning("TFLite %s parity %s misses the threshold %s; check %s before deploying it.",
                         quantization, entry["parity"], PARITY_THRESHOLDS[quantization], path)
     return entry
-
-
-def read_sidecar(tflite_path: str) -> Optional[Dict]:
-    """The sidecar JSON next to a `.tflite` file, or None if there is none."""
-    path = os.path.join(os.path.dirname(os.path.abspath(tflite_path)), SIDECAR_FILE)
-    if not os.path.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)

@@ -13,7 +13,8 @@ import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 from tensorflow_serving.apis import prediction_log_pb2
 
-from tfgan_app.export.savedmodel import SIGNATURES, example_inputs
+from tfgan_app.export.kinds import SIGNATURES
+from tfgan_app.export.savedmodel import example_inputs
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 

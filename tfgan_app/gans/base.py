@@ -55,11 +55,11 @@ import tensorflow as tf
 from tfgan_app import losses as gan_losses
 from tfgan_app.callbacks import SampleGrid
 from tfgan_app.distribute import num_workers
+from tfgan_app.distribute import replica_context_info as _replica_context_info
 from tfgan_app.errors import UsageError
 from tfgan_app.gans import augment as diff_augmentation
 from tfgan_app.gans import ema as ema_lib
 from tfgan_app.gans import packing
-from tfgan_app.gans.sampling import replica_context_info as _replica_context_info
 from tfgan_app.gans.sampling import stream_seed
 from tfgan_app.latent import sample_latents
 

@@ -19,6 +19,7 @@ Example:
 
 import tensorflow as tf
 
+from tfgan_app.distribute import replica_context_info
 from tfgan_app.errors import UsageError
 
 MAX_REPLICAS = 1024
@@ -36,14 +37,6 @@ POOL_B = (10, 11)  # CycleGAN image pool of domain B: (use a stored image?, whic
 POOL_A = (12, 13)  # domain A
 INSTANCE_NOISE = 16  # first of the instance-noise streams: one per discriminator call of a step
 INSTANCE_NOISE_STREAMS = NUM_STREAMS - INSTANCE_NOISE
-
-
-def replica_context_info():
-    """Returns (replica id as an int32 tensor, number of replicas in sync) for the current replica."""
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None:  # cross-replica context
-        return tf.constant(0, tf.int32), tf.distribute.get_strategy().num_replicas_in_sync
-    return tf.cast(ctx.replica_id_in_sync_group, tf.int32), ctx.num_replicas_in_sync
 
 
 def stream_seed(base_seed: int, stream: int, counter) -> tf.Tensor:

@@ -42,6 +42,8 @@ from tfgan_app.architectures.dcgan import dcgan_discriminator
 from tfgan_app.architectures.srgan import srgan_generator
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.gans.image_to_image import ImageToImageGAN, check_builder, pair_shapes, translate_images
+from tfgan_app.images import PIXEL_SCALE
+from tfgan_app.paths import CLASSIFIER_DIR
 
 ExtractorSpec = Union[None, str, keras.Model]
 
@@ -61,7 +63,7 @@ def _classifier_features(path: str) -> keras.Model:
     trunk = keras.Model(classifier.inputs, pools[0].input)
     images = keras.Input(shape=tuple(classifier.inputs[0].shape[1:]), name="images")
     # The shipped classifiers take 0..255 pixel values (their scaling is inside the model).
-    features = trunk(keras.layers.Rescaling(127.5, offset=127.5)(images), training=False)
+    features = trunk(keras.layers.Rescaling(PIXEL_SCALE, offset=PIXEL_SCALE)(images), training=False)
     return keras.Model(images, features, name="content_features")
 
 
@@ -76,7 +78,7 @@ def _vgg19_features() -> keras.Model:
     trunk = keras.Model(vgg.inputs, vgg.get_layer("block5_conv4").output)
     images = keras.Input(shape=(None, None, 3), name="images")
     # Caffe preprocessing of keras.applications.vgg19: RGB → BGR, minus the ImageNet channel means.
-    bgr = keras.layers.Rescaling(127.5, offset=127.5)(images)[..., ::-1]
+    bgr = keras.layers.Rescaling(PIXEL_SCALE, offset=PIXEL_SCALE)(images)[..., ::-1]
     features = trunk(bgr - np.array([103.939, 116.779, 123.68], np.float32), training=False)
     return keras.Model(images, features, name="content_features")
 
@@ -86,7 +88,6 @@ def content_feature_extractor(spec: ExtractorSpec) -> Optional[keras.Model]:
     if spec is None or isinstance(spec, keras.Model):
         model = spec
     elif spec in ("mnist", "fashion_mnist"):
-        from tfgan_app.evaluation.extractors import CLASSIFIER_DIR  # pylint: disable=import-outside-toplevel
         model = _classifier_features(os.path.join(CLASSIFIER_DIR, f"{spec}_classifier.keras"))
     elif spec == "vgg19":
         model = _vgg19_features()

@@ -6,7 +6,7 @@ Example:
 ...     RestClient(server.rest_url).predict("dcgan_mnist", {"seed": 0, "num_images": 4}, signature="generate")
 """
 
-from tfgan_app.serving.client import (BadRequestError, GrpcClient, ModelNotFoundError, RestClient,
+from tfgan_app.artifacts.remote import (BadRequestError, GrpcClient, ModelNotFoundError, RestClient,
                                       ServerUnavailableError, ServingError)
 from tfgan_app.serving.server import LocalModelServer
 

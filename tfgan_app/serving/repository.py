@@ -40,7 +40,7 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from tfgan_app.errors import UsageError
 from tfgan_app.export.serving_config import is_model_name
 from tfgan_app.export.warmup import WARMUP_FILE, read_warmup
-from tfgan_app.serving.codec import DTYPES, check_tensor_proto, protos_to_arrays
+from tfgan_app.artifacts.codec import DTYPES, check_tensor_proto, protos_to_arrays
 
 DEFAULT_SIGNATURE = "serving_default"
 from tfgan_app.names import DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS  # noqa: E402  (TF-free, CLI flags)

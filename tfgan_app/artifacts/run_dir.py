@@ -11,16 +11,41 @@ import json
 import os
 import zipfile
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import keras
 
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.savedmodel import is_image_to_image, is_text_conditioned, text_spec
+from tfgan_app.artifacts.kind import is_conditional, is_image_to_image, is_text_conditioned, text_spec
 from tfgan_app.gans.cyclegan import DIRECTIONS
 from tfgan_app.names import GENERATOR_CHOICES
 
 REVERSE_GENERATOR_FILE = "generator_b_to_a.keras"
+
+
+def _float32_policies(config: Any) -> Any:
+    """A copy of a serialized Keras object with every mixed dtype policy replaced by float32."""
+    if isinstance(config, dict):
+        if config.get("class_name") == "DTypePolicy" and str(config.get("config", {}).get("name")).startswith("mixed_"):
+            return {**config, "config": {**config["config"], "name": "float32"}}
+        return {key: _float32_policies(value) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_float32_policies(value) for value in config]
+    return config
+
+
+def float32_generator(generator: keras.Model) -> keras.Model:
+    """The generator computing in float32 with the same weights (itself if it already does).
+
+    Generators trained under `mixed_bfloat16`/`mixed_float16` keep float32 variables but compute in
+    half precision; the saved `generator.keras` is float32 so that it exports to TFLite and serves
+    on any device.
+    """
+    if not any(layer.dtype_policy.name.startswith("mixed_") for layer in generator._flatten_layers()):  # pylint: disable=protected-access
+        return generator
+    copy = keras.saving.deserialize_keras_object(_float32_policies(keras.saving.serialize_keras_object(generator)))
+    copy.set_weights(generator.get_weights())
+    return copy
 
 
 @dataclass
@@ -122,7 +147,6 @@ def load_reverse_generator(run_dir: str) -> keras.Model:
         raise MissingResourceError(f"Neither {path!r} nor {gan_path!r} exists; --direction=b_to_a needs a CycleGAN "
                                    "run directory written by `tfgan train`.")
     importlib.import_module("tfgan_app.gans")  # registers the GAN classes gan.keras may hold
-    from tfgan_app.training import float32_generator  # pylint: disable=import-outside-toplevel
     gan = load_keras_generator(gan_path)
     reverse = getattr(gan, "generator_b_to_a", None)
     if not isinstance(reverse, keras.Model):
@@ -185,7 +209,7 @@ def load_run(run_dir: str, direction: str = "a_to_b", which: str = "best") -> Tr
                              "tokens, not labels; the run directory is inconsistent.")
         vocabulary = run_vocabulary(config, config_path, text_spec(generator)["sequence_length"])
         return TrainedGenerator(generator, config, str(config["name"]), latent_dim, None, vocabulary)
-    if (len(generator.inputs) == 2) != bool(num_classes):
+    if is_conditional(generator) != bool(num_classes):
         raise UsageError(f"{config_path!r} says num_classes={config['num_classes']} but generator.keras has "
                          f"{len(generator.inputs)} input(s); the run directory is inconsistent.")
     return TrainedGenerator(generator, config, str(config["name"]), latent_dim, num_classes)

@@ -1,6 +1,7 @@
-"""One interface over every kind of generator artifact, for `tfgan generate` and the benchmark.
+"""`open_generator(spec)`: one loader for every form a trained generator takes, used by `tfgan generate`,
+`tfgan evaluate` and the benchmark.
 
-`open_source(spec)` accepts:
+`open_generator(spec)` accepts:
 
 * a `.keras` generator file, or a training run directory holding `generator.keras`;
 * a SavedModel version directory (`export/<name>/<version>`), or a model directory
@@ -9,7 +10,12 @@
 * `http://host:port/<name>[/versions/N]` (TF Serving REST) or
   `grpc://host:port/<name>[/versions/N]` (TF Serving gRPC).
 
-Every source maps float32 latents `[N, latent_dim]` (+ int labels `[N]`) to float32
+It returns a `Generator` with the generator's `kind` (`tfgan_app.artifacts.kind.Kind`, read from the
+export's description or detected once from the Keras model), `form` (which artifact it read) and
+`describe()`. Latent and text generators are called with latents (`generate_images`); image-to-image
+generators translate images with `translate(images)` (float `[N, H, W, C]` in [-1, 1] of `input_shape`).
+
+Every latent source maps float32 latents `[N, latent_dim]` (+ int labels `[N]`) to float32
 images `[N, H, W, C]` in [-1, 1], so `generate_images(source, n, seed)` gives the
 same pictures (up to quantization) whichever artifact it reads.
 
@@ -21,7 +27,7 @@ SavedModels and served models in the graph (their `from_captions` signature).
 A bare `.keras` text generator carries no vocabulary: pass its run directory.
 
 Example:
->>> with open_source("export/dcgan_mnist") as source:
+>>> with open_generator("export/dcgan_mnist") as source:
 ...     images = generate_images(source, 16, seed=0)
 """
 
@@ -34,40 +40,72 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, is_conditional, model_kind, text_spec,
+                                      translator_spec)
+from tfgan_app.artifacts.layout import METADATA_FILE, list_versions, read_metadata, read_sidecar, served_num_classes
+from tfgan_app.artifacts.remote import DEFAULT_TIMEOUT, GrpcClient, RestClient
+from tfgan_app.artifacts.run_dir import load_keras_generator, run_vocabulary
+from tfgan_app.artifacts.tflite_runner import TFLiteGenerator
 from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.run_dir import load_keras_generator, run_vocabulary
-from tfgan_app.export.savedmodel import (METADATA_FILE, TEXT, is_image_to_image, is_text_conditioned,
-                                         served_num_classes, text_spec)
-from tfgan_app.export.serving_config import list_versions
-from tfgan_app.export.tflite import TFLiteGenerator, read_sidecar
 from tfgan_app.latent import interpolate, sample_latents
-from tfgan_app.serving.client import DEFAULT_TIMEOUT, GrpcClient, RestClient
 
 _REMOTE = re.compile(r"^(?P<scheme>https?|grpc)://(?P<host>[^/]+)/(?P<name>[^/]+)(?:/versions/(?P<version>\d+))?/?$")
 REMOTE_BATCH = 64
 
 
-class GeneratorSource:
-    """Latents (+ labels, or + captions) -> float images in [-1, 1], whatever the artifact.
+class Generator:
+    """Latents (+ labels, or + captions) -> float images in [-1, 1], or images -> images, whatever the artifact.
 
     Attributes:
-        kind: "keras", "savedmodel", "tflite", "rest" or "grpc".
-        latent_dim: size of one latent vector.
+        form: the artifact read: "keras", "savedmodel", "tflite", "rest" or "grpc".
+        kind: `Kind.LATENT` (conditional when `conditional`), `Kind.TEXT` or `Kind.IMAGE_TO_IMAGE`.
+        latent_dim: size of one latent vector (None for image-to-image generators).
         conditional: whether labels are required.
         num_classes: class count when known (None for unconditional or unknown).
         captioned: whether one caption string per image is required (text-conditioned generators).
+        input_shape: `[H, W, C]` of the images an image-to-image generator takes (None otherwise).
     """
 
-    def __init__(self, kind: str, run: Callable, latent_dim: int, conditional: bool,
+    def __init__(self, form: str, run: Callable, latent_dim: Optional[int], conditional: bool,
                  num_classes: Optional[int] = None, close: Optional[Callable] = None, batch: int = 0,
-                 captioned: bool = False):
-        self.kind, self._run, self.latent_dim = kind, run, latent_dim
+                 captioned: bool = False, input_shape: Optional[Sequence[int]] = None):
+        self.form, self._run, self.latent_dim = form, run, latent_dim
         self.conditional, self.num_classes, self.captioned = conditional, num_classes, captioned
+        self.input_shape = None if input_shape is None else [int(d) for d in input_shape]
+        self.kind = IMAGE_TO_IMAGE if input_shape is not None else TEXT if captioned else LATENT
         self._close, self._batch = close, batch
+
+    def describe(self) -> Dict:
+        """What the generator takes: `form`, `kind`, and `latent_dim` / `num_classes` or `input_shape`."""
+        if self.kind == IMAGE_TO_IMAGE:
+            return {"form": self.form, "kind": str(self.kind), "input_shape": self.input_shape}
+        return {"form": self.form, "kind": str(self.kind), "latent_dim": self.latent_dim,
+                "conditional": self.conditional, "num_classes": self.num_classes}
+
+    def translate(self, images: np.ndarray) -> np.ndarray:
+        """Image-to-image generators: float images `[N, H, W, C]` in [-1, 1] -> translated images in [-1, 1].
+
+        Raises `UsageError` for a latent or text generator, or images not of `input_shape`.
+        """
+        if self.kind != IMAGE_TO_IMAGE:
+            raise UsageError(f"This {self.form} generator is a {self.kind} generator: it samples images from "
+                             "latents (--num_images), it does not translate --inputs.")
+        images = np.asarray(images, np.float32)
+        if images.ndim != 4 or list(images.shape[1:]) != self.input_shape:
+            raise UsageError(f"Expected images of shape [N, {', '.join(map(str, self.input_shape))}], "
+                             f"received {images.shape}.")
+        step = self._batch or max(len(images), 1)
+        return np.concatenate([self._run(images[i:i + step], None)
+                               for i in range(0, len(images), step)]).astype(np.float32)
 
     def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None,
                  captions: Optional[Sequence[str]] = None) -> np.ndarray:
+        if self.kind == IMAGE_TO_IMAGE:
+            raise UsageError(f"This {self.form} generator is an image-to-image generator (input images of shape "
+                             f"{tuple(self.input_shape)}, e.g. pix2pix, SRGAN or CycleGAN), which has no latents to "
+                             "sample images from; translate images with `tfgan generate --inputs=...` "
+                             "(Generator.translate).")
         latents = np.asarray(latents, np.float32)
         if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
             raise UsageError(f"Expected latents of shape [N, {self.latent_dim}], received {latents.shape}.")
@@ -100,7 +138,7 @@ class GeneratorSource:
         if self._close:
             self._close()
 
-    def __enter__(self) -> "GeneratorSource":
+    def __enter__(self) -> "Generator":
         return self
 
     def __exit__(self, *exc) -> None:
@@ -113,7 +151,7 @@ def _caption_tokens(vocabulary: Sequence[str], sequence_length: int) -> Callable
     return lambda captions: np.asarray(vectorizer(tf.constant(captions, tf.string)), np.int32)
 
 
-def _keras_text_source(generator: keras.Model, path: str, config: Optional[Dict]) -> GeneratorSource:
+def _keras_text_source(generator: keras.Model, path: str, config: Optional[Dict]) -> Generator:
     if config is None:
         raise UsageError(f"{path!r} is a text-conditioned generator and its caption vocabulary is in the run's "
                          "config.json: pass the run directory (--model=RUN_DIR) instead of the .keras file.")
@@ -124,83 +162,91 @@ def _keras_text_source(generator: keras.Model, path: str, config: Optional[Dict]
 
     def run(latents, captions):
         return np.asarray(generator([latents, tokens(captions)], training=False))
-    return GeneratorSource("keras", run, spec["latent_dim"], False, captioned=True)
+    return Generator("keras", run, spec["latent_dim"], False, captioned=True)
 
 
-def _keras_source(path: str, num_classes: Optional[int], config: Optional[Dict] = None) -> GeneratorSource:
+def _keras_source(path: str, num_classes: Optional[int], config: Optional[Dict] = None) -> Generator:
     """A `.keras` generator; `config` is its run directory's config.json (None for a bare file)."""
     generator = load_keras_generator(path)
-    if is_image_to_image(generator):
-        raise UsageError(f"{path!r} is an image-to-image generator (input images of shape "
-                         f"{tuple(generator.inputs[0].shape[1:])}, e.g. pix2pix, SRGAN or CycleGAN), which has no "
-                         "latents to sample images from; translate images with the exported SavedModel's "
-                         "serving_default / translate_png signatures (`tfgan export`).")
-    if is_text_conditioned(generator):
+    kind = model_kind(generator)
+    if kind == IMAGE_TO_IMAGE:
+        return Generator("keras", lambda images, _: np.asarray(generator(images, training=False)), None, False,
+                         input_shape=translator_spec(generator)["input_shape"])
+    if kind == TEXT:
         return _keras_text_source(generator, path, config)
-    conditional = len(generator.inputs) == 2
+    conditional = is_conditional(generator)
 
     def run(latents, labels):
         return np.asarray(generator(latents if labels is None else [latents, labels], training=False))
-    return GeneratorSource("keras", run, int(generator.inputs[0].shape[-1]), conditional,
+    return Generator("keras", run, int(generator.inputs[0].shape[-1]), conditional,
                            num_classes if conditional else None)
 
 
-def _savedmodel_source(path: str) -> GeneratorSource:
+def _savedmodel_source(path: str) -> Generator:
     signatures = tf.saved_model.load(path).signatures
     serving = signatures.get("serving_default")
     if serving is None:
         raise MissingResourceError(f"SavedModel {path!r} has no serving_default signature; "
                                    "export it with `tfgan export`.")
     specs = serving.structured_input_signature[1]
-    if "images" in specs:
-        raise UsageError(f"SavedModel {path!r} is an image-to-image generator (input 'images'), which has no "
-                         "latents to sample; call its serving_default / translate_png signatures with images.")
+    metadata = _savedmodel_metadata(path)
+    if metadata.get("kind") == IMAGE_TO_IMAGE:
+        return Generator("savedmodel", lambda images, _: serving(images=tf.constant(images))["images"].numpy(),
+                         None, False, input_shape=metadata["input_shape"])
     if "latents" not in specs:
         raise MissingResourceError(f"SavedModel {path!r} takes {sorted(specs)}, not 'latents'; "
                                    "it was not written by `tfgan export`.")
     if "tokens" in specs:
         return _savedmodel_text_source(path, signatures.get("from_captions"), int(specs["latents"].shape[-1]))
-    num_classes = None
-    if os.path.isfile(os.path.join(path, METADATA_FILE)):
-        with open(os.path.join(path, METADATA_FILE)) as f:
-            num_classes = json.load(f).get("num_classes")
+    num_classes = metadata.get("num_classes")
 
     def run(latents, labels):
         feed = {"latents": tf.constant(latents)}
         if labels is not None:
             feed["labels"] = tf.constant(labels)
         return serving(**feed)["images"].numpy()
-    return GeneratorSource("savedmodel", run, int(specs["latents"].shape[-1]), "labels" in specs, num_classes)
+    return Generator("savedmodel", run, int(specs["latents"].shape[-1]), "labels" in specs, num_classes)
 
 
-def _savedmodel_text_source(path: str, from_captions: Optional[Callable], latent_dim: int) -> GeneratorSource:
+def _savedmodel_metadata(path: str) -> Dict:
+    """The SavedModel's `tfgan_model.json` (written by `tfgan export`; {} if absent); `MissingResourceError` if
+    unreadable."""
+    if not os.path.isfile(os.path.join(path, METADATA_FILE)):
+        return {}
+    try:
+        return read_metadata(path)
+    except (OSError, ValueError) as e:
+        raise MissingResourceError(f"SavedModel {path!r} lacks a readable assets.extra/tfgan_model.json (the model "
+                                   f"description `tfgan export` writes: {e}); re-export it with `tfgan export`.") from e
+
+
+def _savedmodel_text_source(path: str, from_captions: Optional[Callable], latent_dim: int) -> Generator:
     if from_captions is None:
         raise MissingResourceError(f"SavedModel {path!r} takes caption tokens but has no from_captions signature; "
                                    "re-export it with `tfgan export`.")
 
     def run(latents, captions):
         return from_captions(latents=tf.constant(latents), captions=tf.constant(captions, tf.string))["images"].numpy()
-    return GeneratorSource("savedmodel", run, latent_dim, False, captioned=True)
+    return Generator("savedmodel", run, latent_dim, False, captioned=True)
 
 
-def _tflite_source(path: str, num_threads=None) -> GeneratorSource:
+def _tflite_source(path: str, num_threads=None) -> Generator:
     runner = TFLiteGenerator(path, num_threads)
-    if runner.latent_dim is None:
-        raise UsageError(f"{path!r} is an image-to-image generator, which has no latents to sample; "
-                         "run it on images with tfgan_app.export.TFLiteGenerator.")
     sidecar = read_sidecar(path) or {}
+    if runner.kind == IMAGE_TO_IMAGE:
+        return Generator("tflite", lambda images, _: runner(images), None, False, input_shape=runner.input_shape)
     if runner.kind == TEXT:
         if not sidecar.get("vocabulary"):
             raise MissingResourceError(f"{path!r} is a text-conditioned generator whose caption vocabulary is in the "
                                        "generator.json written next to it by `tfgan export`, which is missing or "
                                        "lacks 'vocabulary'; keep that sidecar beside the .tflite file.")
         tokens = _caption_tokens(sidecar["vocabulary"], runner.sequence_length)
-        return GeneratorSource("tflite", lambda latents, captions: runner(latents, tokens=tokens(captions)),
+        return Generator("tflite", lambda latents, captions: runner(latents, tokens=tokens(captions)),
                                runner.latent_dim, False, captioned=True)
-    return GeneratorSource("tflite", runner, runner.latent_dim, runner.conditional, sidecar.get("num_classes"))
+    return Generator("tflite", runner, runner.latent_dim, runner.conditional, sidecar.get("num_classes"))
 
 
-def _remote_source(match, timeout: float) -> GeneratorSource:
+def _remote_source(match, timeout: float) -> Generator:
     name, version = match["name"], int(match["version"]) if match["version"] else None
     if match["scheme"] == "grpc":
         client = GrpcClient(match["host"], timeout)
@@ -209,7 +255,16 @@ def _remote_source(match, timeout: float) -> GeneratorSource:
         client = RestClient(f"{match['scheme']}://{match['host']}", timeout)
         kind, close = "rest", None
     signatures = client.metadata(name, version)["metadata"]["signature_def"]["signature_def"]
-    inputs = signatures.get("serving_default", {}).get("inputs", {})
+    if "serving_default" not in signatures:
+        raise MissingResourceError(f"Served model {name} has no serving_default signature (signatures: "
+                                   f"{sorted(signatures)}); export it with `tfgan export`.")
+    inputs = signatures["serving_default"].get("inputs", {})
+    if "images" in inputs and "latents" not in inputs:
+        input_shape = [int(d["size"]) for d in inputs["images"]["tensor_shape"]["dim"][1:]]
+
+        def run_images(images, _):
+            return client.predict(name, {"images": images}, version)["images"]
+        return Generator(kind, run_images, None, False, None, close, REMOTE_BATCH, input_shape=input_shape)
     if "latents" not in inputs:
         raise MissingResourceError(f"Served model {name} has no serving_default signature with 'latents' "
                                    f"(inputs: {sorted(inputs)}); was it exported with `tfgan export`?")
@@ -222,13 +277,13 @@ def _remote_source(match, timeout: float) -> GeneratorSource:
         def run_captions(latents, captions):
             return client.predict(name, {"latents": latents, "captions": captions}, version,
                                   signature="from_captions")["images"]
-        return GeneratorSource(kind, run_captions, latent_dim, False, None, close, REMOTE_BATCH, captioned=True)
+        return Generator(kind, run_captions, latent_dim, False, None, close, REMOTE_BATCH, captioned=True)
 
     def run(latents, labels):
         feed = {"latents": latents} if labels is None else {"latents": latents, "labels": labels}
         return client.predict(name, feed, version)["images"]
     num_classes = served_num_classes(signatures) if "labels" in inputs else None
-    return GeneratorSource(kind, run, latent_dim, "labels" in inputs, num_classes, close, REMOTE_BATCH)
+    return Generator(kind, run, latent_dim, "labels" in inputs, num_classes, close, REMOTE_BATCH)
 
 
 def _run_config(run_dir: str) -> Dict:
@@ -243,8 +298,8 @@ def _run_config(run_dir: str) -> Dict:
         raise MissingResourceError(f"Could not read {path!r} as JSON ({e}); the run directory is damaged.") from e
 
 
-def open_source(spec: str, num_classes: Optional[int] = None, timeout: float = DEFAULT_TIMEOUT,
-                tflite_threads=None) -> GeneratorSource:
+def open_generator(spec: str, num_classes: Optional[int] = None, timeout: float = DEFAULT_TIMEOUT,
+                tflite_threads=None) -> Generator:
     """Opens a generator artifact or served model (see module doc); `num_classes` overrides what it says.
 
     `tflite_threads` (a positive int or "auto"; None: the default) is the `TFLiteGenerator` thread count
@@ -275,22 +330,22 @@ def open_source(spec: str, num_classes: Optional[int] = None, timeout: float = D
             f"Could not find a generator at {spec!r}. Expected a .keras or .tflite file, a run directory with "
             "generator.keras, an exported SavedModel directory (export/<name>[/<version>]), or a served model "
             "URL http://host:port/<name> / grpc://host:port/<name>.")
-    if num_classes:
+    if num_classes and source.kind == LATENT:
         source.num_classes = num_classes
     return source
 
 
-def resolve_labels(source: GeneratorSource, num_images: int, labels: Optional[Sequence[int]]) -> Optional[np.ndarray]:
+def resolve_labels(source: Generator, num_images: int, labels: Optional[Sequence[int]]) -> Optional[np.ndarray]:
     """Labels for `num_images` images, as `ConditionalGAN.generate` picks them: None if unconditional,
     `labels` cycled to `num_images` (one value is repeated), or 0, 1, ..., num_classes-1 repeated by default."""
     if not source.conditional:
         if labels:
             what = "text-conditioned (pass --captions instead)" if source.captioned else "unconditional"
-            raise UsageError(f"--labels was given but the {source.kind} generator is {what}; drop --labels.")
+            raise UsageError(f"--labels was given but the {source.form} generator is {what}; drop --labels.")
         return None
     if not labels:
         if not source.num_classes:
-            raise UsageError(f"The {source.kind} generator is conditional and its class count is unknown; "
+            raise UsageError(f"The {source.form} generator is conditional and its class count is unknown; "
                              "pass --labels=0,1,... (one per image, or one for all).")
         return (np.arange(num_images) % source.num_classes).astype(np.int32)
     values = [int(v) for v in labels]
@@ -299,22 +354,22 @@ def resolve_labels(source: GeneratorSource, num_images: int, labels: Optional[Se
     return np.resize(np.asarray(values, np.int32), num_images)
 
 
-def resolve_captions(source: GeneratorSource, num_images: int,
+def resolve_captions(source: Generator, num_images: int,
                      captions: Optional[Sequence[str]]) -> Optional[np.ndarray]:
     """Captions for `num_images` images, cycled like `TextConditionedGAN.generate` cycles them; None for
     generators that are not text-conditioned. `UsageError` if captions are missing or not applicable."""
     if not source.captioned:
         if captions:
-            raise UsageError(f"--captions was given but the {source.kind} generator is not text-conditioned; "
+            raise UsageError(f"--captions was given but the {source.form} generator is not text-conditioned; "
                              "drop --captions (class-conditional models take --labels).")
         return None
     if not captions:
-        raise UsageError(f"The {source.kind} generator is text-conditioned: pass --captions=\"a handwritten seven;"
+        raise UsageError(f"The {source.form} generator is text-conditioned: pass --captions=\"a handwritten seven;"
                          "the digit one\" (';'-separated, cycled over the images).")
     return np.resize(np.asarray(list(captions), dtype=object), num_images)
 
 
-def generate_images(source: GeneratorSource, num_images: int, seed: int = 0,
+def generate_images(source: Generator, num_images: int, seed: int = 0,
                     labels: Optional[Sequence[int]] = None, captions: Optional[Sequence[str]] = None,
                     truncation: float = 1.0) -> np.ndarray:
     """`num_images` images for latents `sample_latents(num_images, latent_dim, seed)`: the same
@@ -331,7 +386,7 @@ def generate_images(source: GeneratorSource, num_images: int, seed: int = 0,
     return source(latents, resolve_labels(source, num_images, labels), resolve_captions(source, num_images, captions))
 
 
-def interpolate_images(source: GeneratorSource, steps: int, seed: int = 0,
+def interpolate_images(source: Generator, steps: int, seed: int = 0,
                        labels: Optional[Sequence[int]] = None, method: str = "linear",
                        captions: Optional[Sequence[str]] = None) -> np.ndarray:
     """A latent walk: `steps` images between the two latents `sample_latents(2, D, seed)`.
