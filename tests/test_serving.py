@@ -20,7 +20,7 @@ from _export_fixtures import (LATENT_DIM, NUM_CLASSES, keras_images, tiny_condit
                               tiny_generator)
 
 from tfgan_app.export import export_generator  # noqa: E402
-from tfgan_app.export.savedmodel import served_num_classes  # noqa: E402
+from tfgan_app.artifacts.layout import served_num_classes  # noqa: E402
 from tfgan_app.images import to_uint8  # noqa: E402
 from tfgan_app.latent import sample_latents  # noqa: E402
 from tfgan_app.serving import (BadRequestError, GrpcClient, LocalModelServer, ModelNotFoundError,  # noqa: E402

@@ -18,7 +18,6 @@ import os
 from typing import Optional
 
 import numpy as np
-import tensorflow as tf
 from PIL import Image
 
 PIXEL_SCALE = 127.5  # half of 255: [-1, 1] <-> [0, 255]
@@ -35,13 +34,15 @@ def from_uint8(pixels) -> np.ndarray:
     return np.asarray(pixels, dtype=np.float32) / PIXEL_SCALE - 1.0
 
 
-def tf_to_uint8(images: tf.Tensor) -> tf.Tensor:
+def tf_to_uint8(images: "tf.Tensor") -> "tf.Tensor":
     """TensorFlow twin of `to_uint8`, for graph code (SavedModel signatures)."""
+    import tensorflow as tf  # optional: only the tensor twins need TensorFlow; `tfgan --help` must not load it
     return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * PIXEL_SCALE), 0.0, 255.0), tf.uint8)
 
 
-def tf_from_uint8(pixels: tf.Tensor) -> tf.Tensor:
+def tf_from_uint8(pixels: "tf.Tensor") -> "tf.Tensor":
     """TensorFlow twin of `from_uint8`, for graph code (`tf.data` pipelines, SavedModel signatures)."""
+    import tensorflow as tf  # optional: only the tensor twins need TensorFlow; `tfgan --help` must not load it
     return tf.cast(pixels, tf.float32) / PIXEL_SCALE - 1.0
 
 
