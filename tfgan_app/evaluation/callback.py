@@ -41,7 +41,8 @@ from tfgan_app.images import to_uint8
 from tfgan_app.evaluation.coverage import digit_quality_report
 from tfgan_app.evaluation.extractors import ClassifierExtractor, get_extractor
 from tfgan_app.evaluation.mode_coverage import mode_coverage
-from tfgan_app.evaluation.scoring import METRICS, compute_metrics, default_extractor, extract, needs_features
+from tfgan_app.evaluation.scoring import (METRICS, compute_metrics, default_extractor, extract, needs_features,
+                                         parse_metrics)
 from tfgan_app.evaluation.sources import DatasetSource, GeneratorSource
 
 # Metrics computed from samples, without a feature extractor.
@@ -56,12 +57,7 @@ TOY_METRICS = ("high_quality", "modes", "coverage")
 
 def parse_eval_metrics(metrics) -> List[str]:
     """Checks metric names (a comma-separated string or a list) against `ALL_METRICS`."""
-    names = [m.strip().lower() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
-    unknown = [m for m in names if m not in ALL_METRICS]
-    if unknown or not names:
-        raise UsageError(f"Unknown evaluation metric(s) {unknown or metrics!r}; expected a comma-separated subset "
-                         f"of {', '.join(ALL_METRICS)} (e.g. --eval_metric=fid).")
-    return names
+    return parse_metrics(metrics, ALL_METRICS, "--eval_metric", "evaluation metric")
 
 
 class EvaluationCallback(keras.callbacks.Callback):

@@ -44,13 +44,14 @@ class FeatureSet:
         return self.moments.count
 
 
-def parse_metrics(metrics) -> list:
-    """Checks metric names ("fid", "kid", "is", "pr"; a comma-separated string or a list)."""
+def parse_metrics(metrics, allowed=METRICS, flag: str = "--metrics", what: str = "metric") -> list:
+    """Checks metric names (a comma-separated string or a list) against `allowed` ("fid", "kid", "is", "pr"
+    by default); the error calls them `what` and names `flag`."""
     names = [m.strip().lower() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
-    unknown = [m for m in names if m not in METRICS]
+    unknown = [m for m in names if m not in allowed]
     if unknown or not names:
-        raise UsageError(f"Unknown metric(s) {unknown or metrics!r}; expected a comma-separated subset of "
-                         f"{', '.join(METRICS)} (e.g. --metrics=fid,kid).")
+        raise UsageError(f"Unknown {what}(s) {unknown or metrics!r}; expected a comma-separated subset of "
+                         f"{', '.join(allowed)} (e.g. {flag}={allowed[0]}).")
     return names
 
 
