@@ -99,3 +99,6 @@ def test_quality_report_says_what_it_is_doing_before_it_runs(tmp_path, capsys):
     text = capsys.readouterr().out
     notice = text.find("Sample quality: generating 2000 images and classifying them with the shipped mnist")
     assert 0 <= notice < text.find("Sample quality (2000 samples"), text
+    # ... and counts the samples as it generates them (a Keras progress bar).
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text[notice:])  # without the bar's colour codes
+    assert re.search(r"2000/2000 .*sample", plain), text

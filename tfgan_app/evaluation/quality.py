@@ -49,7 +49,7 @@ class DigitQualityReport(keras.callbacks.Callback):
             return
         print(f"Sample quality: generating {self.num_samples} images and classifying them with the shipped "
               f"{self.dataset} classifier...", flush=True)
-        images = to_uint8(self.model.generate(self.num_samples, seed=self.seed))
+        images = to_uint8(self.model.generate(self.num_samples, seed=self.seed, progress=True))
         self.report = digit_quality_report(images, self.dataset)
         os.makedirs(self.output_dir, exist_ok=True)
         with open(os.path.join(self.output_dir, QUALITY_FILE), "w", encoding="utf-8") as f:

@@ -268,21 +268,25 @@ class GAN(keras.Model):
         return self.generator(inputs, training=training)
 
     def generate(self, num: int, seed: Optional[int] = 0, labels: Optional[Sequence[int]] = None,
-                 batch_size: int = 256, truncation: float = 1.0) -> np.ndarray:
+                 batch_size: int = 256, truncation: float = 1.0, progress: bool = False) -> np.ndarray:
         """Returns `num` samples as a numpy array (images in [-1, 1]) from `sample_latents(num, latent_dim, seed)`.
 
         Samples come from `sampling_generator` (the EMA generator when enabled). `truncation` is ψ of the
         truncation trick for N(0, I) latents: z is replaced by ψ·z (the mean latent is 0), so ψ = 0 gives
         the mean latent's sample and ψ = 1 the plain one; codes and labels are not truncated.
+        With `progress`, a Keras progress bar counts the samples as the batches are generated.
         """
         truncation = check_truncation(truncation)
         z = sample_latents(num, self.latent_dim, seed) * truncation
         condition = self.condition_for_generation(num, labels)
         generator = self.sampling_generator
         outputs = []
+        bar = keras.utils.Progbar(num, unit_name="sample") if progress else None
         for start in range(0, num, batch_size):
             part = None if condition is None else condition[start:start + batch_size]
             outputs.append(generator(self.generator_inputs(z[start:start + batch_size], part), training=False))
+            if bar is not None:
+                bar.update(min(start + batch_size, num))
         return np.concatenate([np.asarray(o) for o in outputs])
 
     def condition_for_generation(self, num: int, labels: Optional[Sequence[int]]):
