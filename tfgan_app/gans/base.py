@@ -64,6 +64,18 @@ from tfgan_app.gans.sampling import stream_seed
 from tfgan_app.latent import sample_latents
 
 
+def generate_in_batches(num: int, batch_size: int, progress: bool, call) -> np.ndarray:
+    """`call(start, stop)` for consecutive batches of at most `batch_size` of `num` samples, concatenated as
+    numpy; with `progress`, a Keras progress bar counts the samples (what every `generate` shares)."""
+    bar = keras.utils.Progbar(num, unit_name="sample") if progress else None
+    outputs = []
+    for start in range(0, num, batch_size):
+        outputs.append(np.asarray(call(start, min(start + batch_size, num))))
+        if bar is not None:
+            bar.update(min(start + batch_size, num))
+    return np.concatenate(outputs)
+
+
 @keras.saving.register_keras_serializable(package="tfgan_app")
 class GAN(keras.Model):
     """An unconditional GAN trained with `fit`.
@@ -280,14 +292,10 @@ class GAN(keras.Model):
         z = sample_latents(num, self.latent_dim, seed) * truncation
         condition = self.condition_for_generation(num, labels)
         generator = self.sampling_generator
-        outputs = []
-        bar = keras.utils.Progbar(num, unit_name="sample") if progress else None
-        for start in range(0, num, batch_size):
-            part = None if condition is None else condition[start:start + batch_size]
-            outputs.append(generator(self.generator_inputs(z[start:start + batch_size], part), training=False))
-            if bar is not None:
-                bar.update(min(start + batch_size, num))
-        return np.concatenate([np.asarray(o) for o in outputs])
+        return generate_in_batches(
+            num, batch_size, progress,
+            lambda start, stop: generator(self.generator_inputs(
+                z[start:stop], None if condition is None else condition[start:stop]), training=False))
 
     def condition_for_generation(self, num: int, labels: Optional[Sequence[int]]):
         """What `generate` passes as condition; unconditional GANs reject labels."""

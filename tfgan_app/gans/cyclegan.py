@@ -251,7 +251,8 @@ class CycleGAN(GAN):
         generator = self.generator if direction == "a_to_b" else self.generator_b_to_a
         return translate_images(generator, images, batch_size)
 
-    def generate(self, num: int, seed: Optional[int] = 0, labels=None, batch_size: int = 256) -> np.ndarray:
+    def generate(self, num: int, seed: Optional[int] = 0, labels=None, batch_size: int = 256,
+                 truncation: float = 1.0, progress: bool = False) -> np.ndarray:
         raise UsageError("CycleGAN translates images between domains and samples nothing from latents; call "
                          "gan.translate(images, direction='a_to_b' or 'b_to_a') instead of generate().")
 

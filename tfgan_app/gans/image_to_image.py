@@ -96,7 +96,8 @@ class ImageToImageGAN(GAN):
         """Returns the generator's outputs for `images` (numpy, [-1, 1])."""
         return translate_images(self.sampling_generator, images, batch_size)
 
-    def generate(self, num: int, seed: Optional[int] = 0, labels=None, batch_size: int = 256) -> np.ndarray:
+    def generate(self, num: int, seed: Optional[int] = 0, labels=None, batch_size: int = 256,
+                 truncation: float = 1.0, progress: bool = False) -> np.ndarray:
         raise UsageError(f"{type(self).__name__} translates input images and samples nothing from latents; "
                          "call gan.translate(images) instead of generate().")
 

@@ -34,7 +34,7 @@ import tensorflow as tf
 
 from tfgan_app.errors import UsageError
 from tfgan_app.gans import sampling
-from tfgan_app.gans.base import GAN, check_truncation
+from tfgan_app.gans.base import GAN, check_truncation, generate_in_batches
 from tfgan_app.latent import sample_latents
 
 
@@ -98,7 +98,8 @@ class StyleGAN(GAN):
         return tf.repeat(w[:, None], self.num_levels, axis=1)
 
     def generate(self, num: int, seed: Optional[int] = 0, labels: Optional[Sequence[int]] = None,
-                 batch_size: int = 256, truncation_psi: float = 1.0, truncation: float = 1.0) -> np.ndarray:
+                 batch_size: int = 256, truncation_psi: float = 1.0, truncation: float = 1.0,
+                 progress: bool = False) -> np.ndarray:
         """`num` images from `sample_latents(num, latent_dim, seed)`, with the truncation trick for ψ < 1.
 
         `truncation` (the name every GAN's `generate` takes) is the same ψ: w is pulled towards the
@@ -111,9 +112,8 @@ class StyleGAN(GAN):
         self.condition_for_generation(num, labels)
         z = sample_latents(num, self.latent_dim, seed)
         synthesis = self.sampling_generator.get_layer("synthesis")
-        outputs = [synthesis(self.styles(z[i:i + batch_size], truncation_psi), training=False)
-                   for i in range(0, num, batch_size)]
-        return np.concatenate([np.asarray(o) for o in outputs])
+        return generate_in_batches(num, batch_size, progress, lambda start, stop: synthesis(
+            self.styles(z[start:stop], truncation_psi), training=False))
 
     def mix_styles(self, z_coarse, z_fine, crossover: int, truncation_psi: float = 1.0) -> np.ndarray:
         """Images whose levels `< crossover` use the styles of `z_coarse` and the rest those of `z_fine`."""
