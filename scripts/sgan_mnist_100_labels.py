@@ -21,7 +21,6 @@ import tensorflow as tf
 from tfgan_app.architectures import mlp_generator
 from tfgan_app.architectures.variants import extended_discriminator
 from tfgan_app.data import load_mnist
-from tfgan_app.gans.improved import with_techniques
 from tfgan_app.gans.sgan import SGAN, labelled_indices, semi_supervised_dataset
 
 HIDDEN = (1000, 500, 250, 250, 250)
@@ -72,7 +71,7 @@ def main():
     keras.utils.set_random_seed(args.seed)
     data = semi_supervised_dataset(images, labels, args.num_labelled, args.batch_size, seed=args.seed).repeat()
     generator = mlp_generator(100, (28, 28, 1), hidden_units=(500, 500))
-    gan = with_techniques(SGAN)(generator, build_discriminator(), num_classes=10, seed=args.seed,
+    gan = SGAN(generator, build_discriminator(), num_classes=10, seed=args.seed,
                                 feature_matching=True, instance_noise=args.input_noise)
     gan.compile(d_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(args.learning_rate, beta_1=0.5), loss="non_saturating")

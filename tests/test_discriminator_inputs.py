@@ -15,7 +15,7 @@ from tfgan_app.architectures.patchgan import patchgan_discriminator
 from tfgan_app.architectures.unet import unet_generator
 from tfgan_app.gans import ConditionalGAN, GAN, Pix2Pix, UnrolledGAN
 from tfgan_app.gans.image_to_image import l1_distance
-from tfgan_app.gans.improved import feature_matching_loss, with_techniques
+from tfgan_app.gans.improved import feature_matching_loss
 
 INPUT, TARGET = (8, 8, 3), (8, 8, 1)
 
@@ -64,7 +64,7 @@ def test_unrolled_pix2pix_feeds_the_discriminator_like_pix2pix():
 
 def test_feature_matching_on_pix2pix_uses_condition_then_samples_and_keeps_l1():
     condition, real, fake = batch()
-    gan = with_techniques(Pix2Pix)(*networks(), feature_matching=True, l1_weight=3.0)
+    gan = Pix2Pix(*networks(), feature_matching=True, l1_weight=3.0)
     gan.compile()
     np.testing.assert_allclose(gan._features(fake, condition), gan._feature_model([condition, fake], training=True),
                                rtol=1e-6)

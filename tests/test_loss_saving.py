@@ -15,7 +15,6 @@ from tfgan_app import losses
 from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
 from tfgan_app.errors import UsageError
 from tfgan_app.gans import GAN
-from tfgan_app.gans.improved import with_techniques
 
 
 @keras.saving.register_keras_serializable(package="test_loss_saving")
@@ -62,7 +61,7 @@ def test_unregistered_custom_loss_refuses_to_save(tmp_path):
 
 
 def test_label_smoothing_survives_save_and_load(tmp_path):
-    gan = tiny_gan(with_techniques(GAN), label_smoothing=0.9)
+    gan = tiny_gan(GAN, label_smoothing=0.9)
     gan.compile(loss="minimax")
     gan.save(tmp_path / "gan.keras")
     restored = keras.saving.load_model(tmp_path / "gan.keras")

@@ -33,7 +33,6 @@ def _draw_everything() -> dict:
     from tfgan_app.architectures.mlp import mlp_generator
     from tfgan_app.architectures.stylegan import stylegan_discriminator, stylegan_generator
     from tfgan_app.gans import GAN, StyleGAN, sampling
-    from tfgan_app.gans.improved import with_techniques
 
     strategy = distribute.get_strategy("mirrored")
     assert strategy.num_replicas_in_sync == REPLICAS
@@ -52,7 +51,7 @@ def _draw_everything() -> dict:
                                      style_mixing_prob=1.0, seed=5)
         x = keras.Input((4,))
         identity_d = keras.Model(x, keras.layers.Identity(name="logits")(x))
-        noisy = with_techniques(GAN)(mlp_generator(2, (4,), hidden_units=(4,)), identity_d, instance_noise=1.0,
+        noisy = GAN(mlp_generator(2, (4,), hidden_units=(4,)), identity_d, instance_noise=1.0,
                                      seed=5)
         noisy.compile()
 

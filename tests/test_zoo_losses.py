@@ -14,7 +14,7 @@ from tfgan_app.architectures.variants import extended_discriminator, infogan_gen
 from tfgan_app.errors import UsageError
 from tfgan_app.gans import GAN
 from tfgan_app.gans.acgan import ACGAN
-from tfgan_app.gans.improved import feature_matching_loss, with_techniques
+from tfgan_app.gans.improved import feature_matching_loss
 from tfgan_app.gans.infogan import InfoGAN
 from tfgan_app.gans.relativistic import relativistic_average_losses
 from tfgan_app.gans.sampling import GRADIENT_PENALTY_ALPHA, stream_seed
@@ -252,22 +252,22 @@ def test_feature_matching_and_label_smoothing():
     real_f, fake_f = np.array([[1.0, 2.0], [3.0, 0.0]]), np.array([[0.0, 0.0], [1.0, 1.0]])
     assert float(feature_matching_loss(real_f, fake_f)) == pytest.approx((2 - 0.5) ** 2 + (1 - 0.5) ** 2)
     d = extended_discriminator((2,), base="mlp", hidden_units=(8,))
-    gan = with_techniques(GAN)(tiny_generator(), d, label_smoothing=0.9)
+    gan = GAN(tiny_generator(), d, label_smoothing=0.9)
     gan.compile(loss="non_saturating")
     r, f = np.array([2.0], np.float32), np.array([-1.0], np.float32)
     # BCE with target 0.9 on the real logit: −0.9 log σ(r) − 0.1 log(1 − σ(r)).
     expected = 0.9 * softplus(-2.0) + 0.1 * softplus(2.0) + softplus(-1.0)
     np.testing.assert_allclose(gan.discriminator_loss(r, f, None, None, None), [expected], rtol=1e-5)
     with pytest.raises(UsageError, match="label_smoothing"):
-        with_techniques(GAN)(tiny_generator(), d, label_smoothing=0.9).compile(loss="hinge")
+        GAN(tiny_generator(), d, label_smoothing=0.9).compile(loss="hinge")
 
 
 def test_historical_averaging_penalises_distance_to_running_mean():
     x = keras.Input((2,))
     d = keras.Model(x, keras.layers.Dense(1, use_bias=False, name="logits")(x))
     d.set_weights([np.array([[1.0], [1.0]], np.float32)])
-    gan = with_techniques(GAN)(tiny_generator(), d, historical_averaging=0.5)
-    penalty = lambda: float(gan._historical_penalty(d, gan._d_history))  # noqa: E731
+    gan = GAN(tiny_generator(), d, historical_averaging=0.5)
+    penalty = lambda: float(gan.historical_penalty("d"))  # noqa: E731
     assert penalty() == 0.0  # mean of {θ0} is θ0; now mean of {θ0, θ0}
     d.set_weights([np.array([[3.0], [1.0]], np.float32)])
     assert penalty() == pytest.approx(0.5 * (3 - 1) ** 2)  # now mean of {1, 1, 3} = 5/3 in the first entry
@@ -278,7 +278,7 @@ def test_historical_averaging_penalises_distance_to_running_mean():
 def test_instance_noise_has_the_set_std_and_decays():
     x = keras.Input((1,))
     dense = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones", name="logits")
-    gan = with_techniques(GAN)(mlp_generator(2, (1,), hidden_units=(4,)), keras.Model(x, dense(x)),
+    gan = GAN(mlp_generator(2, (1,), hidden_units=(4,)), keras.Model(x, dense(x)),
                                instance_noise=0.5, instance_noise_decay_steps=10)
     gan.compile()
     samples = tf.fill((20000, 1), 2.0)

@@ -130,9 +130,7 @@ def build_gan(preset: Preset, image_shape: Sequence[int], num_classes: Optional[
         raise UsageError(f"Preset {preset.name!r} is conditional but dataset {preset.dataset!r} has no labels; "
                          "use a labelled dataset (e.g. folder with class sub-folders) or set conditional=false.")
     options: Dict[str, Any] = dict(preset.gan_options)
-    check_gan_options(gans.with_techniques(gan_class), preset)  # valid: the class's and the technique options
-    if set(options) & set(gans.TECHNIQUE_OPTIONS):
-        gan_class = gans.with_techniques(gan_class)  # feature matching, label smoothing, ... on any variant
+    check_gan_options(gan_class, preset)  # every class takes the technique options (feature matching, ...)
     condition_classes = num_classes if preset.conditional else None
     generator = architectures.build_generator(preset.generator, preset.latent_dim, tuple(image_shape),
                                               condition_classes, **preset.generator_options)

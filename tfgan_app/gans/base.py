@@ -32,6 +32,11 @@ Quality options every variant takes (a variant that cannot honour one lists it i
 | `ema_decay=β`, `ema_start=s` | `ema_generator`, an exponential moving average of G (`tfgan_app.gans.ema`), used by `generate` and everything that samples (`sampling_generator`) |
 | `pack=m` | PacGAN (Lin et al. 2018): D sees m samples per row, concatenated on the last axis (`tfgan_app.gans.packing`); D must be built for that width |
 | `diff_augment="color,translation,cutout"` | DiffAugment (Zhao et al. 2020) of real and fake images before every training D call (`tfgan_app.gans.augment`) |
+| `feature_matching`, `feature_layer`, `label_smoothing`, `historical_averaging`, `instance_noise`, `instance_noise_decay_steps` | the Improved-GAN techniques (`tfgan_app.gans.improved`, which has the maths and the table of where each applies) |
+
+A variant that overrides `adversarial_generator_loss` defers to the base's when
+`feature_matching` is set (feature matching replaces the adversarial term), as
+`RelativisticGAN` does.
 
 Losses are reduced over the **global** batch: per-example losses go through
 `tf.nn.compute_average_loss`, scalar penalties are divided by the number of
@@ -59,7 +64,9 @@ from tfgan_app.distribute import replica_context_info as _replica_context_info
 from tfgan_app.errors import UsageError
 from tfgan_app.gans import augment as diff_augmentation
 from tfgan_app.gans import ema as ema_lib
+from tfgan_app.gans import improved
 from tfgan_app.gans import packing
+from tfgan_app.gans import sampling
 from tfgan_app.gans.sampling import stream_seed
 from tfgan_app.latent import sample_latents
 
@@ -93,20 +100,29 @@ class GAN(keras.Model):
       ema_start: generator steps during which the average just copies G (warm-up).
       pack: PacGAN packing degree m (1: off); the discriminator takes m samples per row.
       diff_augment: DiffAugment policy ("color,translation,cutout" or a subset), or None.
+      feature_matching: replace G's adversarial term by feature matching on D's features.
+      feature_layer: name of D's layer whose output are the features (default: the input of `"logits"`).
+      label_smoothing: one-sided label smoothing, the real target of the BCE D loss (0.9 in the paper), or None.
+      historical_averaging: weight w of the historical-averaging penalty of both players (0: off).
+      instance_noise: σ of Gaussian noise added to D's inputs while training (0: off).
+      instance_noise_decay_steps: generator steps over which σ decays linearly to 0 (0: constant).
     """
 
     # Names of extra per-step metrics a variant reports (e.g. pix2pix's "l1"); `compile` creates a
     # `keras.metrics.Mean` for each in `self.extra_trackers[name]`.
     extra_metric_names: Tuple[str, ...] = ()
 
-    # Improved-GAN options (`tfgan_app.gans.improved`) this variant cannot honour, with the reason;
-    # `ImprovedTechniques` raises a UsageError when one is asked for.
+    # Quality options (`ema_decay`, `pack`, `diff_augment` and the `tfgan_app.gans.improved` techniques) this
+    # variant cannot honour, with the reason; asking for one is a UsageError.
     unsupported_techniques: Dict[str, str] = {}
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
                  latent_dim: Optional[int] = None, d_steps: int = 1, seed: int = 0,
                  ema_decay: Optional[float] = None, ema_start: int = 0, pack: int = 1,
-                 diff_augment: Optional[str] = None, **kwargs):
+                 diff_augment: Optional[str] = None, feature_matching: bool = False,
+                 feature_layer: Optional[str] = None, label_smoothing: Optional[float] = None,
+                 historical_averaging: float = 0.0, instance_noise: float = 0.0,
+                 instance_noise_decay_steps: int = 0, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
             raise UsageError(f"d_steps must be a positive integer, received {d_steps!r}.")
@@ -123,10 +139,14 @@ class GAN(keras.Model):
         ema_lib.check_ema_options(ema_decay, ema_start)
         packing.check_pack(pack)
         self.diff_augment = diff_augmentation.parse_policy(diff_augment)
-        requested = {"ema_decay": ema_decay is not None, "pack": pack > 1, "diff_augment": bool(self.diff_augment)}
+        requested = {"ema_decay": ema_decay is not None, "pack": pack > 1, "diff_augment": bool(self.diff_augment),
+                     "feature_matching": bool(feature_matching), "label_smoothing": label_smoothing is not None,
+                     "historical_averaging": bool(historical_averaging), "instance_noise": bool(instance_noise)}
         for option, reason in self.unsupported_techniques.items():
             if requested.get(option):
                 raise UsageError(f"{type(self).__name__} cannot apply {option}: {reason}. Remove {option}.")
+        improved.check_options(feature_matching, feature_layer, label_smoothing, historical_averaging,
+                               instance_noise, instance_noise_decay_steps)
         if pack > 1 and (type(self).discriminator_inputs is not GAN.discriminator_inputs
                          or type(self).adversarial_logits is not GAN.adversarial_logits):
             raise UsageError(f"{type(self).__name__} cannot apply pack={pack}: its discriminator sees labels or "
@@ -144,6 +164,19 @@ class GAN(keras.Model):
         if self.ema_decay is not None:
             self.ema_generator = ema_lib.averaged_copy(generator)
         self.built = True  # generator and discriminator are built Keras models
+        self.feature_matching = bool(feature_matching)
+        self.feature_layer = feature_layer
+        self.label_smoothing = label_smoothing
+        self.historical_averaging = float(historical_averaging)
+        self.instance_noise = float(instance_noise)
+        self.instance_noise_decay_steps = int(instance_noise_decay_steps)
+        if self.feature_matching:
+            self._feature_model = improved.feature_model(discriminator, feature_layer)
+        if self.historical_averaging:
+            self._d_history = improved.history_variables(self, discriminator, "d")
+            self._g_history = improved.history_variables(self, generator, "g")
+        # Counts this step's noisy discriminator calls, per replica thread: each call draws from its own stream.
+        object.__setattr__(self, "_noise_calls", threading.local())
 
     # --- configuration and saving ---------------------------------------------------------------
 
@@ -159,6 +192,12 @@ class GAN(keras.Model):
             "ema_start": self.ema_start,
             "pack": self.pack,
             "diff_augment": ",".join(self.diff_augment) or None,
+            "feature_matching": self.feature_matching,
+            "feature_layer": self.feature_layer,
+            "label_smoothing": self.label_smoothing,
+            "historical_averaging": self.historical_averaging,
+            "instance_noise": self.instance_noise,
+            "instance_noise_decay_steps": self.instance_noise_decay_steps,
         }
 
     @classmethod
@@ -183,11 +222,13 @@ class GAN(keras.Model):
         super().compile(optimizer=None, **kwargs)
         self.d_optimizer = self._maybe_loss_scale(keras.optimizers.get(d_optimizer), "d")
         self.g_optimizer = self._maybe_loss_scale(keras.optimizers.get(g_optimizer), "g")
-        self.loss_pair = gan_losses.get(loss)
+        pair = gan_losses.get(loss)
+        self.loss_pair = (pair if self.label_smoothing is None
+                          else improved.smoothed_loss_pair(pair, self.label_smoothing))
         self._gan_compile_config = {
             "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
             "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "loss": self.loss_pair,  # as given: a variant may wrap self.loss_pair later (label smoothing)
+            "loss": pair,  # as given, without label smoothing (an option of the model, saved in its config)
         }
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -324,6 +365,9 @@ class GAN(keras.Model):
         return packing.pack(samples, self.pack) if self.pack > 1 else samples
 
     def discriminate(self, samples: tf.Tensor, condition, training: bool = True) -> tf.Tensor:
+        """D's outputs for `samples`; in training, after instance noise and DiffAugment when those are set."""
+        if training and self.instance_noise:
+            samples = self.add_instance_noise(samples)
         if training and self.diff_augment:
             samples = self.augment(samples)
         return self.discriminator(self.discriminator_inputs(samples, condition), training=training)
@@ -337,6 +381,24 @@ class GAN(keras.Model):
             stream_seed(self.seed, diff_augmentation.STREAM, self.g_optimizer.iterations), call)
         return diff_augmentation.diff_augment(samples, self.diff_augment, seed)
 
+    def add_instance_noise(self, samples: tf.Tensor) -> tf.Tensor:
+        """`samples` + N(0, σ_t²) for one training D call (its own stateless stream per call of the step)."""
+        step = self.g_optimizer.iterations  # one generator update per train step
+        sigma = improved.instance_noise_sigma(self.instance_noise, step, self.instance_noise_decay_steps)
+        call = getattr(self._noise_calls, "count", 0)
+        self._noise_calls.count = call + 1
+        stream = sampling.INSTANCE_NOISE + call % sampling.INSTANCE_NOISE_STREAMS
+        noise = tf.random.stateless_normal(tf.shape(samples), seed=stream_seed(self.seed, stream, step))
+        return samples + tf.cast(sigma, samples.dtype) * tf.cast(noise, samples.dtype)
+
+    def historical_penalty(self, player: str) -> tf.Tensor:
+        """w·Σ‖θ − θ̄‖² of `player` ("d" or "g") when `historical_averaging` is set, else 0 (updates θ̄)."""
+        if not self.historical_averaging:
+            return tf.constant(0.0)
+        network, history = ((self.discriminator, self._d_history) if player == "d"
+                            else (self.generator, self._g_history))
+        return self.historical_averaging * improved.historical_penalty(network, history)
+
     def discriminator_loss(self, real_logits, fake_logits, real, fake, condition) -> tf.Tensor:
         """Per-example discriminator loss."""
         return self.loss_pair.discriminator(real_logits, fake_logits)
@@ -346,8 +408,15 @@ class GAN(keras.Model):
         return tf.constant(0.0)
 
     def adversarial_generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
-        """Per-example adversarial term of the generator loss (what feature matching replaces)."""
+        """Per-example adversarial term of the generator loss; feature matching replaces it when set."""
+        if self.feature_matching:
+            matching = improved.feature_matching_loss(self._features(real, condition), self._features(fake, condition))
+            return tf.fill(tf.shape(fake)[:1], matching)  # a batch-level scalar, as a per-example vector
         return self.loss_pair.generator(self.adversarial_logits(fake_logits))
+
+    def _features(self, samples, condition):
+        """D's features of `samples` (feature matching)."""
+        return self._feature_model(self.discriminator_inputs(samples, condition), training=True)
 
     def generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         """Per-example generator loss: the adversarial term plus a variant's own terms (none here)."""
@@ -402,7 +471,8 @@ class GAN(keras.Model):
             real_logits = self.discriminate(real, condition, training=True)
             fake_logits = self.discriminate(fake, condition, training=True)
             loss = (self._average(self.discriminator_loss(real_logits, fake_logits, real, fake, condition))
-                    + self._scale_scalar(self.discriminator_penalty(real, fake, condition)))
+                    + self._scale_scalar(self.discriminator_penalty(real, fake, condition)
+                                         + self.historical_penalty("d")))
         self._apply(self.d_optimizer, loss, tape, variables)
         self.after_discriminator_step()
         return loss, real_logits, fake_logits
@@ -415,7 +485,8 @@ class GAN(keras.Model):
         with tf.GradientTape() as tape:
             fake = self.fake_samples(z, condition, 1, counter)
             fake_logits = self.discriminate(fake, condition, training=True)
-            loss = self._average(self.generator_loss(fake_logits, fake, real, condition))
+            loss = self._average(self.generator_loss(fake_logits, fake, real, condition)
+                                 + self.historical_penalty("g"))
         self._apply(self.g_optimizer, loss, tape, variables)
         return loss
 
@@ -424,6 +495,7 @@ class GAN(keras.Model):
             raise UsageError("Call gan.compile(d_optimizer=..., g_optimizer=..., loss=...) before fit().")
         real, condition = self.unpack_batch(data)
         self._augment_calls.count = 0
+        self._noise_calls.count = 0
         for _ in range(self.d_steps):
             d_loss, real_logits, fake_logits = self.discriminator_step(real, condition)
         g_loss = self.generator_step(real, condition)

@@ -49,5 +49,7 @@ class RelativisticGAN(GAN):
         return relativistic_average_losses(real_logits, fake_logits)[0]
 
     def adversarial_generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
+        if self.feature_matching:  # replaces the adversarial term, relativistic or not
+            return super().adversarial_generator_loss(fake_logits, fake, real, condition)
         real_logits = self.discriminate(real, condition, training=True)
         return relativistic_average_losses(real_logits, fake_logits)[1]

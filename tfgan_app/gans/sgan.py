@@ -9,7 +9,7 @@ labelled examples add a K-class cross-entropy:
 
     D loss = adversarial D loss on the real/fake logit
              + w·CE(l_1..K(x), y) over the labelled examples of the batch
-    G loss = adversarial G loss (or feature matching, with `with_techniques`:
+    G loss = adversarial G loss (or feature matching, with `feature_matching=True`:
              Salimans et al. found it best for semi-supervised learning)
 
 Batches are `(images, labels)` with label −1 for unlabelled examples;
@@ -18,8 +18,8 @@ examples. The trained discriminator is the classifier: `classify(images)`.
 
 Example:
 >>> data = semi_supervised_dataset(images, labels, num_labelled=100, batch_size=100)
->>> gan = with_techniques(SGAN)(g, extended_discriminator((28, 28, 1), extra_outputs=10), num_classes=10,
-...                             feature_matching=True)
+>>> gan = SGAN(g, extended_discriminator((28, 28, 1), extra_outputs=10), num_classes=10,
+...            feature_matching=True)
 >>> gan.compile(d_optimizer="adam", g_optimizer="adam"); gan.fit(data, epochs=10)
 >>> accuracy = np.mean(gan.classify(test_images) == test_labels)
 """
