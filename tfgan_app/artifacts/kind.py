@@ -23,7 +23,7 @@ from typing import Dict
 
 import keras
 
-from tfgan_app.errors import UsageError
+from tfgan_app.errors import MissingResourceError, UsageError
 
 
 class Kind(str, enum.Enum):
@@ -55,6 +55,26 @@ def is_text_conditioned(generator: keras.Model) -> bool:
 def is_conditional(generator: keras.Model) -> bool:
     """True for a class-conditional latent generator (`[latents [None, D], labels [None]]`)."""
     return len(generator.inputs) == 2 and not is_text_conditioned(generator)
+
+
+def read_kind(description: Dict, source: str) -> Kind:
+    """The `Kind` an exported model's description (`tfgan_model.json`, TFLite sidecar) states.
+
+    The one reader of the written kind. A description without `kind` (written before it was
+    recorded) is `LATENT`, the only kind there was; any other value is a `MissingResourceError`
+    naming `source` (the file the description came from).
+
+    Example:
+    >>> read_kind({"kind": "image_to_image"}, "generator.json")
+    <Kind.IMAGE_TO_IMAGE: 'image_to_image'>
+    """
+    value = description.get("kind", LATENT)
+    try:
+        return Kind(value)
+    except ValueError:
+        raise MissingResourceError(f"{source} states kind={value!r}; expected one of "
+                                   f"{', '.join(k.value for k in Kind)}. Re-export the model with this version of "
+                                   "tfgan_app.") from None
 
 
 def model_kind(generator: keras.Model) -> Kind:

@@ -12,7 +12,8 @@ from typing import Dict, Optional, Union
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, LATENT, TEXT
+from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, LATENT, TEXT, Kind, read_kind
+from tfgan_app.artifacts.layout import SIDECAR_FILE, read_sidecar
 from tfgan_app.errors import MissingResourceError, UsageError
 
 # Interpreter threads (measurements and reasoning: benchmarks/README.md, "TFLite threads"). With more
@@ -52,6 +53,27 @@ def parse_threads(value: Union[int, str]) -> Union[int, str]:
     return threads
 
 
+def file_kind(path: str, input_details: Dict[str, dict]) -> Kind:
+    """The kind of the `.tflite` file at `path`: from its sidecar (`SIDECAR_FILE`, written by `tfgan export`).
+
+    A file without a sidecar (a user's own conversion) is classified by its input names: `tokens` →
+    text, `images` without `latents` → image-to-image, `latents` → latent. Inputs matching none of these,
+    or both `images` and `latents`, are a `MissingResourceError` asking for the sidecar.
+    """
+    sidecar = read_sidecar(path)
+    if sidecar is not None:
+        return read_kind(sidecar, os.path.join(os.path.dirname(os.path.abspath(path)), SIDECAR_FILE))
+    names = sorted(input_details)
+    has = {role: any(role in name for name in names) for role in ("latents", "tokens", "images")}
+    if has["images"] == has["latents"]:
+        raise MissingResourceError(
+            f"{path!r} has no {SIDECAR_FILE} next to it and its inputs {names} do not say its kind (expected "
+            "'latents' or 'images'); export it with `tfgan export` or put the export's sidecar beside it.")
+    if has["images"]:
+        return IMAGE_TO_IMAGE
+    return TEXT if has["tokens"] else LATENT
+
+
 class TFLiteGenerator:
     """Runs a generator `.tflite` file with the LiteRT interpreter (`ai_edge_litert`).
 
@@ -86,17 +108,20 @@ class TFLiteGenerator:
         self._chosen: Dict[int, int] = {}  # batch size -> threads ("auto")
         self._interpreter = self._make_interpreter(1 if self.num_threads == THREADS_AUTO else self.num_threads)
         details = {d["name"]: d for d in self._interpreter.get_input_details()}
-        self._latents = next((d for n, d in details.items() if "latents" in n), None)
-        self._labels = next((d for n, d in details.items() if "labels" in n), None)
-        self._tokens = next((d for n, d in details.items() if "tokens" in n), None)
-        images = next((d for n, d in details.items() if "images" in n), None)
-        self.kind = (IMAGE_TO_IMAGE if self._latents is None and images is not None
-                     else TEXT if self._tokens is not None else LATENT)
-        if self.kind == IMAGE_TO_IMAGE:
-            self._latents = images  # the model's one input, read through the same code path
-        if self._latents is None:
-            raise MissingResourceError(f"{path!r} has no 'latents' or 'images' input (inputs: {sorted(details)}); "
-                                       "it was not written by tfgan export.")
+        self.kind = file_kind(path, details)
+        named = {role: next((d for n, d in details.items() if role in n), None)
+                 for role in ("latents", "labels", "tokens", "images")}
+        # The images of an image-to-image model (its one input) are read through the latents' code path.
+        only = next(iter(details.values())) if len(details) == 1 else None
+        self._latents = named["images"] or only if self.kind == IMAGE_TO_IMAGE else named["latents"]
+        self._labels = named["labels"] if self.kind == LATENT else None
+        self._tokens = named["tokens"] if self.kind == TEXT else None
+        missing = ([] if self._latents is not None else ["images" if self.kind == IMAGE_TO_IMAGE else "latents"]) \
+            + (["tokens"] if self.kind == TEXT and self._tokens is None else [])
+        if missing:
+            raise MissingResourceError(f"{path!r} has no {' or '.join(map(repr, missing))} input for its kind "
+                                       f"{self.kind.value!r} (inputs: {sorted(details)}); it was not written by "
+                                       "tfgan export.")
         self._output = self._interpreter.get_output_details()[0]
         self.input_shape = [int(d) for d in self._latents["shape_signature"][1:]]
         self.latent_dim = None if self.kind == IMAGE_TO_IMAGE else self.input_shape[-1]
