@@ -169,7 +169,9 @@ def test_pix2pix_discriminator_sees_input_and_output_pairs():
     inputs, targets = tf.zeros((2,) + SHAPE), tf.ones((2,) + SHAPE)
     real, condition = gan.unpack_batch((inputs, targets))
     assert real is targets and condition is inputs
-    assert gan.generator_inputs(None, inputs) is inputs
+    np.testing.assert_allclose(gan.training_fakes(targets, inputs, 0, 0), gan.generator(inputs, training=True))
+    # Its own family: nothing latent to switch off.
+    assert not any(hasattr(gan, name) for name in ("latent_dim", "sample_latents", "generator_inputs"))
     np.testing.assert_allclose(gan.discriminate(targets, inputs, training=False),
                                gan.discriminator([inputs, targets], training=False))
     with pytest.raises(UsageError, match="translate"):

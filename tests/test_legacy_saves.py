@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 
 from tfgan_app.architectures.mlp import mlp_generator
+from tfgan_app.architectures.dcgan import dcgan_discriminator
 from tfgan_app.architectures.patchgan import patchgan_discriminator
+from tfgan_app.architectures.srgan import srgan_generator
 from tfgan_app.architectures.unet import unet_generator
 from tfgan_app.architectures.variants import extended_discriminator
-from tfgan_app.gans import GAN, WGANGP, CycleGAN, Pix2Pix
+from tfgan_app.gans import GAN, SRGAN, WGANGP, CycleGAN, ImageToImageGAN, Pix2Pix
 
 
 def rewrite_config(path: str, edit) -> None:
@@ -89,13 +91,6 @@ def test_improved_gan_with_label_smoothing_recompiles_smoothed(tmp_path):
     assert loaded.get_compile_config()["loss"] == "non_saturating"  # the option is in the config, not the loss
 
 
-def test_improved_cyclegan_saved_as_generated_class_loads(tmp_path):
-    gan = CycleGAN.from_shapes((8, 8, 1), (8, 8, 1), base_filters=2, num_layers=1, depth=1, label_smoothing=0.9)
-    gan.compile(loss="non_saturating")
-    loaded = save_and_load(gan, tmp_path, as_improved_class)
-    assert type(loaded) is CycleGAN and loaded.label_smoothing == 0.9
-
-
 def test_an_unknown_improved_name_still_fails_to_load(tmp_path):
     """Only the former generated names are aliases: a misspelt class is Keras's usual error."""
     g = mlp_generator(4, (2,), hidden_units=(8,), output_activation="linear")
@@ -106,3 +101,36 @@ def test_an_unknown_improved_name_still_fails_to_load(tmp_path):
                                             registered_name="tfgan_app>ImprovedNoSuchGAN"))
     with pytest.raises(TypeError, match="ImprovedNoSuchGAN"):
         keras.saving.load_model(path)
+
+
+def with_latent_dim(channels: int):
+    """What the latent base wrote for an image-to-image model: latent_dim = the input channels."""
+    return lambda config: config["config"].update(latent_dim=channels)
+
+
+def test_pix2pix_saved_with_a_latent_dim_loads(tmp_path):
+    gan = Pix2Pix(unet_generator((8, 8, 1), base_filters=2, depth=1),
+                  patchgan_discriminator((8, 8, 1), (8, 8, 1), base_filters=2, num_layers=1), l1_weight=3.0,
+                  ema_decay=0.9)
+    gan.compile()
+    loaded = save_and_load(gan, tmp_path, with_latent_dim(1))
+    assert type(loaded) is Pix2Pix and loaded.l1_weight == 3.0 and not hasattr(loaded, "latent_dim")
+    edges = np.random.default_rng(1).uniform(-1, 1, (2, 8, 8, 1)).astype("float32")
+    np.testing.assert_allclose(loaded.translate(edges), gan.translate(edges), rtol=1e-6)
+
+
+def test_srgan_and_improved_cyclegan_saved_with_a_latent_dim_load(tmp_path):
+    srgan = SRGAN(srgan_generator((4, 4, 1), scale=2, filters=2, num_blocks=1),
+                  dcgan_discriminator((8, 8, 1), base_filters=2), feature_extractor=None)
+    srgan.compile()
+    assert type(save_and_load(srgan, tmp_path, with_latent_dim(1))) is SRGAN
+    cyclegan = CycleGAN.from_shapes((8, 8, 1), (8, 8, 1), base_filters=2, num_layers=1, depth=1, label_smoothing=0.9)
+    cyclegan.compile()
+
+    def old_cyclegan(config):
+        as_improved_class(config)
+        with_latent_dim(1)(config)
+
+    (tmp_path / "cycle").mkdir()
+    loaded = save_and_load(cyclegan, tmp_path / "cycle", old_cyclegan)
+    assert type(loaded) is CycleGAN and isinstance(loaded, ImageToImageGAN) and loaded.label_smoothing == 0.9

@@ -105,7 +105,7 @@ def check_gan_options(gan_class: type, preset: Preset) -> None:
 
 
 def build_gan(preset: Preset, image_shape: Sequence[int], num_classes: Optional[int],
-              info: Optional[data.DatasetInfo] = None) -> gans.GAN:
+              info: Optional[data.DatasetInfo] = None) -> gans.AdversarialModel:
     """Builds and compiles the preset's GAN for data of `image_shape` with `num_classes` labels.
 
     GAN classes with a `from_preset(preset, info)` constructor (image-to-image and text models, whose

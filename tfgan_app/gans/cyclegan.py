@@ -43,9 +43,10 @@ from tfgan_app.architectures.patchgan import patchgan_discriminator
 from tfgan_app.architectures.unet import unet_generator
 from tfgan_app.errors import UsageError
 from tfgan_app.gans import sampling
-from tfgan_app.gans.base import GAN
+from tfgan_app.gans.adversarial import AdversarialModel
 from tfgan_app.gans.sampling import stream_seed
-from tfgan_app.gans.image_to_image import TranslationGrid, check_builder, l1_distance, pair_shapes, translate_images
+from tfgan_app.gans.image_to_image import (ImageToImageGAN, TranslationGrid, check_builder, l1_distance, pair_shapes,
+                                           translate_images)
 
 from tfgan_app.names import DIRECTIONS  # noqa: E402  (TF-free, for the CLI flags)
 
@@ -133,7 +134,7 @@ class ImagePool(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")
-class CycleGAN(GAN):
+class CycleGAN(ImageToImageGAN):
     """CycleGAN with generators G (A→B, `generator`), F (B→A, `generator_b_to_a`) and discriminators D_B, D_A.
 
     Args:
@@ -145,7 +146,7 @@ class CycleGAN(GAN):
       identity_weight: λ_id (0.5·λ_cyc = 5 in the paper; 0 disables, and must be 0 when A and B
         have different channel counts).
       pool_size: size of each domain's fake-image pool (50; 0 disables).
-      (other arguments as `GAN`; `latent_dim` is unused)
+      (other arguments as `AdversarialModel`)
     """
 
     extra_metric_names = ("cycle", "identity")
@@ -210,9 +211,8 @@ class CycleGAN(GAN):
         _check_option_names("generator_options / discriminator_options", options,
                             _parameter_names(cls.from_shapes) - {"shape_a", "shape_b"})
         _check_option_names("gan_options", preset.gan_options,
-                            (_parameter_names(cls.__init__) | _parameter_names(GAN.__init__))
-                            - {"self", "generator", "discriminator", "generator_b_to_a", "discriminator_a", "seed",
-                               "latent_dim"})
+                            (_parameter_names(cls.__init__) | _parameter_names(AdversarialModel.__init__))
+                            - {"self", "generator", "discriminator", "generator_b_to_a", "discriminator_a", "seed"})
         return cls.from_shapes(shape_a, shape_b, seed=preset.seed, **options, **preset.gan_options)
 
     def get_config(self) -> Dict[str, Any]:
@@ -251,8 +251,8 @@ class CycleGAN(GAN):
         generator = self.generator if direction == "a_to_b" else self.generator_b_to_a
         return translate_images(generator, images, batch_size)
 
-    def generate(self, num: int, seed: Optional[int] = 0, labels=None, batch_size: int = 256,
-                 truncation: float = 1.0, progress: bool = False) -> np.ndarray:
+    def generate(self, *args, **kwargs) -> np.ndarray:
+        """Raises UsageError: CycleGAN samples nothing from latents (use `translate`)."""
         raise UsageError("CycleGAN translates images between domains and samples nothing from latents; call "
                          "gan.translate(images, direction='a_to_b' or 'b_to_a') instead of generate().")
 

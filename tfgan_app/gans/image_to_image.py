@@ -1,17 +1,20 @@
-"""Shared pieces of the image-to-image GANs (pix2pix, SRGAN): image-in generators and translation grids.
+"""The image-to-image family (pix2pix, SRGAN, CycleGAN): `ImageToImageGAN`, translation grids.
 
-`ImageToImageGAN` is a `GAN` whose generator maps an input image to an output
-image instead of a latent to an image. It plugs into the base class's
-adversarial loop through its hooks:
+`ImageToImageGAN` is the `tfgan_app.gans.adversarial.AdversarialModel` loop for a
+generator that maps input images to output images; there are no latents (no
+`latent_dim`, `sample_latents` or truncation: these generators are deterministic).
+Its hooks:
 
 | hook | image-to-image |
 |---|---|
 | `unpack_batch((inputs, targets))` | real = targets, condition = inputs |
-| `generator_inputs(z, inputs)` | the input images (z is ignored: these generators are deterministic) |
+| `training_fakes(real, inputs, ...)` | `generator(inputs)` |
 
-`translate(images)` runs the generator; `generate` has no meaning without inputs
-and says so. `TranslationGrid` is the sample callback of these models: it writes
-rows of input | output | target from a fixed batch.
+`translate(images)` runs the generator (the EMA one when `ema_decay` is set).
+`generate` exists only to say, as a `UsageError`, that these models translate
+(`tfgan generate` dispatches on the exported kind and never calls it).
+`TranslationGrid` is the sample callback of these models: it writes rows of
+input | output | target from a fixed batch.
 
 Example:
 >>> gan = Pix2Pix(unet_generator((28, 28, 1)), patchgan_discriminator((28, 28, 1), (28, 28, 1)))
@@ -19,7 +22,7 @@ Example:
 """
 
 import os
-from typing import Optional
+from typing import Any, Dict, Optional
 
 import keras
 import numpy as np
@@ -27,7 +30,7 @@ import tensorflow as tf
 
 from tfgan_app import images as image_utils
 from tfgan_app.errors import UsageError
-from tfgan_app.gans.base import GAN
+from tfgan_app.gans.adversarial import AdversarialModel
 
 
 def l1_distance(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
@@ -76,12 +79,22 @@ def save_translation_grid(path: str, inputs, outputs, targets=None) -> str:
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")
-class ImageToImageGAN(GAN):
-    """A `GAN` on `(input_image, target_image)` batches whose generator maps input images to outputs.
+class ImageToImageGAN(AdversarialModel):
+    """An adversarial model on `(input_image, target_image)` batches whose generator maps input images to outputs.
 
-    `latent_dim` is unused (the base class infers it from the generator's first
-    input: the input channels).
+    Args:
+      generator: image-in `keras.Model` `[B, H, W, C] → [B, H', W', C']`.
+      discriminator: `keras.Model` judging output images (with the inputs, if a variant says so in
+        `discriminator_inputs`).
+      (d_steps, seed, ema_decay, pack, diff_augment and the Improved-GAN options: see `AdversarialModel`.)
     """
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any], custom_objects=None):
+        config = dict(config)
+        # Files saved while these models were latent GANs carry latent_dim (= the input channels); unused.
+        config.pop("latent_dim", None)
+        return super().from_config(config, custom_objects)
 
     def unpack_batch(self, data):
         if not isinstance(data, (tuple, list)) or len(data) != 2:
@@ -89,15 +102,16 @@ class ImageToImageGAN(GAN):
                              "paired dataset (tfgan_app.data.paired.load_paired).")
         return data[1], data[0]
 
-    def generator_inputs(self, z, condition):
-        return condition
+    def training_fakes(self, real, condition, stream: int, counter):
+        """`generator(inputs)` (deterministic: the same for D and G steps)."""
+        return self.generator(condition, training=True)
 
     def translate(self, images, batch_size: int = 256) -> np.ndarray:
         """Returns the generator's outputs for `images` (numpy, [-1, 1])."""
         return translate_images(self.sampling_generator, images, batch_size)
 
-    def generate(self, num: int, seed: Optional[int] = 0, labels=None, batch_size: int = 256,
-                 truncation: float = 1.0, progress: bool = False) -> np.ndarray:
+    def generate(self, *args, **kwargs) -> np.ndarray:
+        """Raises UsageError: an image-to-image model samples nothing from latents (use `translate`)."""
         raise UsageError(f"{type(self).__name__} translates input images and samples nothing from latents; "
                          "call gan.translate(images) instead of generate().")
 

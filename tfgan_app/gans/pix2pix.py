@@ -38,7 +38,7 @@ class Pix2Pix(ImageToImageGAN):
       generator: image-in `keras.Model` (e.g. `unet_generator`).
       discriminator: `keras.Model` on `[condition, images]` (e.g. `patchgan_discriminator(.., condition_shape)`).
       l1_weight: λ of the L1 reconstruction term (100 in the paper).
-      (other arguments as `GAN`)
+      (other arguments as `AdversarialModel`)
     """
 
     extra_metric_names = ("l1",)

@@ -133,7 +133,7 @@ class SRGAN(ImageToImageGAN):
       discriminator: high-res images → logits (e.g. `dcgan_discriminator`).
       feature_extractor: φ of the perceptual loss (a name, a `.keras` path, a `keras.Model` or None).
       pixel_weight, perceptual_weight, adversarial_weight: weights of the three generator terms.
-      (other arguments as `GAN`)
+      (other arguments as `AdversarialModel`)
     """
 
     extra_metric_names = ("content",)
