@@ -93,6 +93,9 @@ class AdversarialModel(keras.Model):
       instance_noise_decay_steps: generator steps over which σ decays linearly to 0 (0: constant).
     """
 
+    # Attributes holding the model's networks, serialised in the config (CycleGAN adds its second pair).
+    networks: Tuple[str, ...] = ("generator", "discriminator")
+
     # Names of extra per-step metrics a variant reports (e.g. pix2pix's "l1"); `compile` creates a
     # `keras.metrics.Mean` for each in `self.extra_trackers[name]`.
     extra_metric_names: Tuple[str, ...] = ()
@@ -163,8 +166,7 @@ class AdversarialModel(keras.Model):
     def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
-            "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            **{key: keras.saving.serialize_keras_object(getattr(self, key)) for key in self.networks},
             "d_steps": self.d_steps,
             "seed": self.seed,
             "ema_decay": self.ema_decay,
@@ -182,7 +184,7 @@ class AdversarialModel(keras.Model):
     @classmethod
     def from_config(cls, config: Dict[str, Any], custom_objects=None):
         config = dict(config)
-        for key in ("generator", "discriminator"):
+        for key in cls.networks:
             config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
         return cls(**config)
 

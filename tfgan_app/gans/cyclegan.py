@@ -149,6 +149,7 @@ class CycleGAN(ImageToImageGAN):
       (other arguments as `AdversarialModel`)
     """
 
+    networks = ImageToImageGAN.networks + ("generator_b_to_a", "discriminator_a")
     extra_metric_names = ("cycle", "identity")
     unsupported_techniques = {
         option: "CycleGAN's own train_step calls its two discriminators directly and has its own generator loss"
@@ -218,19 +219,10 @@ class CycleGAN(ImageToImageGAN):
     def get_config(self) -> Dict[str, Any]:
         return {
             **super().get_config(),
-            "generator_b_to_a": keras.saving.serialize_keras_object(self.generator_b_to_a),
-            "discriminator_a": keras.saving.serialize_keras_object(self.discriminator_a),
             "cycle_weight": self.cycle_weight,
             "identity_weight": self.identity_weight,
             "pool_size": self.pool_size,
         }
-
-    @classmethod
-    def from_config(cls, config: Dict[str, Any], custom_objects=None):
-        config = dict(config)
-        for key in ("generator_b_to_a", "discriminator_a"):
-            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
-        return super().from_config(config, custom_objects)
 
     @property
     def generator_variables(self):
