@@ -87,7 +87,8 @@ def define_flags(fv: flags.FlagValues) -> None:
                          "best_generator.keras (what tfgan export exports by default).", flag_values=fv)
     flags.DEFINE_string("eval_metric", "fid", "Metrics for --eval_every, comma-separated; the first decides which "
                         "generator is best: fid, kid (lower is better), is, pr, confidence (shipped MNIST / "
-                        "Fashion-MNIST classifier), high_quality, modes, coverage (2-D toy data: modes share x "
+                        "Fashion-MNIST classifier), label_accuracy (conditional GANs: share of samples that classifier "
+                        "reads as the requested class), high_quality, modes, coverage (2-D toy data: modes share x "
                         "high-quality share).", flag_values=fv)
     flags.DEFINE_integer("eval_samples", 2000, "Samples per --eval_every evaluation.", flag_values=fv)
 

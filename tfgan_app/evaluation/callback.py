@@ -10,7 +10,9 @@ statistics are computed once, on first use.
 Metrics: the feature metrics of `tfgan_app.evaluation.scoring` (`fid`, `kid`,
 `is`, `pr`, with the shipped classifier's features on MNIST / Fashion-MNIST and
 InceptionV3 elsewhere), plus `confidence` (share of samples the shipped
-MNIST / Fashion-MNIST classifier reads with probability > 0.9) and, for 2-D toy
+MNIST / Fashion-MNIST classifier reads with probability > 0.9), `label_accuracy`
+(conditional GANs: share of samples, generated for the classes in turn, that the
+classifier reads as their requested class) and, for 2-D toy
 mixtures (`toy:ring8`, `toy:grid25`), `high_quality` (share of samples within 3σ
 of a mode), `modes` (modes covered) and `coverage` (share of modes covered × share
 of high-quality samples: a collapsed generator scores low however sharp its one mode).
@@ -44,13 +46,15 @@ from tfgan_app.evaluation.mode_coverage import mode_coverage
 from tfgan_app.evaluation.scoring import (METRICS, compute_metrics, default_extractor, extract, needs_features,
                                          parse_metrics)
 from tfgan_app.evaluation.sources import DatasetSource, GeneratorSource
+from tfgan_app.gans.conditional import ConditionalGAN
 
 # Metrics computed from samples, without a feature extractor.
-SAMPLE_METRICS = ("confidence", "high_quality", "modes", "coverage")
+SAMPLE_METRICS = ("confidence", "label_accuracy", "high_quality", "modes", "coverage")
 ALL_METRICS = METRICS + SAMPLE_METRICS
 # The logged value a metric name is judged by when it is monitored, and whether lower is better.
 MONITORED = {"fid": ("fid", True), "kid": ("kid_mean", True), "is": ("is_mean", False),
              "pr": ("precision", False), "confidence": ("confidence", False),
+             "label_accuracy": ("label_accuracy", False),
              "high_quality": ("high_quality", False), "modes": ("modes", False), "coverage": ("coverage", False)}
 TOY_METRICS = ("high_quality", "modes", "coverage")
 
@@ -97,9 +101,10 @@ class EvaluationCallback(keras.callbacks.Callback):
         if not toy and (set(TOY_METRICS) & set(self.metrics)):
             raise UsageError("high_quality, modes and coverage are for 2-D toy mixtures (toy:ring8, toy:grid25), "
                              f"not {dataset!r}.")
-        if "confidence" in self.metrics and dataset not in ("mnist", "fashion_mnist"):
-            raise UsageError(f"confidence uses the shipped MNIST / Fashion-MNIST classifier; dataset {dataset!r} has "
-                             "none. Use fid or kid.")
+        for name in ("confidence", "label_accuracy"):
+            if name in self.metrics and dataset not in ("mnist", "fashion_mnist"):
+                raise UsageError(f"{name} uses the shipped MNIST / Fashion-MNIST classifier; dataset {dataset!r} has "
+                                 "none. Use fid or kid.")
         self.monitor = monitor or self.metrics[0]
         if self.monitor not in self.metrics:
             raise UsageError(f"monitor={self.monitor!r} must be one of the evaluated metrics {self.metrics}.")
@@ -124,13 +129,21 @@ class EvaluationCallback(keras.callbacks.Callback):
         results: Dict[str, float] = {}
         if self.feature_metrics:
             results.update(self._feature_metrics())
-        if "confidence" in self.metrics:
+        if {"confidence", "label_accuracy"} & set(self.metrics):
+            labels = None
+            if "label_accuracy" in self.metrics:
+                if not isinstance(self.model, ConditionalGAN):
+                    raise UsageError(f"label_accuracy needs a conditional GAN (labels in, e.g. cgan_mnist); "
+                                     f"received a {type(self.model).__name__}. Use confidence.")
+                labels = np.arange(self.num_samples) % self.model.num_classes
             if self._classifier is None:
                 self._classifier = ClassifierExtractor.shipped(self.dataset)
-            report = digit_quality_report(to_uint8(self.model.generate(self.num_samples, seed=self.seed)),
-                                          self.dataset, extractor=self._classifier)
+            report = digit_quality_report(to_uint8(self.model.generate(self.num_samples, seed=self.seed, labels=labels)),
+                                          self.dataset, extractor=self._classifier, labels=labels)
             results["confidence"] = float(report["confident_fraction"])
             results["classes_covered"] = float(report["classes_covered"])
+            if labels is not None:
+                results["label_accuracy"] = float(report["label_accuracy"])
         if set(TOY_METRICS) & set(self.metrics):
             report = mode_coverage(self.model.generate(self.num_samples, seed=self.seed), self.dataset.split(":", 1)[1])
             results["high_quality"] = float(report["high_quality_fraction"])

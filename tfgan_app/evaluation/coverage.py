@@ -49,7 +49,8 @@ def class_coverage(probabilities, confidence: float = 0.9, min_share: float = 0.
 
 
 def digit_quality_report(images_uint8, dataset: str = "mnist",
-                         extractor: Optional[FeatureExtractor] = None, splits: int = 10) -> Dict:
+                         extractor: Optional[FeatureExtractor] = None, splits: int = 10,
+                         labels=None) -> Dict:
     """Classifier score, confident share and per-class coverage of generated MNIST / Fashion-MNIST images.
 
     Args:
@@ -57,21 +58,32 @@ def digit_quality_report(images_uint8, dataset: str = "mnist",
         `tfgan_app.images.to_uint8`). N ≥ `splits`; 1,000+ gives stable numbers.
       dataset: which shipped classifier judges them ("mnist" or "fashion_mnist").
       extractor: a classifier extractor to use instead (e.g. one already loaded).
+      labels: for a conditional generator, the `[N]` class each image was generated for; adds
+        `label_accuracy`, the share of images the classifier reads as their requested class.
 
     Returns `class_coverage(...)` plus `classifier_score_mean` / `classifier_score_std`
-    (the Inception score computed with the classifier; 10 at best) and `num_samples`.
+    (the Inception score computed with the classifier; 10 at best), `num_samples` and, with
+    `labels`, `label_accuracy`.
     """
     extractor = extractor or ClassifierExtractor.shipped(dataset)
     probabilities = extractor(images_uint8).probabilities
     score_mean, score_std = inception_score(probabilities, splits=min(splits, len(probabilities)))
-    return {"classifier_score_mean": score_mean, "classifier_score_std": score_std,
-            **class_coverage(probabilities), "num_samples": int(len(probabilities))}
+    report = {"classifier_score_mean": score_mean, "classifier_score_std": score_std,
+              **class_coverage(probabilities), "num_samples": int(len(probabilities))}
+    if labels is not None:
+        labels = np.asarray(labels).reshape(-1)
+        if labels.shape != (len(probabilities),):
+            raise UsageError(f"labels must give one class per image: expected shape ({len(probabilities)},), "
+                             f"received {labels.shape}.")
+        report["label_accuracy"] = float((np.asarray(probabilities).argmax(axis=1) == labels).mean())
+    return report
 
 
 def format_quality_report(report: Dict) -> str:
     """One-paragraph text form of `digit_quality_report` for logs."""
     fractions = " ".join(f"{i}:{f:.0%}" for i, f in enumerate(report["class_fractions"]))
-    return (f"classifier score {report['classifier_score_mean']:.2f} ± {report['classifier_score_std']:.2f} | "
+    accuracy = (f"requested label read: {report['label_accuracy']:.1%} | " if "label_accuracy" in report else "")
+    return (f"{accuracy}classifier score {report['classifier_score_mean']:.2f} ± {report['classifier_score_std']:.2f} | "
             f"confident (>0.9): {report['confident_fraction']:.1%} | classes covered: "
             f"{report['classes_covered']}/{len(report['class_fractions'])} | KL to uniform "
             f"{report['kl_to_uniform']:.3f} | per class {fractions}")

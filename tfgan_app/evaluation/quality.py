@@ -17,8 +17,10 @@ import os
 from typing import Any, Dict, List, Optional
 
 import keras
+import numpy as np
 
 from tfgan_app.evaluation.coverage import digit_quality_report
+from tfgan_app.gans.conditional import ConditionalGAN
 from tfgan_app.images import to_uint8
 
 QUALITY_SAMPLES = 2000
@@ -37,6 +39,8 @@ class DigitQualityReport(keras.callbacks.Callback):
       num_samples: how many samples are judged.
 
     A GAN whose generator does not output 28x28x1 images gets no report (the classifier reads only those).
+    A conditional GAN (`ConditionalGAN`, ACGAN) generates the classes in turn (0, 1, ..., K−1, 0, ...) and
+    the report adds `label_accuracy`: the share of samples the classifier reads as their requested class.
     """
 
     def __init__(self, dataset: str, output_dir: str, seed: int = 0, num_samples: int = QUALITY_SAMPLES):
@@ -49,8 +53,10 @@ class DigitQualityReport(keras.callbacks.Callback):
             return
         print(f"Sample quality: generating {self.num_samples} images and classifying them with the shipped "
               f"{self.dataset} classifier...", flush=True)
-        images = to_uint8(self.model.generate(self.num_samples, seed=self.seed, progress=True))
-        self.report = digit_quality_report(images, self.dataset)
+        labels = (np.arange(self.num_samples) % self.model.num_classes
+                  if isinstance(self.model, ConditionalGAN) else None)
+        images = to_uint8(self.model.generate(self.num_samples, seed=self.seed, labels=labels, progress=True))
+        self.report = digit_quality_report(images, self.dataset, labels=labels)
         os.makedirs(self.output_dir, exist_ok=True)
         with open(os.path.join(self.output_dir, QUALITY_FILE), "w", encoding="utf-8") as f:
             json.dump(self.report, f, indent=2)
