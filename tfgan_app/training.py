@@ -66,7 +66,7 @@ RESUMABLE_CHANGES = ("epochs",)  # config fields that may differ when resuming f
 class TrainResult:
     """What a run produced."""
 
-    gan: gans.GAN
+    gan: gans.AdversarialModel  # a latent `gans.GAN` or an image-to-image `gans.ImageToImageGAN`
     history: Dict[str, List[float]]
     output_dir: str
     seconds: float

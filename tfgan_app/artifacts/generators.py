@@ -40,7 +40,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, is_conditional, model_kind, text_spec,
+from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, is_conditional, model_kind, read_kind, text_spec,
                                       translator_spec)
 from tfgan_app.artifacts.layout import METADATA_FILE, list_versions, read_metadata, read_sidecar, served_num_classes
 from tfgan_app.artifacts.remote import DEFAULT_TIMEOUT, GrpcClient, RestClient
@@ -190,13 +190,16 @@ def _savedmodel_source(path: str) -> Generator:
                                    "export it with `tfgan export`.")
     specs = serving.structured_input_signature[1]
     metadata = _savedmodel_metadata(path)
-    if metadata.get("kind") == IMAGE_TO_IMAGE:
+    # The kind the export wrote; a SavedModel without a description (not written by `tfgan export`, or
+    # before kinds were recorded) is read by its input names below.
+    kind = read_kind(metadata, os.path.join(path, METADATA_FILE)) if metadata else None
+    if kind == IMAGE_TO_IMAGE:
         return Generator("savedmodel", lambda images, _: serving(images=tf.constant(images))["images"].numpy(),
                          None, False, input_shape=metadata["input_shape"])
     if "latents" not in specs:
         raise MissingResourceError(f"SavedModel {path!r} takes {sorted(specs)}, not 'latents'; "
                                    "it was not written by `tfgan export`.")
-    if "tokens" in specs:
+    if kind == TEXT or (kind is None and "tokens" in specs):
         return _savedmodel_text_source(path, signatures.get("from_captions"), int(specs["latents"].shape[-1]))
     num_classes = metadata.get("num_classes")
 

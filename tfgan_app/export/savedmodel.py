@@ -87,7 +87,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, LATENT, TEXT, model_kind
+from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, LATENT, TEXT, model_kind, read_kind
 from tfgan_app.artifacts.layout import CLASS_IDS_SIGNATURE, METADATA_FILE
 from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import UsageError
@@ -420,4 +420,4 @@ def example_inputs(signature: str, metadata: Dict, num_images: int = 2, seed: in
     Image-to-image models get mid-grey (zero) images, as floats or as PNG bytes; text-conditioned
     models get `example_captions` (as strings, or as token ids for `serving_default`).
     """
-    return export_kind(metadata.get("kind", LATENT)).example_inputs(signature, metadata, num_images, seed)
+    return export_kind(read_kind(metadata, METADATA_FILE)).example_inputs(signature, metadata, num_images, seed)
