@@ -8,10 +8,10 @@ forwards /v1/... to --server. TF Serving cannot list its models, so name them wi
 Example: tfgan explore --server=http://127.0.0.1:8501 --port=8080 --models_config=export/models.config
 """
 
-import threading
 
 from absl import flags
 
+from tfgan_app.cli import foreground
 
 def define_flags(fv: flags.FlagValues) -> None:
     """Defines the `tfgan explore` flags on `fv`."""
@@ -38,11 +38,6 @@ def run(fv: flags.FlagValues) -> int:
         raise UsageError(f"Expected --timeout > 0 seconds, received {fv.timeout}.")
     models = models_from_config(fv.models_config) if fv.models_config else [check_model_name(m) for m in fv.models]
     proxy = ExplorerProxy(fv.server, models, fv.host, fv.port, fv.timeout).start()
-    try:
-        listed = ", ".join(models) if models else "none listed (type a name on the page)"
-        print(f"Explorer at {proxy.url} for {proxy.upstream.geturl()}; models: {listed}")
-        print("Press Ctrl-C to stop.", flush=True)
-        threading.Event().wait()
-    finally:
-        proxy.stop()
-    return 0
+    listed = ", ".join(models) if models else "none listed (type a name on the page)"
+    line = f"Explorer at {proxy.url} for {proxy.upstream.geturl()}; models: {listed}"
+    return foreground.run_until_interrupted([line], proxy.stop)

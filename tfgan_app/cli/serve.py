@@ -11,11 +11,10 @@ while the last good one keeps serving. Production uses the real server instead, 
 Example: tfgan serve --base=export --rest_port=8501 --grpc_port=8500
 """
 
-import threading
 
 from absl import flags
 
-from tfgan_app.cli import quiet
+from tfgan_app.cli import foreground, quiet
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.names import (DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES,
                              DEFAULT_POLL_WAIT_SECONDS)
@@ -55,14 +54,13 @@ def run(fv: flags.FlagValues) -> int:
         if not list_models(fv.base):
             raise MissingResourceError(f"No exported model under {fv.base!r} (expected <base>/<name>/<version>/"
                                        "saved_model.pb). Run `tfgan export --run_dir=DIR` first.")
+        lines = []
         for name in server.repository.models():
             states = ", ".join(f"{s.version} {s.state}" + (f" ({s.error_message})" if s.state == "END" else "")
                                for s in server.repository.status(name))
-            print(f"model {name}: versions {states}  REST {server.rest_url}/v1/models/{name}:predict  "
-                  f"gRPC {server.grpc_target}")
-        print(f"Latent explorer: {server.rest_url}/")
-        print("Serving; press Ctrl-C to stop.", flush=True)
-        threading.Event().wait()
-    finally:
+            lines.append(f"model {name}: versions {states}  REST {server.rest_url}/v1/models/{name}:predict  "
+                         f"gRPC {server.grpc_target}")
+    except BaseException:
         server.stop()
-    return 0
+        raise
+    return foreground.run_until_interrupted(lines + [f"Latent explorer: {server.rest_url}/", "Serving."], server.stop)
