@@ -18,9 +18,10 @@ for each preset, a vanilla GAN on the same data with the preset's generator, an
 MLP discriminator of the preset's widths and no technique (no unrolling,
 minibatch discrimination, packing or EMA).
 
-`--threads=N` caps TensorFlow's intra- and inter-op thread pools (these tiny MLPs
-run no faster on more cores; 1 lets two comparisons share a 2-core machine), and
-`--markdown=PATH` also writes the final table there.
+`--baseline_only` trains just the vanilla GANs. `--threads=N` caps TensorFlow's
+intra- and inter-op thread pools (these tiny MLPs run no faster on more cores; 1
+lets two comparisons share a 2-core machine), and `--markdown=PATH` also writes
+the final table there.
 
 Usage:
   python scripts/compare_mode_coverage.py --seeds=0,1,2 --baseline --threads=1 --markdown=table.md
@@ -81,6 +82,8 @@ def main():
     parser.add_argument("--presets", default="unrolled_ring8,minibatch_grid25,pacgan_grid25")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--baseline", action="store_true", help="Also train a vanilla GAN per preset.")
+    parser.add_argument("--baseline_only", action="store_true",
+                        help="Train only the vanilla GAN of each preset (e.g. to add it to an earlier table).")
     parser.add_argument("--eval_metric", default="coverage", help="Keep-best metric (coverage, high_quality, modes).")
     parser.add_argument("--set", action="append", default=[], help="Override for every preset, e.g. epochs=2.")
     parser.add_argument("--threads", type=int, default=0,
@@ -96,7 +99,8 @@ def main():
     table = []
     for name in args.presets.split(","):
         preset = presets.apply_overrides(presets.load_preset(name), args.set)
-        for variant in ([preset, vanilla(preset)] if args.baseline else [preset]):
+        variants = [vanilla(preset)] if args.baseline_only else [preset, vanilla(preset)] if args.baseline else [preset]
+        for variant in variants:
             for seed in (int(s) for s in args.seeds.split(",")):
                 rows, seconds, load_avg = run(variant, seed, args.eval_metric)
                 for generator, report in rows.items():
