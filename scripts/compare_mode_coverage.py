@@ -18,8 +18,13 @@ for each preset, a vanilla GAN on the same data with the preset's generator, an
 MLP discriminator of the preset's widths and no technique (no unrolling,
 minibatch discrimination, packing or EMA).
 
+`--baseline_only` trains just the vanilla GANs. `--threads=N` caps TensorFlow's
+intra- and inter-op thread pools (these tiny MLPs run no faster on more cores; 1
+lets two comparisons share a 2-core machine), and `--markdown=PATH` also writes
+the final table there.
+
 Usage:
-  python scripts/compare_mode_coverage.py --seeds=0,1,2 --baseline
+  python scripts/compare_mode_coverage.py --seeds=0,1,2 --baseline --threads=1 --markdown=table.md
   python scripts/compare_mode_coverage.py --presets=pacgan_grid25 --seeds=0 --set epochs=2
 """
 
@@ -29,6 +34,7 @@ import os
 import tempfile
 
 import keras
+import tensorflow as tf
 
 from tfgan_app import presets, training
 from tfgan_app.evaluation.mode_coverage import mode_coverage
@@ -76,14 +82,25 @@ def main():
     parser.add_argument("--presets", default="unrolled_ring8,minibatch_grid25,pacgan_grid25")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--baseline", action="store_true", help="Also train a vanilla GAN per preset.")
+    parser.add_argument("--baseline_only", action="store_true",
+                        help="Train only the vanilla GAN of each preset (e.g. to add it to an earlier table).")
     parser.add_argument("--eval_metric", default="coverage", help="Keep-best metric (coverage, high_quality, modes).")
     parser.add_argument("--set", action="append", default=[], help="Override for every preset, e.g. epochs=2.")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="TensorFlow intra- and inter-op threads (0: TensorFlow's default, all cores).")
+    parser.add_argument("--markdown", default=None, help="Also write the final markdown table to this file.")
     args = parser.parse_args()
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0, received {args.threads}.")
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
     table = []
     for name in args.presets.split(","):
         preset = presets.apply_overrides(presets.load_preset(name), args.set)
-        for variant in ([preset, vanilla(preset)] if args.baseline else [preset]):
+        variants = [vanilla(preset)] if args.baseline_only else [preset, vanilla(preset)] if args.baseline else [preset]
+        for variant in variants:
             for seed in (int(s) for s in args.seeds.split(",")):
                 rows, seconds, load_avg = run(variant, seed, args.eval_metric)
                 for generator, report in rows.items():
@@ -92,11 +109,16 @@ def main():
                           f"modes, {report['high_quality_fraction']:.1%} high quality, reverse KL "
                           f"{report['reverse_kl']:.3f} [{seconds:.0f} s, load {load_avg:.1f}]", flush=True)
 
-    print("\n| preset | seed | generator | modes | high quality | reverse KL | train s | load |")
-    print("|---|---|---|---|---|---|---|---|")
+    lines = ["| preset | seed | generator | modes | high quality | reverse KL | train s | load |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, seed, generator, report, seconds, load_avg in table:
-        print(f"| {name} | {seed} | {generator} | {report['modes_covered']}/{report['num_modes']} | "
-              f"{report['high_quality_fraction']:.1%} | {report['reverse_kl']:.3f} | {seconds:.0f} | {load_avg:.1f} |")
+        lines.append(f"| {name} | {seed} | {generator} | {report['modes_covered']}/{report['num_modes']} | "
+                     f"{report['high_quality_fraction']:.1%} | {report['reverse_kl']:.3f} | {seconds:.0f} | "
+                     f"{load_avg:.1f} |")
+    print("\n" + "\n".join(lines))
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
