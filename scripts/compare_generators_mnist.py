@@ -29,10 +29,8 @@ from tfgan_app.artifacts.run_dir import float32_generator, load_keras_generator
 from tfgan_app.evaluation import digit_quality_report
 from tfgan_app.evaluation.extractors import ClassifierExtractor
 from tfgan_app.evaluation.scoring import evaluate
-from tfgan_app.artifacts.kind import is_conditional
-from tfgan_app.evaluation.sources import GeneratorSource
-from tfgan_app.images import to_uint8
-from tfgan_app.latent import sample_latents
+from tfgan_app.evaluation.sources import ArraySource, GeneratorSource
+from tfgan_app.gans.conditional import labels_in_turn
 
 
 def generators_of(run_dir: str):
@@ -51,17 +49,13 @@ def generators_of(run_dir: str):
 
 
 def judge(generator: keras.Model, dataset: str, num: int, seed: int, classifier, fcd: bool):
-    latents = np.asarray(sample_latents(num, int(generator.inputs[0].shape[-1]), seed))
-    conditional = is_conditional(generator)
-    labels = None
-    if conditional:
-        num_classes = GeneratorSource.from_keras(generator).num_classes
-        labels = (np.arange(num) % num_classes).astype(np.int32)
-    outputs = [np.asarray(generator([latents[i:i + 500], labels[i:i + 500]] if conditional else latents[i:i + 500],
-                                    training=False)) for i in range(0, num, 500)]
-    report = digit_quality_report(to_uint8(np.concatenate(outputs)), dataset, extractor=classifier, labels=labels)
+    """Generates `num` images once (conditional generators: the classes in turn) and scores them."""
+    source = GeneratorSource.from_keras(generator)
+    images = np.concatenate(list(source.batches(num, 500, seed)))
+    labels = labels_in_turn(num, source.num_classes) if source.num_classes else None
+    report = digit_quality_report(images, dataset, extractor=classifier, labels=labels)
     if fcd:
-        report["fcd"] = evaluate(GeneratorSource.from_keras(generator), dataset, metrics="fid", num_samples=num,
+        report["fcd"] = evaluate(ArraySource(source.name, images), dataset, metrics="fid", num_samples=num,
                                  seed=seed)["metrics"]["fid"]
     return report
 

@@ -8,10 +8,10 @@ forwards /v1/... to --server. TF Serving cannot list its models, so name them wi
 Example: tfgan explore --server=http://127.0.0.1:8501 --port=8080 --models_config=export/models.config
 """
 
-
 from absl import flags
 
 from tfgan_app.cli import foreground
+
 
 def define_flags(fv: flags.FlagValues) -> None:
     """Defines the `tfgan explore` flags on `fv`."""

@@ -46,7 +46,7 @@ from tfgan_app.evaluation.mode_coverage import mode_coverage
 from tfgan_app.evaluation.scoring import (METRICS, compute_metrics, default_extractor, extract, needs_features,
                                          parse_metrics)
 from tfgan_app.evaluation.sources import DatasetSource, GeneratorSource
-from tfgan_app.gans.conditional import ConditionalGAN
+from tfgan_app.gans.conditional import ConditionalGAN, labels_in_turn
 
 # Metrics computed from samples, without a feature extractor.
 SAMPLE_METRICS = ("confidence", "label_accuracy", "high_quality", "modes", "coverage")
@@ -135,7 +135,7 @@ class EvaluationCallback(keras.callbacks.Callback):
                 if not isinstance(self.model, ConditionalGAN):
                     raise UsageError(f"label_accuracy needs a conditional GAN (labels in, e.g. cgan_mnist); "
                                      f"received a {type(self.model).__name__}. Use confidence.")
-                labels = np.arange(self.num_samples) % self.model.num_classes
+                labels = labels_in_turn(self.num_samples, self.model.num_classes)
             if self._classifier is None:
                 self._classifier = ClassifierExtractor.shipped(self.dataset)
             report = digit_quality_report(to_uint8(self.model.generate(self.num_samples, seed=self.seed, labels=labels)),

@@ -17,10 +17,9 @@ import os
 from typing import Any, Dict, List, Optional
 
 import keras
-import numpy as np
 
 from tfgan_app.evaluation.coverage import digit_quality_report
-from tfgan_app.gans.conditional import ConditionalGAN
+from tfgan_app.gans.conditional import ConditionalGAN, labels_in_turn
 from tfgan_app.images import to_uint8
 
 QUALITY_SAMPLES = 2000
@@ -53,7 +52,7 @@ class DigitQualityReport(keras.callbacks.Callback):
             return
         print(f"Sample quality: generating {self.num_samples} images and classifying them with the shipped "
               f"{self.dataset} classifier...", flush=True)
-        labels = (np.arange(self.num_samples) % self.model.num_classes
+        labels = (labels_in_turn(self.num_samples, self.model.num_classes)
                   if isinstance(self.model, ConditionalGAN) else None)
         images = to_uint8(self.model.generate(self.num_samples, seed=self.seed, labels=labels, progress=True))
         self.report = digit_quality_report(images, self.dataset, labels=labels)

@@ -40,6 +40,7 @@ from tfgan_app.artifacts.generators import open_generator
 from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, is_conditional
 from tfgan_app.artifacts.layout import list_versions
 from tfgan_app.artifacts.run_dir import TrainedGenerator, load_keras_generator, load_run
+from tfgan_app.gans.conditional import labels_in_turn
 from tfgan_app.images import to_uint8
 from tfgan_app.latent import sample_latents
 
@@ -104,7 +105,7 @@ class GeneratorSource(ImageSource):
 
     def batches(self, num: int, batch_size: int, seed: int = 0) -> Iterator[np.ndarray]:
         latents = sample_latents(num, self.latent_dim, seed)
-        labels = np.arange(num, dtype=np.int32) % self.num_classes if self.num_classes else None
+        labels = labels_in_turn(num, self.num_classes) if self.num_classes else None
         for start in range(0, num, batch_size):
             part = None if labels is None else tf.constant(labels[start:start + batch_size])
             yield to_uint8(self.generate(latents[start:start + batch_size], part))

@@ -14,6 +14,12 @@ from tfgan_app.errors import UsageError
 from tfgan_app.gans.base import GAN
 
 
+def labels_in_turn(num: int, num_classes: int) -> np.ndarray:
+    """The classes in turn, `[0, 1, ..., num_classes − 1, 0, 1, ...]` of length `num` (int32): what a conditional
+    generator is asked for when no labels are given (`generate`, quality reports, evaluation)."""
+    return np.arange(num, dtype=np.int32) % num_classes
+
+
 @keras.saving.register_keras_serializable(package="tfgan_app")
 class ConditionalGAN(GAN):
     """A label-conditioned GAN: generator `[z, labels]`, discriminator `[images, labels]`.
@@ -52,7 +58,7 @@ class ConditionalGAN(GAN):
 
     def condition_for_generation(self, num: int, labels: Optional[Sequence[int]]):
         """`labels` (cycled to `num`), or 0, 1, ..., num_classes-1 repeated when omitted."""
-        labels = np.arange(num) % self.num_classes if labels is None else np.resize(np.asarray(labels), num)
+        labels = labels_in_turn(num, self.num_classes) if labels is None else np.resize(np.asarray(labels), num)
         if labels.min() < 0 or labels.max() >= self.num_classes:
             raise UsageError(f"labels must be in [0, {self.num_classes}), received {sorted(set(labels))}.")
         return tf.constant(labels, tf.int32)
