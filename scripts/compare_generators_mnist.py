@@ -10,9 +10,9 @@ shipped classifier:
 Columns: share of samples the classifier reads with p > 0.9, classes covered,
 classifier score, for conditional generators the share read as the requested
 class (labels 0..K−1 in turn), and FCD (Fréchet distance of the classifier's
-features, `tfgan evaluate`'s metric) against as many training images. The
-training time and machine load come from the run's `quality.json` neighbours
-when present (`--train_seconds` otherwise).
+features, `tfgan evaluate`'s metric) against as many training images. Each
+generator's images are generated once and used for every column. The last line
+gives the 1-minute load average (training times are the runs' own, not measured here).
 
 Usage:
   python scripts/compare_generators_mnist.py runs/dcgan_mnist runs/cgan_mnist --num_samples=10000
