@@ -40,6 +40,7 @@ Quality options every variant takes (a variant that cannot honour one lists it i
 | `ema_decay=β`, `ema_start=s` | `ema_generator`, an exponential moving average of G (`tfgan_app.gans.ema`), used by `generate` / `translate` and everything that samples (`sampling_generator`) |
 | `pack=m` | PacGAN (Lin et al. 2018): D sees m samples per row, concatenated on the last axis (`tfgan_app.gans.packing`); D must be built for that width |
 | `diff_augment="color,translation,cutout"` | DiffAugment (Zhao et al. 2020) of real and fake images before every training D call (`tfgan_app.gans.augment`) |
+| `r1_gamma=γ` | R1 penalty (Mescheder et al. 2018): (γ/2)·E‖∇ₓ D(x)‖² on real samples added to the D loss (`tfgan_app.losses.r1_penalty`), through `discriminate`, so packing, conditions, DiffAugment and instance noise apply as in the D loss |
 | `feature_matching`, `feature_layer`, `label_smoothing`, `historical_averaging`, `instance_noise`, `instance_noise_decay_steps` | the Improved-GAN techniques (`tfgan_app.gans.improved`, which has the maths and the table of where each applies) |
 
 A variant that overrides `adversarial_generator_loss` defers to the base's when
@@ -107,7 +108,7 @@ class AdversarialModel(keras.Model):
     def __init__(self, generator: keras.Model, discriminator: keras.Model,
                  d_steps: int = 1, seed: int = 0,
                  ema_decay: Optional[float] = None, ema_start: int = 0, pack: int = 1,
-                 diff_augment: Optional[str] = None, feature_matching: bool = False,
+                 diff_augment: Optional[str] = None, r1_gamma: float = 0.0, feature_matching: bool = False,
                  feature_layer: Optional[str] = None, label_smoothing: Optional[float] = None,
                  historical_averaging: float = 0.0, instance_noise: float = 0.0,
                  instance_noise_decay_steps: int = 0, **kwargs):
@@ -122,7 +123,10 @@ class AdversarialModel(keras.Model):
         ema_lib.check_ema_options(ema_decay, ema_start)
         packing.check_pack(pack)
         self.diff_augment = diff_augmentation.parse_policy(diff_augment)
+        if isinstance(r1_gamma, bool) or not isinstance(r1_gamma, (int, float)) or not r1_gamma >= 0:
+            raise UsageError(f"r1_gamma must be a number >= 0 (0 disables the R1 penalty), received {r1_gamma!r}.")
         requested = {"ema_decay": ema_decay is not None, "pack": pack > 1, "diff_augment": bool(self.diff_augment),
+                     "r1_gamma": bool(r1_gamma),
                      "feature_matching": bool(feature_matching), "label_smoothing": label_smoothing is not None,
                      "historical_averaging": bool(historical_averaging), "instance_noise": bool(instance_noise)}
         for option, reason in self.unsupported_techniques.items():
@@ -142,6 +146,7 @@ class AdversarialModel(keras.Model):
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.ema_start = int(ema_start)
         self.pack = int(pack)
+        self.r1_gamma = float(r1_gamma)
         # Counts this step's augmented discriminator calls, per replica thread: each gets its own seed.
         object.__setattr__(self, "_augment_calls", threading.local())
         if self.ema_decay is not None:
@@ -173,6 +178,7 @@ class AdversarialModel(keras.Model):
             "ema_start": self.ema_start,
             "pack": self.pack,
             "diff_augment": ",".join(self.diff_augment) or None,
+            "r1_gamma": self.r1_gamma,
             "feature_matching": self.feature_matching,
             "feature_layer": self.feature_layer,
             "label_smoothing": self.label_smoothing,
@@ -350,8 +356,14 @@ class AdversarialModel(keras.Model):
         return self.loss_pair.discriminator(real_logits, fake_logits)
 
     def discriminator_penalty(self, real, fake, condition) -> tf.Tensor:
-        """Scalar penalty added to the D loss of the local batch (e.g. gradient penalty)."""
-        return tf.constant(0.0)
+        """Scalar penalty added to the D loss of the local batch: the R1 term when `r1_gamma` is set, else 0.
+
+        Variants add theirs (e.g. WGAN-GP's gradient penalty) to `super()`'s.
+        """
+        if not self.r1_gamma:
+            return tf.constant(0.0)
+        critic = lambda x: self.adversarial_logits(self.discriminate(x, condition, training=True))  # noqa: E731
+        return 0.5 * self.r1_gamma * tf.reduce_mean(gan_losses.r1_penalty(critic, real))
 
     def adversarial_generator_loss(self, fake_logits, fake, real, condition) -> tf.Tensor:
         """Per-example adversarial term of the generator loss; feature matching replaces it when set."""

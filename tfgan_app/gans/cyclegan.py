@@ -154,7 +154,7 @@ class CycleGAN(ImageToImageGAN):
     unsupported_techniques = {
         option: "CycleGAN's own train_step calls its two discriminators directly and has its own generator loss"
         for option in ("feature_matching", "historical_averaging", "instance_noise", "ema_decay", "pack",
-                       "diff_augment")}
+                       "diff_augment", "r1_gamma")}
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, generator_b_to_a: keras.Model,
                  discriminator_a: keras.Model, cycle_weight: float = 10.0, identity_weight: float = 5.0,

@@ -12,8 +12,8 @@ loop and adds:
   `w_avg_decay`), stored in the generator's `truncation` layer.
 * **truncation trick** in `generate(num, seed, truncation_psi=ψ)`:
   w ↦ w_avg + ψ(w − w_avg); ψ < 1 gives more typical, less varied images.
-* **R1 penalty** (Mescheder et al. 2018): (γ/2)·E‖∇ₓD(x)‖² on real images,
-  via the base class's `discriminator_penalty` hook (`r1_gamma=0` disables it).
+* **R1 penalty** (Mescheder et al. 2018): (γ/2)·E‖∇ₓD(x)‖² on real images, the
+  base class's `r1_gamma` option (every GAN takes it; 0 disables it).
 
 `mix_styles(z_coarse, z_fine, crossover)` renders images from two latents.
 
@@ -36,21 +36,7 @@ from tfgan_app.errors import UsageError
 from tfgan_app.gans import sampling
 from tfgan_app.gans.base import GAN, check_truncation, generate_in_batches
 from tfgan_app.latent import sample_latents
-
-
-def r1_penalty(discriminator_fn: Callable[[tf.Tensor], tf.Tensor], real: tf.Tensor) -> tf.Tensor:
-    """Per-example R1 term ‖∇ₓ D(x)‖² on real images (multiply by γ/2 and average).
-
-    Args:
-      discriminator_fn: images → logits, e.g. `lambda x: D(x, training=True)`.
-      real: real images `[B, ...]`.
-    """
-    real = tf.cast(real, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(real)
-        logits = tf.reduce_sum(tf.cast(discriminator_fn(real), tf.float32))
-    grads = tf.reshape(tape.gradient(logits, real), [tf.shape(real)[0], -1])
-    return tf.reduce_sum(tf.square(grads), axis=1)
+from tfgan_app.losses import r1_penalty  # noqa: F401  (re-exported: it lived here)
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")
@@ -61,24 +47,23 @@ class StyleGAN(GAN):
       generator: built by `stylegan_generator` (needs its `mapping`, `truncation`, `synthesis` parts).
       discriminator: images → logits (e.g. `stylegan_discriminator`).
       style_mixing_prob: probability that a training image mixes two latents (0.9 in the paper).
-      r1_gamma: γ of the R1 penalty (10 in the paper at high resolution; 0 disables).
+      r1_gamma: γ of the R1 penalty (an option of every GAN; 10 in the paper at high resolution; 0 disables).
       w_avg_decay: decay of the running mean of w used by the truncation trick.
       (other arguments as `GAN`)
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, style_mixing_prob: float = 0.9,
-                 r1_gamma: float = 0.0, w_avg_decay: float = 0.995, **kwargs):
+                 w_avg_decay: float = 0.995, **kwargs):
         names = {layer.name for layer in generator.layers}
         if not {"mapping", "truncation", "synthesis"} <= names:
             raise UsageError("StyleGAN needs a generator built by stylegan_generator (with mapping, truncation "
                              f"and synthesis parts); received one with layers {sorted(names)}.")
         if not 0.0 <= style_mixing_prob <= 1.0:
             raise UsageError(f"style_mixing_prob must be in [0, 1], received {style_mixing_prob}.")
-        if r1_gamma < 0 or not 0.0 <= w_avg_decay < 1.0:
-            raise UsageError(f"r1_gamma must be >= 0 and w_avg_decay in [0, 1), received {r1_gamma}, {w_avg_decay}.")
+        if not 0.0 <= w_avg_decay < 1.0:
+            raise UsageError(f"w_avg_decay must be in [0, 1), received {w_avg_decay}.")
         super().__init__(generator, discriminator, **kwargs)
         self.style_mixing_prob = float(style_mixing_prob)
-        self.r1_gamma = float(r1_gamma)
         self.w_avg_decay = float(w_avg_decay)
         self.mapping = generator.get_layer("mapping")
         self.truncation = generator.get_layer("truncation")
@@ -86,8 +71,7 @@ class StyleGAN(GAN):
         self.num_levels = int(self.synthesis.inputs[0].shape[1])
 
     def get_config(self) -> Dict[str, Any]:
-        return {**super().get_config(), "style_mixing_prob": self.style_mixing_prob, "r1_gamma": self.r1_gamma,
-                "w_avg_decay": self.w_avg_decay}
+        return {**super().get_config(), "style_mixing_prob": self.style_mixing_prob, "w_avg_decay": self.w_avg_decay}
 
     # --- sampling -------------------------------------------------------------------------------
 
@@ -147,9 +131,3 @@ class StyleGAN(GAN):
     def fake_samples(self, z: tf.Tensor, condition, stream: int, counter, training: bool = True) -> tf.Tensor:
         """Training fakes: synthesis of style-mixed styles."""
         return self.synthesis(self.mixed_styles(z, stream, counter, training=training), training=training)
-
-    def discriminator_penalty(self, real, fake, condition) -> tf.Tensor:
-        if not self.r1_gamma:
-            return tf.constant(0.0)
-        penalty = r1_penalty(lambda x: self.discriminator(x, training=True), real)
-        return 0.5 * self.r1_gamma * tf.reduce_mean(penalty)

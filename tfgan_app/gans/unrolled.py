@@ -42,6 +42,7 @@ class UnrolledGAN(GAN):
                             "which switches unrolling off",
         "instance_noise": "the simulated discriminator steps call the discriminator without noise",
         "diff_augment": "the simulated discriminator steps call the discriminator without augmentation",
+        "r1_gamma": "the simulated discriminator steps minimise the discriminator loss without penalties",
     }
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, unroll_steps: int = 5,
