@@ -12,6 +12,7 @@ from PIL import Image
 
 from _export_fixtures import (LATENT_DIM, NUM_CLASSES, keras_images, tiny_conditional_generator, tiny_generator,
                               write_run_dir)
+from tfgan_app.callbacks import SampleGrid
 from tfgan_app.data import load_mnist
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.evaluation import (ArraySource, EvaluationCallback, GeneratorSource, evaluate, load_image_source)
@@ -115,19 +116,30 @@ def _tiny_gan():
     return gan
 
 
-def test_callback_logs_metrics_to_tensorboard_every_n_epochs(tmp_path):
+def _event_tags(folder):
+    events = glob.glob(str(folder / "events.out.tfevents.*"))
+    assert len(events) == 1
+    return {value.tag: (event.step, tf.make_ndarray(value.tensor))
+            for event in tf.compat.v1.train.summary_iterator(events[0]) for value in event.summary.value}
+
+
+@pytest.mark.parametrize("keras_tensorboard", [False, True], ids=["alone", "beside_keras_tensorboard"])
+def test_callback_logs_metrics_to_tensorboard_every_n_epochs(tmp_path, keras_tensorboard):
     gan = _tiny_gan()
     callback = EvaluationCallback("mnist", metrics="fid,is", every_n_epochs=2, num_samples=200,
                                   log_dir=str(tmp_path), batch_size=100)
+    grids = SampleGrid(str(tmp_path / "run"), num_samples=4, log_dir=str(tmp_path))
+    # As `tfgan train` runs them: Keras' TensorBoard callback logging every 3 steps (log_every_steps) first. It
+    # records summaries inside fit only on every 3rd train batch; epoch ends here are batches 2, 4, 6.
+    callbacks = [keras.callbacks.TensorBoard(log_dir=str(tmp_path / "keras"), update_freq=3)] * keras_tensorboard
     real = tf.data.Dataset.from_tensor_slices(
         (np.random.default_rng(0).uniform(-1, 1, (32, 8, 8, 1)).astype(np.float32), np.zeros(32, np.int32)))
-    history = gan.fit(real.batch(16), epochs=3, callbacks=[callback], verbose=0, shuffle=False)
+    history = gan.fit(real.batch(16), epochs=3, callbacks=callbacks + [callback, grids], verbose=0, shuffle=False)
+    images = _event_tags(tmp_path / "samples")
+    assert images["samples"][0] == 2 and images["samples"][1].shape == (3,)  # the last epoch's grid: a PNG summary
     assert sorted(callback.history) == [1]  # epochs are 0-based: only the 2nd of 3 epochs is evaluated
     assert history.history["eval_fid"] == [callback.history[1]["fid"]]
-    events = glob.glob(str(tmp_path / "evaluation" / "events.out.tfevents.*"))
-    assert len(events) == 1
-    tags = {value.tag: (event.step, tf.make_ndarray(value.tensor).item())
-            for event in tf.compat.v1.train.summary_iterator(events[0]) for value in event.summary.value}
+    tags = {tag: (step, value.item()) for tag, (step, value) in _event_tags(tmp_path / "evaluation").items()}
     assert tags["evaluation/fid"] == (2, pytest.approx(callback.history[1]["fid"], rel=1e-5))
     assert set(tags) == {"evaluation/fid", "evaluation/is_mean", "evaluation/is_std"}
 

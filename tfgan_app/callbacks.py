@@ -59,7 +59,9 @@ class SampleGrid(keras.callbacks.Callback):
         if self.log_dir:
             if self._writer is None:
                 self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
-            with self._writer.as_default():
+            # record_if(True): inside fit, keras.callbacks.TensorBoard(update_freq=N) makes summaries record
+            # only on every N-th train batch, which an epoch end rarely is (the events would be dropped).
+            with self._writer.as_default(), tf.summary.record_if(True):
                 # Step = 0-based epoch index, the step of Keras' epoch_* scalars: the grid after epoch 1 sits at 0.
                 tf.summary.image("samples", grid[None], step=epoch - 1)
             self._writer.flush()

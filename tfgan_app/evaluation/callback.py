@@ -201,7 +201,9 @@ class EvaluationCallback(keras.callbacks.Callback):
         if self.log_dir:
             if self._writer is None:
                 self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "evaluation"))
-            with self._writer.as_default():
+            # record_if(True): inside fit, keras.callbacks.TensorBoard(update_freq=N) makes summaries record
+            # only on every N-th train batch, which an epoch end rarely is (the events would be dropped).
+            with self._writer.as_default(), tf.summary.record_if(True):
                 for name, value in results.items():
                     if np.ndim(value) == 0:
                         tf.summary.scalar(f"evaluation/{name}", value, step=epoch + 1)

@@ -151,7 +151,9 @@ class TranslationGrid(keras.callbacks.Callback):
                 self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
             grid = image_utils.make_grid(translation_rows(self.inputs, outputs, self.targets),
                                          cols=2 if self.targets is None else 3)
-            with self._writer.as_default():
+            # record_if(True): inside fit, keras.callbacks.TensorBoard(update_freq=N) makes summaries record
+            # only on every N-th train batch, which an epoch end rarely is (the events would be dropped).
+            with self._writer.as_default(), tf.summary.record_if(True):
                 tf.summary.image("translations", grid[None], step=epoch)
             self._writer.flush()
         return path
