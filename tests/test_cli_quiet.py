@@ -95,3 +95,18 @@ def test_output_grad_leaky_relu_matches_leaky_relu_to_second_order():
     reference = r1(lambda t: tf.nn.leaky_relu(t, alpha=0.2))
     for a, b in zip(ours, reference):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_export_prints_no_tflite_converter_lines(tmp_path):
+    """`tfgan export`: no converter deprecation warning, "fully_quantize: ..." or XNNPACK INFO lines."""
+    sys.path.insert(0, os.path.dirname(__file__))
+    from _export_fixtures import write_run_dir  # pylint: disable=import-outside-toplevel
+
+    run_dir = write_run_dir(str(tmp_path / "run"), name="tiny")
+    proc = subprocess.run(
+        [sys.executable, "-m", "tfgan_app.cli.main", "export", f"--run_dir={run_dir}", f"--base={tmp_path / 'x'}"],
+        env=_env(), capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr == "", proc.stderr[-3000:]
+    assert [line.split(":")[0] for line in proc.stdout.splitlines()] == [
+        "SavedModel", "models.config", "TFLite float32", "TFLite float16", "TFLite    int8"], proc.stdout

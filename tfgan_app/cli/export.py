@@ -53,9 +53,10 @@ def run(fv: flags.FlagValues) -> int:
     # deferred so --help does not import TensorFlow
     from tfgan_app.export import export_run  # pylint: disable=import-outside-toplevel
     from tfgan_app.export.tflite import check_quantizations  # pylint: disable=import-outside-toplevel
-    result = export_run(fv.run_dir, name=fv.name, base_dir=fv.base, version=fv.version,
-                        quantizations=check_quantizations(fv.tflite), direction=fv.direction,
-                        which=fv.generator)
+    with quiet.export_noise_filtered():
+        result = export_run(fv.run_dir, name=fv.name, base_dir=fv.base, version=fv.version,
+                            quantizations=check_quantizations(fv.tflite), direction=fv.direction,
+                            which=fv.generator)
     print(f"SavedModel: {result.version_dir} (model {result.name!r}, version {result.version})")
     print(f"models.config: {result.models_config}")
     if result.tflite:

@@ -22,11 +22,12 @@ Example:
   tfgan train --verbosity=info      # everything TensorFlow has to say, start-up lines included
 """
 
+import contextlib
 import os
 import re
 import sys
 import tempfile
-from typing import Optional
+from typing import Iterator, Optional
 
 from absl import logging
 
@@ -65,28 +66,54 @@ def configure(verbosity: Optional[str] = None) -> str:
     return verbosity
 
 
-def import_tensorflow() -> None:
-    """Imports TensorFlow, dropping its start-up INFO lines unless the verbosity is "info".
+# What the TFLite converter and interpreter print on every export: the deprecation warning of
+# `from_concrete_functions` without `trackable_obj` (we convert a frozen function on purpose), the
+# MLIR quantizer's "fully_quantize: ..." line and "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+_EXPORT_NOISE = re.compile(r"^(WARNING:absl:Please consider providing the trackable_obj argument"
+                           r"|fully_quantize: \d+, inference_type:"
+                           r"|INFO: Created TensorFlow Lite XNNPACK delegate)")
 
-    Everything else written to stderr meanwhile (warnings, errors, tracebacks) is passed on.
+
+@contextlib.contextmanager
+def filtered_stderr(noise: "re.Pattern[str]") -> Iterator[None]:
+    """Inside the block, stderr (file descriptor 2, so C++ output too) loses the lines matching `noise`.
+
+    The other lines (warnings, errors, tracebacks) are passed on when the block ends, in order. With
+    the "info" verbosity nothing is filtered.
     """
-    if "tensorflow" in sys.modules or _state["verbosity"] == "info":
-        import tensorflow  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    if _state["verbosity"] == "info":
+        yield
         return
     sys.stderr.flush()
     saved_fd = os.dup(2)
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            # deferred so --help does not import TensorFlow
-            import tensorflow  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+            yield
         finally:
             sys.stderr.flush()
             os.dup2(saved_fd, 2)
             os.close(saved_fd)
             capture.seek(0)
             kept = [line for line in capture.read().decode("utf-8", "replace").splitlines(keepends=True)
-                    if not _LOAD_NOISE.match(line)]
+                    if not noise.match(line)]
             if kept:
                 sys.stderr.write("".join(kept))
                 sys.stderr.flush()
+
+
+def export_noise_filtered() -> "contextlib.AbstractContextManager[None]":
+    """`filtered_stderr` for the TFLite converter's and interpreter's routine lines (`tfgan export`)."""
+    return filtered_stderr(_EXPORT_NOISE)
+
+
+def import_tensorflow() -> None:
+    """Imports TensorFlow, dropping its start-up INFO lines unless the verbosity is "info".
+
+    Everything else written to stderr meanwhile (warnings, errors, tracebacks) is passed on.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    with filtered_stderr(_LOAD_NOISE):
+        # deferred so --help does not import TensorFlow
+        import tensorflow  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
