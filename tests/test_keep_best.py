@@ -106,3 +106,41 @@ def test_train_keeps_best_and_export_picks_it_unless_last(tmp_path):
     differs = any(not np.array_equal(a, b) for a, b in zip(best.get_weights(), last.get_weights()))
     assert differs == (record["epoch"] != 3)
     assert os.path.isdir(os.path.join(out, "logs", "evaluation"))
+
+
+class _CrashInEpoch(keras.callbacks.Callback):
+    """Raises in the middle of 0-based epoch `epoch` (a crash after that epoch's predecessor was backed up)."""
+
+    def __init__(self, epoch: int):
+        super().__init__()
+        self.epoch, self.current = epoch, -1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current == self.epoch and batch == 1:
+            raise RuntimeError("simulated crash")
+
+
+def test_a_resumed_run_keeps_the_best_generator_of_before_the_crash(tmp_path, monkeypatch):
+    """FID 50, 20 (best), crash in epoch 3, resume: 30, 25 — best_generator.keras stays epoch 2's."""
+    from test_distribute import write_images, write_tiny_preset  # pylint: disable=import-outside-toplevel
+
+    values = iter([50.0, 20.0, 30.0, 25.0])
+    monkeypatch.setattr(EvaluationCallback, "evaluate_now", lambda self: {"fid": next(values)})
+    preset = presets.load_preset(write_tiny_preset(tmp_path / "tiny.json", epochs=4))
+    preset = presets.apply_overrides(preset, [f"dataset=\"{write_images(tmp_path / 'images', num=32)}\""])
+    kwargs = dict(output_dir=str(tmp_path / "run"), backup_dir=str(tmp_path / "backup"), eval_every=1,
+                  eval_metric="fid", verbose=0)
+    best = tmp_path / "run" / "best_generator.keras"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        training.train(preset, extra_callbacks=[_CrashInEpoch(2)], **kwargs)
+    before = best.read_bytes()
+    with pytest.raises(UsageError, match="kept .* by 'fid'; resume with --eval_metric=fid"):
+        training.train(preset, **{**kwargs, "eval_metric": "kid"})
+    training.train(preset, **kwargs)
+    with open(str(best) + ".json", encoding="utf-8") as f:
+        record = json.load(f)
+    assert (record["epoch"], record["value"]) == (2, 20.0)
+    assert best.read_bytes() == before

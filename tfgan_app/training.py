@@ -332,7 +332,9 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
     with _dtype_policy(preset.mixed_precision), strategy.scope():
         gan = build_gan(preset, info.image_shape, info.num_classes, info)
     config = run_config(preset, info, gan)
-    prepare_run_dir(output_dir, config, backup, overwrite)
+    resumed = prepare_run_dir(output_dir, config, backup, overwrite)
+    if resumed and evaluation is not None:
+        evaluation.resume_best()  # the first evaluation after resuming must beat the interrupted run's best
     with open(os.path.join(output_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
     if backup:

@@ -177,6 +177,26 @@ class EvaluationCallback(keras.callbacks.Callback):
         lower_is_better = MONITORED[self.monitor][1]
         return value < self.best if lower_is_better else value > self.best
 
+    def resume_best(self) -> None:
+        """Continues keep-best from the record of an interrupted run (`best_path` + `.json`), if any.
+
+        Without it, the first evaluation after resuming from a backup would count as an improvement and
+        replace the interrupted run's best generator, however much worse it is.
+
+        Raises:
+          UsageError: the record was kept by another metric than `monitor`.
+        """
+        record_path = self.best_path + ".json" if self.best_path else None
+        if not record_path or not os.path.isfile(record_path) or not os.path.isfile(self.best_path):
+            return
+        with open(record_path, encoding="utf-8") as f:
+            record = json.load(f)
+        if record.get("metric") != self.monitor:
+            raise UsageError(f"The interrupted run kept {self.best_path} by {record.get('metric')!r}; resume with "
+                             f"--eval_metric={record.get('metric')} (received {self.monitor!r}), or pass "
+                             "--overwrite to start over.")
+        self.best, self.best_epoch = float(record["value"]), int(record["epoch"])
+
     def _keep_best(self, epoch: int, results: Dict[str, Any]) -> None:
         value = results.get(MONITORED[self.monitor][0])
         if not self.improved(value):
