@@ -20,8 +20,9 @@ minibatch discrimination, packing or EMA).
 
 `--baseline_only` trains just the vanilla GANs. `--threads=N` caps TensorFlow's
 intra- and inter-op thread pools (these tiny MLPs run no faster on more cores; 1
-lets two comparisons share a 2-core machine), and `--markdown=PATH` also writes
-the final table there.
+lets two comparisons share a 2-core machine), `--markdown=PATH` also writes
+the final table there, and `--keep_runs=DIR` keeps each run folder (generators,
+samples, keep-best record) as DIR/PRESET_seedS instead of deleting it.
 
 Usage:
   python scripts/compare_mode_coverage.py --seeds=0,1,2 --baseline --threads=1 --markdown=table.md
@@ -29,9 +30,11 @@ Usage:
 """
 
 import argparse
+import contextlib
 import copy
 import os
 import tempfile
+from typing import Optional
 
 import keras
 import tensorflow as tf
@@ -62,10 +65,18 @@ def samples_of(generator: keras.Model, latent_dim: int, seed: int):
     return generator(sample_latents(NUM_SAMPLES, latent_dim, 10_000 + seed), training=False)
 
 
-def run(preset: presets.Preset, seed: int, eval_metric: str):
+def run(preset: presets.Preset, seed: int, eval_metric: str, keep_runs: Optional[str] = None):
     preset = presets.apply_overrides(preset, [f"seed={seed}"])
     mixture = preset.dataset.split(":", 1)[1]
-    with tempfile.TemporaryDirectory() as out:
+    if keep_runs:
+        folder = os.path.join(keep_runs, f"{preset.name}_seed{seed}")
+        if os.path.exists(folder):
+            raise SystemExit(f"error: {folder} exists; --keep_runs does not overwrite runs.")
+        os.makedirs(folder)
+        context = contextlib.nullcontext(folder)
+    else:
+        context = tempfile.TemporaryDirectory()
+    with context as out:
         result = training.train(preset, out, verbose=0, eval_every=1, eval_metric=eval_metric,
                                 eval_samples=NUM_SAMPLES)
         gan = result.gan
@@ -89,6 +100,8 @@ def main():
     parser.add_argument("--threads", type=int, default=0,
                         help="TensorFlow intra- and inter-op threads (0: TensorFlow's default, all cores).")
     parser.add_argument("--markdown", default=None, help="Also write the final markdown table to this file.")
+    parser.add_argument("--keep_runs", default=None,
+                        help="Keep each run folder as DIR/PRESET_seedS (default: a temporary directory, deleted).")
     args = parser.parse_args()
     if args.threads < 0:
         parser.error(f"--threads must be >= 0, received {args.threads}.")
@@ -102,7 +115,7 @@ def main():
         variants = [vanilla(preset)] if args.baseline_only else [preset, vanilla(preset)] if args.baseline else [preset]
         for variant in variants:
             for seed in (int(s) for s in args.seeds.split(",")):
-                rows, seconds, load_avg = run(variant, seed, args.eval_metric)
+                rows, seconds, load_avg = run(variant, seed, args.eval_metric, args.keep_runs)
                 for generator, report in rows.items():
                     table.append((variant.name, seed, generator, report, seconds, load_avg))
                     print(f"{variant.name} seed {seed} {generator}: {report['modes_covered']}/{report['num_modes']} "
