@@ -130,3 +130,13 @@ def test_bad_arguments_are_reported_clearly():
         GAN(generator, discriminator).compile(optimizer="adam")
     with pytest.raises(UsageError, match="Call gan.compile"):
         GAN(generator, discriminator).train_step(tf.constant(tiny_images(2)))
+
+
+def test_generate_progress_draws_a_bar_on_a_terminal_only(capsys, monkeypatch):
+    """A log file gets no progress bar: Keras would append each redraw with its escape codes there."""
+    gan = tiny_gan()
+    gan.generate(64, seed=0, progress=True, batch_size=16)
+    assert capsys.readouterr().out == ""  # pytest's captured stdout is not a terminal
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    gan.generate(64, seed=0, progress=True, batch_size=16)
+    assert "64/64" in capsys.readouterr().out

@@ -26,6 +26,7 @@ Example:
 >>> images = gan.generate(16, seed=0)   # numpy [16, 28, 28, 1] in [-1, 1]
 """
 
+import sys
 from typing import Any, Dict, Optional, Sequence
 
 import keras
@@ -41,8 +42,10 @@ from tfgan_app.latent import sample_latents
 
 def generate_in_batches(num: int, batch_size: int, progress: bool, call) -> np.ndarray:
     """`call(start, stop)` for consecutive batches of at most `batch_size` of `num` samples, concatenated as
-    numpy; with `progress`, a Keras progress bar counts the samples (what every `generate` shares)."""
-    bar = keras.utils.Progbar(num, unit_name="sample") if progress else None
+    numpy; with `progress`, a Keras progress bar counts the samples on a terminal (what every `generate`
+    shares). Output that is not a terminal (a log file, a pipe) gets no bar: there Keras' bar would append every
+    redraw with its escape codes instead of redrawing in place."""
+    bar = keras.utils.Progbar(num, unit_name="sample") if progress and sys.stdout.isatty() else None
     outputs = []
     for start in range(0, num, batch_size):
         outputs.append(np.asarray(call(start, min(start + batch_size, num))))
