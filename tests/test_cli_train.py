@@ -91,7 +91,8 @@ def test_tensorboard_logs_every_n_steps_and_images_share_the_epoch_origin(image_
     assert "d_real and d_fake are the mean raw discriminator output" in capsys.readouterr().out
 
 
-def test_quality_report_says_what_it_is_doing_before_it_runs(tmp_path, capsys):
+def test_quality_report_says_what_it_is_doing_before_it_runs(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)  # a terminal: the bar is drawn (not in a log file)
     out = str(tmp_path / "run")
     assert main(["tfgan", "train", "--dataset=mnist", "--epochs=1", "--steps_per_epoch=1", "--batch_size=4",
                  "--latent_dim=8", "--set", "generator_options.base_filters=4",
