@@ -1,7 +1,8 @@
 """Keras callbacks for GAN training runs."""
 
+import contextlib
 import os
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import keras
 import numpy as np
@@ -10,6 +11,39 @@ import tensorflow as tf
 from tfgan_app import images as image_utils
 from tfgan_app.data.toy import mixture_means, mixture_std
 from tfgan_app.errors import TrainingDivergedError
+
+
+class EpochSummaryWriter:
+    """A TensorBoard event file for summaries that callbacks write at epoch ends (created on first use).
+
+    `recording()` records whatever `tf.summary.record_if` is in force around it: inside `fit`,
+    `keras.callbacks.TensorBoard(update_freq=N)` records summaries only on every N-th train batch, which an
+    epoch end rarely is, so the events would otherwise be dropped without a word.
+
+    Example:
+    >>> summaries = EpochSummaryWriter(os.path.join(log_dir, "samples"))
+    >>> with summaries.recording():
+    ...     tf.summary.image("samples", grid[None], step=epoch)
+    """
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        self._writer = None
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[None]:
+        """Makes this writer the default, records unconditionally, and flushes when the block ends."""
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.folder)
+        with self._writer.as_default(), tf.summary.record_if(True):
+            yield
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Closes the event file (a later `recording()` opens a new one)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")
@@ -42,7 +76,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.log_dir = log_dir
         self.every_n_epochs = every_n_epochs
         self.mixture = mixture
-        self._writer = None
+        self._summaries = EpochSummaryWriter(os.path.join(log_dir, "samples")) if log_dir else None
 
     def get_config(self):
         return {"output_dir": self.output_dir, "num_samples": self.num_samples, "seed": self.seed,
@@ -56,15 +90,10 @@ class SampleGrid(keras.callbacks.Callback):
         else:
             grid = image_utils.make_grid(samples)
         path = image_utils.save_png(os.path.join(self.output_dir, "samples", f"epoch_{epoch:04d}.png"), grid)
-        if self.log_dir:
-            if self._writer is None:
-                self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
-            # record_if(True): inside fit, keras.callbacks.TensorBoard(update_freq=N) makes summaries record
-            # only on every N-th train batch, which an epoch end rarely is (the events would be dropped).
-            with self._writer.as_default(), tf.summary.record_if(True):
+        if self._summaries is not None:
+            with self._summaries.recording():
                 # Step = 0-based epoch index, the step of Keras' epoch_* scalars: the grid after epoch 1 sits at 0.
                 tf.summary.image("samples", grid[None], step=epoch - 1)
-            self._writer.flush()
         return path
 
     def on_epoch_end(self, epoch, logs=None):

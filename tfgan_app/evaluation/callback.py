@@ -38,6 +38,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_app.callbacks import EpochSummaryWriter
 from tfgan_app.errors import UsageError
 from tfgan_app.images import to_uint8
 from tfgan_app.evaluation.coverage import digit_quality_report
@@ -119,7 +120,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         self._extractor = None
         self._classifier = None
         self._real = None
-        self._writer = None
+        self._summaries = EpochSummaryWriter(os.path.join(log_dir, "evaluation")) if log_dir else None
         self.history: Dict[int, Dict[str, float]] = {}
 
     # --- metrics --------------------------------------------------------------------------------
@@ -218,16 +219,11 @@ class EvaluationCallback(keras.callbacks.Callback):
         self.history[epoch] = results
         if logs is not None:
             logs.update({f"eval_{name}": value for name, value in results.items()})
-        if self.log_dir:
-            if self._writer is None:
-                self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "evaluation"))
-            # record_if(True): inside fit, keras.callbacks.TensorBoard(update_freq=N) makes summaries record
-            # only on every N-th train batch, which an epoch end rarely is (the events would be dropped).
-            with self._writer.as_default(), tf.summary.record_if(True):
+        if self._summaries is not None:
+            with self._summaries.recording():
                 for name, value in results.items():
                     if np.ndim(value) == 0:
                         tf.summary.scalar(f"evaluation/{name}", value, step=epoch + 1)
-            self._writer.flush()
         if self.best_path:
             self._keep_best(epoch, results)
 
@@ -238,6 +234,5 @@ class EvaluationCallback(keras.callbacks.Callback):
         self._evaluate_epoch(epoch, logs)
 
     def on_train_end(self, logs=None) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        if self._summaries is not None:
+            self._summaries.close()

@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app import images as image_utils
+from tfgan_app.callbacks import EpochSummaryWriter
 from tfgan_app.errors import UsageError
 from tfgan_app.gans.adversarial import AdversarialModel
 
@@ -139,23 +140,18 @@ class TranslationGrid(keras.callbacks.Callback):
         self.inputs = np.asarray(inputs, np.float32)
         self.targets = None if targets is None else np.asarray(targets, np.float32)
         self.log_dir = log_dir
-        self._writer = None
+        self._summaries = EpochSummaryWriter(os.path.join(log_dir, "samples")) if log_dir else None
 
     def write(self, epoch: int) -> str:
         """Translates the fixed inputs and writes the grid for `epoch` (1-based); returns the PNG path."""
         outputs = self.model.translate(self.inputs)
         path = os.path.join(self.output_dir, "samples", f"epoch_{epoch:04d}.png")
         save_translation_grid(path, self.inputs, outputs, self.targets)
-        if self.log_dir:
-            if self._writer is None:
-                self._writer = tf.summary.create_file_writer(os.path.join(self.log_dir, "samples"))
+        if self._summaries is not None:
             grid = image_utils.make_grid(translation_rows(self.inputs, outputs, self.targets),
                                          cols=2 if self.targets is None else 3)
-            # record_if(True): inside fit, keras.callbacks.TensorBoard(update_freq=N) makes summaries record
-            # only on every N-th train batch, which an epoch end rarely is (the events would be dropped).
-            with self._writer.as_default(), tf.summary.record_if(True):
+            with self._summaries.recording():
                 tf.summary.image("translations", grid[None], step=epoch)
-            self._writer.flush()
         return path
 
     def on_epoch_end(self, epoch, logs=None):

@@ -26,7 +26,7 @@ Example:
 >>> mixed = gan.mix_styles(sample_latents(4, 32, 1), sample_latents(4, 32, 2), crossover=1)
 """
 
-from typing import Any, Callable, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import keras
 import numpy as np
