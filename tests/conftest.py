@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Presets say mixed_precision "auto", which follows the CPU (bfloat16 only where it is native). Tests pin float32
+# so that their numbers do not depend on the machine; tests/test_precision.py covers "auto" itself.
+os.environ["TFGAN_MIXED_PRECISION"] = "float32"
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

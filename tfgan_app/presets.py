@@ -25,6 +25,7 @@ import os
 from typing import Any, Callable, Collection, Dict, List, Mapping, Optional, Sequence
 
 from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.hardware import AUTO, check_precision_name
 
 MODELS_DIR_ENV = "TFGAN_MODELS_DIR"
 
@@ -61,7 +62,8 @@ class Preset:
       d_optimizer, g_optimizer: {"name": keras optimizer name, other keys: its arguments}.
       batch_size, epochs: as in `fit`; steps_per_epoch: null for a full pass over the data.
       seed: seed of data shuffling, weights and latents.
-      mixed_precision: null, "mixed_bfloat16" or "mixed_float16".
+      mixed_precision: "auto" (default: chosen from the hardware, see `tfgan_app.hardware`), "float32",
+        "mixed_bfloat16" or "mixed_float16" (null: float32).
       jit_compile: XLA-compile the train step.
       log_every_steps: TensorBoard also gets the training metrics as `batch_<name>` scalars every this many
         steps (null: only the per-epoch `epoch_<name>` scalars).
@@ -89,7 +91,7 @@ class Preset:
     epochs: int = 5
     steps_per_epoch: Optional[int] = None
     seed: int = 0
-    mixed_precision: Optional[str] = None
+    mixed_precision: Optional[str] = AUTO
     jit_compile: bool = False
     log_every_steps: Optional[int] = 100
 
@@ -109,9 +111,7 @@ class Preset:
             raise UsageError(f"image_size must be [height, width] or one positive int, received {self.image_size!r}.")
         if self.channels not in (None, 1, 3):
             raise UsageError(f"channels must be 1, 3 or null, received {self.channels!r}.")
-        if self.mixed_precision not in (None, "mixed_bfloat16", "mixed_float16", "float32"):
-            raise UsageError("mixed_precision must be null, 'mixed_bfloat16' or 'mixed_float16', "
-                             f"received {self.mixed_precision!r}.")
+        check_precision_name(self.mixed_precision)
         for field in ("gan_options", "generator_options", "discriminator_options"):
             if not isinstance(getattr(self, field), dict):
                 raise UsageError(f"{field} must be an object of keyword arguments (e.g. {{\"base_filters\": 32}}, "

@@ -46,7 +46,7 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-from tfgan_app import architectures, callbacks as gan_callbacks, data, distribute, gans
+from tfgan_app import architectures, callbacks as gan_callbacks, data, distribute, gans, hardware
 from tfgan_app.artifacts.run_dir import float32_generator
 from tfgan_app.errors import UsageError
 from tfgan_app.evaluation.callback import EvaluationCallback
@@ -59,7 +59,8 @@ RUN_ARTIFACTS = ("config.json", "generator.keras", "generator_b_to_a.keras", "ga
 FINISHED_MARKER = "generator.keras"  # written once `fit` has completed
 BACKUP_CONFIG = "tfgan_config.json"  # the config of the run a backup folder belongs to
 BACKUP_STATE = "training_metadata.json"  # written by keras.callbacks.BackupAndRestore with every backup
-RESUMABLE_CHANGES = ("epochs",)  # config fields that may differ when resuming from a backup
+# Config fields that may differ when resuming from a backup ("precision": "auto" on another machine).
+RESUMABLE_CHANGES = ("epochs", "precision")
 
 
 @dataclasses.dataclass
@@ -149,8 +150,11 @@ def build_gan(preset: Preset, image_shape: Sequence[int], num_classes: Optional[
     return gan
 
 
-def run_config(preset: Preset, info: data.DatasetInfo, gan: Optional[gans.GAN] = None) -> Dict[str, Any]:
+def run_config(preset: Preset, info: data.DatasetInfo, gan: Optional[gans.GAN] = None,
+               precision: Optional[str] = None) -> Dict[str, Any]:
     """The `config.json` of a run: the preset plus what export/generate need to know.
+
+    `precision` is the dtype policy the run computed in (what `mixed_precision: "auto"` resolved to).
 
     For a text-conditioned `gan` (one with a `vocabulary`) that includes the caption words and the
     token sequence length, without which captions cannot be turned into the generator's token ids.
@@ -158,17 +162,17 @@ def run_config(preset: Preset, info: data.DatasetInfo, gan: Optional[gans.GAN] =
     input_shape = info.dataset.element_spec[0].shape[1:]
     config = {**preset.to_dict(), "image_shape": list(info.image_shape), "input_shape": input_shape.as_list(),
               "num_classes": info.num_classes if preset.conditional else None,
-              "dataset_num_classes": info.num_classes}
+              "dataset_num_classes": info.num_classes, "precision": precision}
     if getattr(gan, "vocabulary", None):
         config.update(vocabulary=list(gan.vocabulary), sequence_length=int(gan.sequence_length))
     return config
 
 
 @contextlib.contextmanager
-def _dtype_policy(name: Optional[str]):
-    """Sets the Keras global dtype policy (`mixed_float16`, `mixed_bfloat16`, None: float32) inside the block."""
+def _dtype_policy(name: str):
+    """Sets the Keras global dtype policy (`float32`, `mixed_float16`, `mixed_bfloat16`) inside the block."""
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name or "float32")
+    keras.config.set_dtype_policy(name)
     try:
         yield
     finally:
@@ -289,7 +293,8 @@ def training_dataset(info: data.DatasetInfo, steps_per_epoch: Optional[int]) -> 
 def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Strategy] = None,
           extra_callbacks: Sequence[keras.callbacks.Callback] = (), verbose: Any = "auto",
           backup_dir: Optional[str] = None, overwrite: bool = False, eval_every: Optional[int] = None,
-          eval_metric: str = "fid", eval_samples: int = 2000) -> TrainResult:
+          eval_metric: str = "fid", eval_samples: int = 2000,
+          precision: Optional[hardware.PrecisionChoice] = None) -> TrainResult:
     """Trains `preset` and writes the run folder `output_dir` (see the module docstring).
 
     Args:
@@ -309,6 +314,8 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
       eval_metric: comma-separated metrics; the first decides "best" (fid, kid, is, pr, confidence,
         high_quality, modes).
       eval_samples: samples per evaluation.
+      precision: the dtype policy to compute in; None: `preset.mixed_precision` resolved against this machine's
+        hardware (`tfgan_app.hardware.choose_precision`; a warning is logged where the hardware emulates it).
 
     Raises:
       UsageError: `output_dir` / `backup_dir` cannot be written, `output_dir` holds another run (and not
@@ -327,11 +334,16 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
             log_dir=os.path.join(output_dir, "logs"), seed=preset.seed + 2,
             best_path=os.path.join(output_dir, "best_generator.keras"),
             save_generator=lambda generator, path: float32_generator(generator).save(path))
+    if precision is None:
+        precision = hardware.choose_precision(preset.mixed_precision, hardware.detect_hardware(strategy))
+        logging.info("Precision: %s", precision.describe())
+        if precision.warning:
+            logging.warning(precision.warning)
     keras.utils.set_random_seed(preset.seed)
     info = load_data(preset)
-    with _dtype_policy(preset.mixed_precision), strategy.scope():
+    with _dtype_policy(precision.policy), strategy.scope():
         gan = build_gan(preset, info.image_shape, info.num_classes, info)
-    config = run_config(preset, info, gan)
+    config = run_config(preset, info, gan, precision.policy)
     resumed = prepare_run_dir(output_dir, config, backup, overwrite)
     if resumed and evaluation is not None:
         evaluation.resume_best()  # the first evaluation after resuming must beat the interrupted run's best

