@@ -58,13 +58,15 @@ def emit(result: Dict[str, Any]) -> None:
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 
-def run_isolated(script: str, config: Dict[str, Any], timeout: float = 900.0) -> Dict[str, Any]:
+def run_isolated(script: str, config: Dict[str, Any], timeout: float = 900.0,
+                 env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """Runs `python script --worker=JSON(config)` and returns its result (or {"error": ...}).
 
     TensorFlow's log noise is silenced in the child; a crash or timeout becomes an
-    `error` entry so one failing row does not end the whole benchmark.
+    `error` entry so one failing row does not end the whole benchmark. `env` adds
+    environment variables of the child (e.g. `ONEDNN_MAX_CPU_ISA`).
     """
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore", **(env or {}))
     cmd = [sys.executable, script, "--worker=" + json.dumps(config)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)

@@ -145,8 +145,8 @@ class _KerasRunner:
 
         shape = (variant["image_size"], variant["image_size"], 1)
         keras.mixed_precision.set_global_policy(variant.get("policy", "float32"))  # layers keep it
-        generator = dcgan_generator(LATENT_DIM, shape)
-        discriminator = dcgan_discriminator(shape)
+        generator = dcgan_generator(LATENT_DIM, shape, base_filters=variant.get("g_filters", 64))
+        discriminator = dcgan_discriminator(shape, base_filters=variant.get("d_filters", 64))
         self.spe = variant.get("spe", 1)
         compile_args = {"jit_compile": variant.get("jit", False), "steps_per_execution": self.spe}
         optimizers = [keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(2)]
@@ -273,6 +273,10 @@ class _TorchRunner:
 
 def worker(config: Dict[str, Any]) -> None:
     """Builds every variant, then times them round-robin; emits per-variant window seconds."""
+    if config.get("threads"):  # process-wide: before TensorFlow creates its thread pools
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(config["threads"][0])
+        tf.config.threading.set_inter_op_parallelism_threads(config["threads"][1])
     runners = []
     for variant in config["variants"]:
         if variant["impl"] == "torch":
@@ -298,10 +302,14 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
-def measure(variants: List[Dict[str, Any]], args) -> List[Dict[str, Any]]:
-    """Runs the variants in one worker; returns them with `steps_per_s`, `ms_per_step` and `rounds`."""
-    config = {"variants": variants, "budget": args.budget, "rounds": args.rounds}
-    result = _common.run_isolated(os.path.abspath(__file__), config, timeout=args.timeout)
+def measure(variants: List[Dict[str, Any]], args, threads: Optional[Tuple[int, int]] = None,
+            env: Optional[Dict[str, str]] = None) -> List[Dict[str, Any]]:
+    """Runs the variants in one worker; returns them with `steps_per_s`, `ms_per_step` and `rounds`.
+
+    `threads` = (intra-op, inter-op) threads of that worker (default: TensorFlow's); `env` its extra environment.
+    """
+    config = {"variants": variants, "budget": args.budget, "rounds": args.rounds, "threads": threads}
+    result = _common.run_isolated(os.path.abspath(__file__), config, timeout=args.timeout, env=env)
     if "error" in result:
         print(f"  worker failed: {result['error']}", flush=True)
         return [dict(v, error=result["error"]) for v in variants]
@@ -418,18 +426,55 @@ def section_scaling(args) -> None:
                     "32 → 3 (4x4x256), 64 → 4 (4x4x512); input pipeline excluded (one repeated batch)."])
 
 
-SECTIONS = {"compare": section_compare, "knobs": section_knobs, "scaling": section_scaling}
+def cpu_class(env: Dict[str, str]) -> str:
+    """The CPU flags that matter for speed, as the worker sees them (`ONEDNN_MAX_CPU_ISA` caps oneDNN)."""
+    flags = ", ".join(_common.cpu_flags()) or "no AVX2"
+    isa = env.get("ONEDNN_MAX_CPU_ISA")
+    return f"{flags}; oneDNN capped at {isa}" if isa else flags
+
+
+def section_threads(args) -> None:
+    """The default preset's step (batch 32, G 64 / D 32 filters, float32) under process-wide settings, per CPU
+    class: TensorFlow's thread pools, oneDNN off, and the oneDNN ISA capped at AVX2 (a CPU without AVX-512)."""
+    common = {"batch": 32, "image_size": 28, "impl": "ours", "d_filters": 32}
+    rows = []
+    for isa in args.isas:
+        env = {"ONEDNN_MAX_CPU_ISA": isa} if isa != "native" else {}
+        settings = [("TensorFlow defaults", None, {}), ("intra 2 / inter 1", (2, 1), {}),
+                    ("intra 1 / inter 2", (1, 2), {}), ("oneDNN off (Eigen)", None, {"TF_ENABLE_ONEDNN_OPTS": "0"})]
+        base = None
+        for label, threads, extra in settings:
+            variants = [dict(common), dict(common, jit=True), dict(common, spe=10)]
+            for row in measure(variants, args, threads=threads, env={**env, **extra}):
+                row.update(cpu=cpu_class(env), process=label, settings=describe(row))
+                base = base or row
+                row["speedup_cpu"] = (base["cpu_ms_per_step"] / row["cpu_ms_per_step"]
+                                      if "cpu_ms_per_step" in row and "cpu_ms_per_step" in base else None)
+                rows.append(row)
+    _common.report("4. Threads, oneDNN and XLA per CPU class (dcgan_mnist's step: batch 32, D 32 filters, float32)",
+                   rows, ["cpu", "process", "settings", "ms_per_step", "cpu_ms_per_step", "speedup_cpu", "spread"],
+                   ["CPU flags", "process settings", "step settings", "ms/step", "CPU ms/step",
+                    "x first row (CPU)", "window spread"],
+                   ["Each process-settings group runs in its own worker (thread pools and oneDNN are process-wide); "
+                    "compare CPU ms/step across groups, wall ms/step only within one."])
+
+
+SECTIONS = {"compare": section_compare, "knobs": section_knobs, "scaling": section_scaling,
+            "threads": section_threads}
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 rounds of ~1 s windows, float32-only scaling, no steps_per_execution=50")
-    parser.add_argument("--sections", default="compare,knobs,scaling",
+    parser.add_argument("--sections", default="compare,knobs,scaling,threads",
                         help=f"comma-separated subset of {','.join(SECTIONS)}")
     parser.add_argument("--image_sizes", default="28,32,64", help="image sides of the scaling section")
     parser.add_argument("--policies", default=None,
                         help="dtype policies of the scaling section (default: float32 with --quick, "
                              "else float32,mixed_bfloat16)")
+    parser.add_argument("--isas", default="native,AVX2",
+                        help="threads section: CPU classes to measure, `native` and/or ONEDNN_MAX_CPU_ISA values "
+                             "(AVX2 approximates a CPU without AVX-512)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -443,6 +488,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     args.compare_batches = [64, 256]
     args.knob_batch = 64
     args.image_sizes = [int(s) for s in args.image_sizes.split(",")]
+    args.isas = args.isas.split(",")
     args.scaling_batches = [32, 64, 128, 256]
     default_policies = "float32" if args.quick else "float32,mixed_bfloat16"
     args.scaling_policies = (args.policies or default_policies).split(",")
