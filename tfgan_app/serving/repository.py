@@ -13,7 +13,14 @@ TF Serving's `AspiredVersionsManager` and `ServableStateMonitor` semantics:
   `variables/` or warm-up file: names, sizes, mtimes) is reloaded; the old load
   keeps serving until the new one is AVAILABLE. A version deleted from disk is
   unloaded.
+* A version is unloaded (its session closed) only when no request uses it, as
+  TF Serving's `BasicManager` waits for every `ServableHandle` to be released
+  before it calls `Loader::Unload`: requests hold a `ModelRepository.acquire`
+  handle while they run, and a swapped-out or deleted version stops taking new
+  requests at once but closes when its last handle is released.
 * Unversioned requests go to the highest AVAILABLE version.
+* A version folder whose number does not fit int64 (TF Serving's version
+  type) is ignored with a logged reason, like any non-numeric folder.
 
 Versions are loaded with TF Serving's session semantics (the TF1 loader:
 restore op + init op in a fresh `tf.Graph`/`Session`, then `Session.run` on the
@@ -24,11 +31,12 @@ Every request rejection is a `RequestError` carrying the HTTP status and gRPC
 code TF Serving uses for it.
 """
 
+import contextlib
 import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Tuple
 
 import grpc
 import numpy as np
@@ -52,6 +60,7 @@ INIT_OP_SIGNATURE = "__saved_model_init_op"
 _WATCHED = ("saved_model.pb", "fingerprint.pb", "variables", WARMUP_FILE)
 
 START, LOADING, AVAILABLE, UNLOADING, END = "START", "LOADING", "AVAILABLE", "UNLOADING", "END"
+MAX_VERSION = 2 ** 63 - 1  # TF Serving's version numbers are int64
 
 
 class RequestError(Exception):
@@ -95,6 +104,8 @@ class ServableVersion:
                  max_tensor_bytes: int = 32 * 1024 * 1024):
         self.name, self.version, self.path = name, version, path
         self.max_batch_size, self.max_tensor_bytes = max_batch_size, max_tensor_bytes
+        self._refs_lock = threading.Lock()
+        self._refs, self._retired, self.closed = 0, False, False
         self._graph = tf.Graph()
         self._session = tf.compat.v1.Session(graph=self._graph)
         try:
@@ -112,8 +123,47 @@ class ServableVersion:
             raise
 
     def close(self) -> None:
-        """Releases the session (the version's variables and graph)."""
+        """Releases the session (the version's variables and graph) now; see `retire` for the safe way."""
+        self.closed = True
         self._session.close()
+
+    def acquire(self) -> "ServableVersion":
+        """Counts one more request using this version (TF Serving's `ServableHandle`); returns self.
+
+        Raises:
+            RuntimeError: if the version is already retired (a caller must acquire under the repository lock,
+                before the version leaves the repository).
+        """
+        with self._refs_lock:
+            if self._retired:
+                raise RuntimeError(f"Version {self.version} of model {self.name} is retired; acquire it from the "
+                                   "repository, which no longer lists it.")
+            self._refs += 1
+        return self
+
+    def release(self) -> None:
+        """Ends one `acquire`; the last release of a retired version closes it."""
+        with self._refs_lock:
+            self._refs -= 1
+            last = self._retired and self._refs == 0
+        if last:
+            self.close()
+
+    def retire(self) -> None:
+        """Takes no new requests; closes now if none is running, else when the last one releases it."""
+        with self._refs_lock:
+            if self._retired:
+                return
+            self._retired = True
+            idle = self._refs == 0
+        if idle:
+            self.close()
+
+    @property
+    def in_use(self) -> int:
+        """How many requests hold this version now."""
+        with self._refs_lock:
+            return self._refs
 
     def signature_def(self, signature_name: str) -> meta_graph_pb2.SignatureDef:
         """The `SignatureDef` named `signature_name`, or `SignatureNotFound`."""
@@ -289,6 +339,7 @@ class ModelRepository:
         self._poll_lock = threading.Lock()    # one scan at a time
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._ignored = set()                 # (name, folder) already logged as not servable
         self.polls = 0
 
     # --- the poller ------------------------------------------------------------------------------------------
@@ -308,7 +359,7 @@ class ModelRepository:
         return self
 
     def stop(self) -> None:
-        """Stops the poller and unloads every version."""
+        """Stops the poller and unloads every version (each as soon as no request uses it)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=60)
@@ -318,7 +369,7 @@ class ModelRepository:
             self._models = {}
         for state in states:
             if state.servable is not None:
-                state.servable.close()
+                state.servable.retire()
 
     def _run(self, scan_first: bool) -> None:
         if scan_first:
@@ -346,11 +397,25 @@ class ModelRepository:
                 children = os.listdir(model_dir)
             except OSError:
                 continue
-            versions = {int(d): os.path.join(model_dir, d) for d in children
-                        if d.isdigit() and os.path.isfile(os.path.join(model_dir, d, "saved_model.pb"))}
+            versions = {}
+            for child in children:
+                path = os.path.join(model_dir, child)
+                if not (child.isdigit() and os.path.isfile(os.path.join(path, "saved_model.pb"))):
+                    continue
+                if int(child) > MAX_VERSION:
+                    self._ignore(name, child, f"its version number does not fit int64 (at most {MAX_VERSION})")
+                    continue
+                versions[int(child)] = path
             if versions:
                 models[name] = versions
         return models
+
+    def _ignore(self, name: str, folder: str, reason: str) -> None:
+        """Logs once per folder that `<base>/<name>/<folder>` is not served, and why."""
+        key = (name, folder)
+        if key not in self._ignored:
+            self._ignored.add(key)
+            logging.warning("Ignoring folder %s/%s: %s.", name, folder, reason)
 
     def poll(self) -> None:
         """One scan: loads new or changed versions, records failures, unloads deleted versions."""
@@ -376,7 +441,7 @@ class ModelRepository:
             for state in removed:
                 logging.info("Unloading removed version %s", state.version)
                 if state.servable is not None:
-                    state.servable.close()
+                    state.servable.retire()
 
     def _load(self, name: str, version: int, path: str, fingerprint: Tuple, known: Optional[VersionState]) -> None:
         if known is None:
@@ -405,7 +470,7 @@ class ModelRepository:
             previous = self._models.setdefault(name, {}).get(version)
             self._models[name][version] = VersionState(version, AVAILABLE, fingerprint=fingerprint, servable=servable)
         if previous is not None and previous.servable is not None:
-            previous.servable.close()
+            previous.servable.retire()
 
     def relative(self, message: str) -> str:
         """`message` with the host path of the base folder removed (errors must not leak host paths)."""
@@ -434,10 +499,35 @@ class ModelRepository:
         return [versions[v] for v in sorted(versions)]
 
     def get(self, name: str, version: Optional[int] = None) -> ServableVersion:
-        """The AVAILABLE version `version` of `name`, or the highest AVAILABLE one if None; else `NotFound`."""
+        """The AVAILABLE version `version` of `name`, or the highest AVAILABLE one if None; else `NotFound`.
+
+        The version is not pinned: a reload or delete may close it while it runs. Requests use `acquire`.
+        """
         with self._lock:
-            versions = self._models.get(name, {})
-            available = {v: s.servable for v, s in versions.items() if s.servable is not None}
+            return self._find(name, version)
+
+    @contextlib.contextmanager
+    def acquire(self, name: str, version: Optional[int] = None) -> Iterator[ServableVersion]:
+        """`get` as a handle: the version stays loaded until the block ends (TF Serving's `ServableHandle`).
+
+        Raises:
+            NotFound: no AVAILABLE version `version` of `name` (the highest one if None).
+
+        Example:
+        >>> with repository.acquire("dcgan_mnist") as servable:
+        ...     servable.predict("serving_default", {"latents": z})
+        """
+        with self._lock:  # a version leaves `_models` under this lock before it is retired
+            servable = self._find(name, version).acquire()
+        try:
+            yield servable
+        finally:
+            servable.release()
+
+    def _find(self, name: str, version: Optional[int]) -> ServableVersion:
+        """`get` without the lock (the caller holds it)."""
+        versions = self._models.get(name, {})
+        available = {v: s.servable for v, s in versions.items() if s.servable is not None}
         if version is None:
             if not available:
                 raise NotFound(f"Servable not found for request: Latest({name})")

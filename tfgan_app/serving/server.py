@@ -33,6 +33,7 @@ Example:
 ...     print(server.rest_url, server.grpc_target)
 """
 
+import contextlib
 import json
 import logging as std_logging
 import re
@@ -230,10 +231,10 @@ class RestApp:
                 raise RequestError("Missing model name in request.")
             version = self._version(version, label)
             if subresource:
-                servable = self.repository.get(name, version)
-                return 200, {"model_spec": {"name": name, "signature_name": "", "version": str(servable.version)},
-                             "metadata": {"signature_def": json_format.MessageToDict(
-                                 signature_def_map(servable), preserving_proto_field_name=True)}}
+                with self.repository.acquire(name, version) as servable:
+                    return 200, {"model_spec": {"name": name, "signature_name": "", "version": str(servable.version)},
+                                 "metadata": {"signature_def": json_format.MessageToDict(
+                                     signature_def_map(servable), preserving_proto_field_name=True)}}
             return 200, status_json(model_status(self.repository, name, version))
         raise malformed
 
@@ -250,16 +251,17 @@ class RestApp:
 
     def predict(self, name: str, version: Optional[int], raw: bytes) -> Dict:
         """`:predict` on a JSON body; returns the response JSON."""
-        servable = self.repository.get(name, version)
-        body = _parse_body(raw)
-        signature = body.get("signature_name", DEFAULT_SIGNATURE)
-        if not isinstance(signature, str):
-            raise RequestError(f"JSON Value: {json.dumps(signature)[:80]} not formatted correctly. "
-                               "'signature_name' key must be a string value.")
-        signature = signature or DEFAULT_SIGNATURE
-        servable.signature_def(signature)  # unknown signature: 400 before the inputs are looked at
-        inputs, row_format = _rest_inputs(body, servable, signature)
-        return _rest_outputs(servable.predict(signature, inputs), row_format)
+        with self.repository.acquire(name, version) as servable:  # the version stays loaded until the reply
+            body = _parse_body(raw)
+            signature = body.get("signature_name", DEFAULT_SIGNATURE)
+            if not isinstance(signature, str):
+                raise RequestError(f"JSON Value: {json.dumps(signature)[:80]} not formatted correctly. "
+                                   "'signature_name' key must be a string value.")
+            signature = signature or DEFAULT_SIGNATURE
+            servable.signature_def(signature)  # unknown signature: 400 before the inputs are looked at
+            inputs, row_format = _rest_inputs(body, servable, signature)
+            outputs = servable.predict(signature, inputs)
+        return _rest_outputs(outputs, row_format)
 
 
 def _read_body(environ: Dict) -> bytes:
@@ -292,26 +294,37 @@ class _PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer)
     def __init__(self, repository: ModelRepository):
         self._repository = repository
 
-    def _servable(self, model_spec) -> ServableVersion:
+    def _servable(self, model_spec) -> "contextlib.AbstractContextManager[ServableVersion]":
+        """A handle on the version `model_spec` names, held while the request runs."""
         if not model_spec.name:
             raise RequestError("Missing ModelSpec name.")
         if model_spec.WhichOneof("version_choice") == "version_label":
             raise RequestError(f"Unrecognized servable version label: {model_spec.version_label}")
         version = model_spec.version.value if model_spec.HasField("version") else None
-        return self._repository.get(model_spec.name, version)
+        return self._repository.acquire(model_spec.name, version)
 
     def _abort(self, context, error: RequestError):
         context.abort(error.grpc_code, self._repository.relative(str(error)))
 
+    def Classify(self, request, context):  # pylint: disable=invalid-name
+        _unimplemented("Classify", context)
+
+    def Regress(self, request, context):  # pylint: disable=invalid-name
+        _unimplemented("Regress", context)
+
+    def MultiInference(self, request, context):  # pylint: disable=invalid-name
+        _unimplemented("MultiInference", context)
+
     def Predict(self, request, context):  # pylint: disable=invalid-name
         try:
-            servable = self._servable(request.model_spec)
-            signature = request.model_spec.signature_name or DEFAULT_SIGNATURE
-            inputs = servable.decode_protos(signature, request.inputs)  # validated before allocation
-            outputs = servable.predict(signature, inputs, exact_dtypes=True)
+            with self._servable(request.model_spec) as servable:
+                signature = request.model_spec.signature_name or DEFAULT_SIGNATURE
+                inputs = servable.decode_protos(signature, request.inputs)  # validated before allocation
+                outputs = servable.predict(signature, inputs, exact_dtypes=True)
+                name, version = servable.name, servable.version
             response = predict_pb2.PredictResponse()
-            response.model_spec.name = servable.name
-            response.model_spec.version.value = servable.version
+            response.model_spec.name = name
+            response.model_spec.version.value = version
             response.model_spec.signature_name = signature
             output_filter = set(request.output_filter)
             for key, proto in arrays_to_protos(outputs).items():
@@ -326,19 +339,30 @@ class _PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer)
             if list(request.metadata_field) != ["signature_def"]:
                 raise RequestError('metadata_field must be ["signature_def"], '
                                    f"received {list(request.metadata_field)}.")
-            servable = self._servable(request.model_spec)
-            response = get_model_metadata_pb2.GetModelMetadataResponse()
-            response.model_spec.name = servable.name
-            response.model_spec.version.value = servable.version
-            response.metadata["signature_def"].Pack(signature_def_map(servable))
+            with self._servable(request.model_spec) as servable:
+                response = get_model_metadata_pb2.GetModelMetadataResponse()
+                response.model_spec.name = servable.name
+                response.model_spec.version.value = servable.version
+                response.metadata["signature_def"].Pack(signature_def_map(servable))
             return response
         except RequestError as e:
             self._abort(context, e)
 
 
+def _unimplemented(method: str, context) -> None:
+    """Answers an RPC this server does not implement with UNIMPLEMENTED, logging one line (no traceback)."""
+    logging.warning("gRPC %s is not implemented by tfgan serve (generators have no such signature); answered "
+                    "UNIMPLEMENTED.", method)
+    context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented by tfgan serve: the served "
+                  "generators have only Predict signatures (use Predict).")
+
+
 class _ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
     def __init__(self, repository: ModelRepository):
         self._repository = repository
+
+    def HandleReloadConfigRequest(self, request, context):  # pylint: disable=invalid-name
+        _unimplemented("HandleReloadConfigRequest", context)
 
     def GetModelStatus(self, request, context):  # pylint: disable=invalid-name
         try:
