@@ -16,8 +16,8 @@ from absl import flags
 
 from tfgan_app.cli import foreground, quiet
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.names import (DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_BODY_BYTES,
-                             DEFAULT_POLL_WAIT_SECONDS)
+from tfgan_app.names import (DEFAULT_GRACE_SECONDS, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BATCH_SIZE,
+                             DEFAULT_MAX_BODY_BYTES, DEFAULT_POLL_WAIT_SECONDS)
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -36,10 +36,13 @@ def define_flags(fv: flags.FlagValues) -> None:
                          "Largest REST body / gRPC message; larger REST bodies get 413.", flag_values=fv)
     flags.DEFINE_float("idle_timeout_seconds", DEFAULT_IDLE_TIMEOUT,
                        "Seconds after which an idle or stalled REST connection is closed.", flag_values=fv)
+    flags.DEFINE_float("grace_period_seconds", DEFAULT_GRACE_SECONDS,
+                       "On Ctrl-C or SIGTERM: stop accepting, then let requests in flight finish for at most this "
+                       "many seconds before exiting 0.", flag_values=fv)
 
 
 def run(fv: flags.FlagValues) -> int:
-    """Starts the server and blocks until interrupted (Ctrl-C)."""
+    """Starts the server and blocks until Ctrl-C or SIGTERM, which both drain it (see `foreground`)."""
     if fv.rest_port and fv.rest_port == fv.grpc_port:
         raise UsageError(f"--rest_port and --grpc_port are both {fv.rest_port}; pass two different ports.")
     quiet.import_tensorflow()
@@ -49,7 +52,7 @@ def run(fv: flags.FlagValues) -> int:
     # Ports first (the server binds before loading), so a port in use is the first thing reported.
     server = LocalModelServer(fv.base, fv.host, fv.rest_port, fv.grpc_port, fv.max_batch_size,
                               poll_wait_seconds=fv.file_system_poll_wait_seconds, max_body_bytes=fv.max_body_bytes,
-                              idle_timeout=fv.idle_timeout_seconds).start()
+                              idle_timeout=fv.idle_timeout_seconds, grace_seconds=fv.grace_period_seconds).start()
     try:
         if not list_models(fv.base):
             raise MissingResourceError(f"No exported model under {fv.base!r} (expected <base>/<name>/<version>/"

@@ -44,6 +44,7 @@ import tensorflow as tf
 from absl import logging
 from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
+from tensorflow.python.util import deprecation
 
 from tfgan_app.errors import UsageError
 from tfgan_app.export.serving_config import is_model_name
@@ -109,7 +110,8 @@ class ServableVersion:
         self._graph = tf.Graph()
         self._session = tf.compat.v1.Session(graph=self._graph)
         try:
-            with self._graph.as_default():
+            # The TF1 loader on purpose (TF Serving's semantics, module doc); its deprecation warning is not news.
+            with self._graph.as_default(), deprecation.silence():
                 meta_graph = tf.compat.v1.saved_model.load(self._session, ["serve"], path)
             self.signature_defs: Mapping[str, meta_graph_pb2.SignatureDef] = {
                 key: value for key, value in meta_graph.signature_def.items() if key != INIT_OP_SIGNATURE}

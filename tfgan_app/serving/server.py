@@ -36,8 +36,10 @@ Example:
 import contextlib
 import json
 import logging as std_logging
+import math
 import re
 import threading
+import time
 from concurrent import futures
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
@@ -60,7 +62,7 @@ from tfgan_app.serving.repository import (DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_W
 
 from tfgan_app.names import DEFAULT_MAX_BODY_BYTES  # noqa: E402  (TF-free, for the CLI flags)
 DEFAULT_THREADS = 4
-from tfgan_app.names import DEFAULT_IDLE_TIMEOUT  # noqa: E402  (TF-free, for the CLI flags)
+from tfgan_app.names import DEFAULT_GRACE_SECONDS, DEFAULT_IDLE_TIMEOUT  # noqa: E402  (TF-free, for the CLI flags)
 DEFAULT_CONNECTION_LIMIT = 1000
 # TF Serving's path regexes (http_rest_api_util.cc), anchored.
 _PREDICT_URL = re.compile(r"(?i)^/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
@@ -374,6 +376,15 @@ class _ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
             context.abort(e.grpc_code, self._repository.relative(str(e)))
 
 
+def _rest_drained(server) -> bool:
+    """True when waitress has no request queued or running and every reply is flushed to its client."""
+    dispatcher = server.task_dispatcher
+    if dispatcher.active_count or dispatcher.queue:
+        return False
+    channels = [c for c in list(server._map.values()) if c is not server]  # pylint: disable=protected-access
+    return not any(getattr(c, "requests", None) or getattr(c, "total_outbufs_len", 0) for c in channels)
+
+
 class LocalModelServer:
     """Hosts `<base_dir>` over REST and gRPC like `tensorflow_model_server --model_config_file=...`.
 
@@ -390,21 +401,25 @@ class LocalModelServer:
         threads: REST worker threads and gRPC worker threads (each pool is bounded).
         idle_timeout: seconds after which an idle or stalled REST connection is closed.
         connection_limit: most REST connections open at once (more wait in the listen backlog).
+        grace_seconds: how long `stop()` lets requests in flight finish.
     """
 
     def __init__(self, base_dir: str, host: str = "127.0.0.1", rest_port: Optional[int] = 8501,
                  grpc_port: Optional[int] = 8500, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
                  preload: bool = True, poll_wait_seconds: float = DEFAULT_POLL_WAIT_SECONDS,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, threads: int = DEFAULT_THREADS,
-                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT, connection_limit: int = DEFAULT_CONNECTION_LIMIT):
-        if max_body_bytes < 1024 or threads < 1 or idle_timeout <= 0 or connection_limit < 1:
-            raise UsageError(f"Expected max_body_bytes >= 1024, threads >= 1, idle_timeout > 0 and "
-                             f"connection_limit >= 1, received {max_body_bytes}, {threads}, {idle_timeout}, "
-                             f"{connection_limit}.")
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT, connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+                 grace_seconds: float = DEFAULT_GRACE_SECONDS):
+        if (max_body_bytes < 1024 or threads < 1 or not 0 < idle_timeout < math.inf or connection_limit < 1
+                or not 0 <= grace_seconds < math.inf):
+            raise UsageError(f"Expected max_body_bytes >= 1024, threads >= 1, a finite idle_timeout > 0, "
+                             f"connection_limit >= 1 and a finite grace_seconds >= 0, received {max_body_bytes}, "
+                             f"{threads}, {idle_timeout}, {connection_limit}, {grace_seconds}.")
         self.repository = ModelRepository(base_dir, max_batch_size, poll_wait_seconds, max_body_bytes)
         self.host, self.rest_port, self.grpc_port = host, rest_port, grpc_port
         self.preload, self.max_body_bytes, self.threads = preload, max_body_bytes, threads
         self.idle_timeout, self.connection_limit = idle_timeout, connection_limit
+        self.grace_seconds = grace_seconds
         self._http = None
         self._http_thread: Optional[threading.Thread] = None
         self._grpc: Optional[grpc.Server] = None
@@ -477,10 +492,21 @@ class LocalModelServer:
         except (OSError, ValueError):  # the map closes under the loop at stop()
             pass
 
-    def stop(self) -> None:
-        """Stops both servers and the repository poller, and waits for their threads."""
+    def stop(self, grace: Optional[float] = None) -> None:
+        """Stops gracefully: no new connections or RPCs, requests in flight finish (at most `grace` seconds,
+        default the constructor's `grace_seconds`), then the ports, the poller and every version are released.
+
+        What `tfgan serve` does on Ctrl-C and SIGTERM.
+        """
+        grace = self.grace_seconds if grace is None else grace
+        grpc_stopped = self._grpc.stop(grace=grace) if self._grpc is not None else None  # drains in-flight RPCs
+        self._grpc = None
         if self._http is not None:
             server, self._http = self._http, None
+            server.accepting = False  # waitress' dispatcher stops accepting; in-flight requests go on
+            deadline = time.monotonic() + grace
+            while not _rest_drained(server) and time.monotonic() < deadline:
+                time.sleep(0.02)
             std_logging.getLogger("waitress").setLevel(std_logging.CRITICAL)
             for _ in range(50):
                 channels = list(server._map.values())  # pylint: disable=protected-access
@@ -494,9 +520,8 @@ class LocalModelServer:
                 server.maintenance(0)
             server.task_dispatcher.shutdown(timeout=5)
             self._http_thread.join(timeout=10)
-        if self._grpc is not None:
-            self._grpc.stop(grace=1).wait(timeout=10)
-            self._grpc = None
+        if grpc_stopped is not None:
+            grpc_stopped.wait(timeout=grace + 10)
         self.repository.stop()
 
     def __enter__(self) -> "LocalModelServer":
