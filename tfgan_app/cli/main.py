@@ -70,6 +70,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     try:
         fv([f"tfgan {command}"] + rest)
+    except flags.IllegalFlagValueError as e:  # a value out of its range (`ranges`): the line says what is valid
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except flags.Error as e:
         print(f"error: {e}\nRun `tfgan {command} --help` to see the valid flags.", file=sys.stderr)
         return 2

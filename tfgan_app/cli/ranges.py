@@ -56,6 +56,7 @@ RANGES: Dict[str, Range] = {
     "interpolate": Range(0, None, "an integer >= 0 (0: no latent walk; >= 2: its steps)"),
     "truncation": Range(0, 1, "a number in [0, 1] (1: no truncation)"),
     "max_body_bytes": Range(1024, MAX_INT64, "a number of bytes >= 1024"),
+    "max_image_pixels": _POSITIVE,
 }
 
 

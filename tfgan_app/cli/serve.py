@@ -17,7 +17,7 @@ from absl import flags
 from tfgan_app.cli import foreground, quiet
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.names import (DEFAULT_GRACE_SECONDS, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BATCH_SIZE,
-                             DEFAULT_MAX_BODY_BYTES, DEFAULT_POLL_WAIT_SECONDS)
+                             DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IMAGE_PIXELS, DEFAULT_POLL_WAIT_SECONDS)
 
 
 def define_flags(fv: flags.FlagValues) -> None:
@@ -39,6 +39,10 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_float("grace_period_seconds", DEFAULT_GRACE_SECONDS,
                        "On Ctrl-C or SIGTERM: stop accepting, then let requests in flight finish for at most this "
                        "many seconds before exiting 0.", flag_values=fv)
+    flags.DEFINE_integer("max_image_pixels", DEFAULT_MAX_IMAGE_PIXELS,
+                         "Most pixels a PNG/JPEG request input may declare in its header (checked before decoding) "
+                         "when the model has no fixed image size; models with one (translate_png) take exactly "
+                         "that size.", flag_values=fv)
 
 
 def run(fv: flags.FlagValues) -> int:
@@ -52,7 +56,8 @@ def run(fv: flags.FlagValues) -> int:
     # Ports first (the server binds before loading), so a port in use is the first thing reported.
     server = LocalModelServer(fv.base, fv.host, fv.rest_port, fv.grpc_port, fv.max_batch_size,
                               poll_wait_seconds=fv.file_system_poll_wait_seconds, max_body_bytes=fv.max_body_bytes,
-                              idle_timeout=fv.idle_timeout_seconds, grace_seconds=fv.grace_period_seconds).start()
+                              idle_timeout=fv.idle_timeout_seconds, grace_seconds=fv.grace_period_seconds,
+                              max_image_pixels=fv.max_image_pixels).start()
     try:
         if not list_models(fv.base):
             raise MissingResourceError(f"No exported model under {fv.base!r} (expected <base>/<name>/<version>/"

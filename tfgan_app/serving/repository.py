@@ -50,9 +50,11 @@ from tfgan_app.errors import UsageError
 from tfgan_app.export.serving_config import is_model_name
 from tfgan_app.export.warmup import WARMUP_FILE, read_warmup
 from tfgan_app.artifacts.codec import DTYPES, check_tensor_proto, protos_to_arrays
+from tfgan_app.images import declared_size
 
 DEFAULT_SIGNATURE = "serving_default"
 from tfgan_app.names import DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS  # noqa: E402  (TF-free, CLI flags)
+from tfgan_app.names import DEFAULT_MAX_IMAGE_PIXELS  # noqa: E402  (TF-free, CLI flags)
 # Scalar inputs that set how many images a signature makes; bounded like a batch dimension.
 COUNT_INPUTS = ("num_images",)
 # Internal signature of TF2 SavedModels; TF Serving does not expose it either.
@@ -99,12 +101,16 @@ class ServableVersion:
         path: the version folder.
         max_batch_size: largest batch (or `num_images`) a request may ask for.
         max_tensor_bytes: largest tensor a request may declare (checked before allocating).
+        max_image_pixels: most pixels a PNG/JPEG string input may declare when the model has no fixed image
+            size (with one, e.g. `translate_png` next to a `[None, H, W, C]` input, it must declare exactly H x W).
     """
 
     def __init__(self, name: str, version: int, path: str, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
-                 max_tensor_bytes: int = 32 * 1024 * 1024):
+                 max_tensor_bytes: int = 32 * 1024 * 1024, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
         self.name, self.version, self.path = name, version, path
         self.max_batch_size, self.max_tensor_bytes = max_batch_size, max_tensor_bytes
+        self.max_image_pixels = max_image_pixels
+        self.image_size: Optional[Tuple[int, int]] = None
         self._refs_lock = threading.Lock()
         self._refs, self._retired, self.closed = 0, False, False
         self._graph = tf.Graph()
@@ -115,6 +121,7 @@ class ServableVersion:
                 meta_graph = tf.compat.v1.saved_model.load(self._session, ["serve"], path)
             self.signature_defs: Mapping[str, meta_graph_pb2.SignatureDef] = {
                 key: value for key, value in meta_graph.signature_def.items() if key != INIT_OP_SIGNATURE}
+            self.image_size = _image_size(self.signature_defs)
             if os.path.isfile(os.path.join(path, WARMUP_FILE)):
                 for log in read_warmup(path):
                     request = log.predict_log.request
@@ -246,10 +253,52 @@ class ServableVersion:
             if dims and dims[0] == -1 and value.shape[0] > self.max_batch_size:
                 raise RequestError(f"Batch of {value.shape[0]} for input {key!r} exceeds the server's maximum "
                                    f"batch size {self.max_batch_size}; split the request.")
+        if target is np.object_:
+            self._check_encoded_images(signature_name, key, value)
         if key in COUNT_INPUTS and value.ndim == 0 and not 0 <= int(value) <= self.max_batch_size:
             raise RequestError(f"Input {key!r} must be in [0, {self.max_batch_size}] (the server's maximum "
                                f"batch size), received {int(value)}.")
         return value
+
+
+    def _check_encoded_images(self, signature_name: str, key: str, value: np.ndarray) -> None:
+        """Rejects PNG/JPEG strings whose header declares the wrong size, before the graph decodes any of them.
+
+        Raises:
+            RequestError: a header cannot be read, declares other than the model's `image_size`, or (models
+                without one) more than `max_image_pixels` pixels.
+        """
+        for index, data in enumerate(value.ravel()):
+            if not isinstance(data, bytes):
+                continue
+            try:
+                size = declared_size(data)
+            except ValueError as e:
+                raise RequestError(f"Input {key!r} of {signature_name!r}, item {index}: {e}.") from e
+            if size is None:
+                continue
+            height, width = size
+            if self.image_size is not None and size != self.image_size:
+                raise RequestError(
+                    f"Input {key!r} of {signature_name!r}, item {index}: the image declares {height}x{width} pixels "
+                    f"(height x width) but model {self.name} takes exactly {self.image_size[0]}x{self.image_size[1]}; "
+                    "resize it first (checked from the header, before decoding).")
+            if self.image_size is None and height * width > self.max_image_pixels:
+                raise RequestError(
+                    f"Input {key!r} of {signature_name!r}, item {index}: the image declares {height}x{width} pixels, "
+                    f"more than the server's limit of {self.max_image_pixels} (--max_image_pixels).")
+
+
+def _image_size(signature_defs: Mapping[str, meta_graph_pb2.SignatureDef]) -> Optional[Tuple[int, int]]:
+    """The `(height, width)` of the model's image input (a `[None, H, W, C]` float input), if it has one size."""
+    sizes = set()
+    for signature in signature_defs.values():
+        for info in signature.inputs.values():
+            dims = [d.size for d in info.tensor_shape.dim]
+            if (not info.tensor_shape.unknown_rank and len(dims) == 4 and min(dims[1:]) > 0
+                    and DTYPES.get(types_pb2.DataType.Name(info.dtype)) in (np.float16, np.float32, np.float64)):
+                sizes.add((dims[1], dims[2]))
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 def _short_message(error: Exception) -> str:
@@ -319,6 +368,7 @@ class ModelRepository:
         poll_wait_seconds: seconds between scans of `base_dir` (TF Serving's
             `--file_system_poll_wait_seconds`); 0 scans once, at `start()`.
         max_tensor_bytes: largest tensor a gRPC request may declare.
+        max_image_pixels: most pixels a PNG/JPEG input may declare (`ServableVersion`).
 
     Example:
     >>> repository = ModelRepository("export", poll_wait_seconds=1).start()
@@ -327,14 +377,18 @@ class ModelRepository:
     """
 
     def __init__(self, base_dir: str, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
-                 poll_wait_seconds: float = DEFAULT_POLL_WAIT_SECONDS, max_tensor_bytes: int = 32 * 1024 * 1024):
+                 poll_wait_seconds: float = DEFAULT_POLL_WAIT_SECONDS, max_tensor_bytes: int = 32 * 1024 * 1024,
+                 max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
         if not poll_wait_seconds >= 0:
             raise UsageError(f"Expected file_system_poll_wait_seconds >= 0 (0: scan once at start), "
                              f"received {poll_wait_seconds}.")
         if max_batch_size < 1:
             raise UsageError(f"Expected max_batch_size >= 1, received {max_batch_size}.")
         self.base_dir = base_dir
+        if max_image_pixels < 1:
+            raise UsageError(f"Expected max_image_pixels >= 1, received {max_image_pixels}.")
         self.max_batch_size, self.max_tensor_bytes = max_batch_size, max_tensor_bytes
+        self.max_image_pixels = max_image_pixels
         self.poll_wait_seconds = poll_wait_seconds
         self._models: Dict[str, Dict[int, VersionState]] = {}
         self._lock = threading.Lock()         # guards _models (held only for dict reads/writes)
@@ -451,7 +505,8 @@ class ModelRepository:
                 self._models.setdefault(name, {})[version] = VersionState(version, LOADING, fingerprint=fingerprint)
         started = time.monotonic()
         try:
-            servable = ServableVersion(name, version, path, self.max_batch_size, self.max_tensor_bytes)
+            servable = ServableVersion(name, version, path, self.max_batch_size, self.max_tensor_bytes,
+                                       self.max_image_pixels)
         except Exception as e:  # pylint: disable=broad-except  # any load failure is reported, not raised
             message = self.relative(f"Loading {name} version {version} failed: {type(e).__name__}: "
                                     f"{_short_message(e)}")

@@ -60,7 +60,7 @@ from tfgan_app.serving.explorer import HEADERS, static_response
 from tfgan_app.serving.repository import (DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS, DEFAULT_SIGNATURE,
                                           ModelRepository, NotFound, RequestError, ServableVersion, VersionState)
 
-from tfgan_app.names import DEFAULT_MAX_BODY_BYTES  # noqa: E402  (TF-free, for the CLI flags)
+from tfgan_app.names import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IMAGE_PIXELS  # noqa: E402  (TF-free, CLI flags)
 DEFAULT_THREADS = 4
 from tfgan_app.names import DEFAULT_GRACE_SECONDS, DEFAULT_IDLE_TIMEOUT  # noqa: E402  (TF-free, for the CLI flags)
 DEFAULT_CONNECTION_LIMIT = 1000
@@ -402,6 +402,7 @@ class LocalModelServer:
         idle_timeout: seconds after which an idle or stalled REST connection is closed.
         connection_limit: most REST connections open at once (more wait in the listen backlog).
         grace_seconds: how long `stop()` lets requests in flight finish.
+        max_image_pixels: most pixels a PNG/JPEG input of a model without a fixed image size may declare.
     """
 
     def __init__(self, base_dir: str, host: str = "127.0.0.1", rest_port: Optional[int] = 8501,
@@ -409,13 +410,14 @@ class LocalModelServer:
                  preload: bool = True, poll_wait_seconds: float = DEFAULT_POLL_WAIT_SECONDS,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, threads: int = DEFAULT_THREADS,
                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT, connection_limit: int = DEFAULT_CONNECTION_LIMIT,
-                 grace_seconds: float = DEFAULT_GRACE_SECONDS):
+                 grace_seconds: float = DEFAULT_GRACE_SECONDS, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
         if (max_body_bytes < 1024 or threads < 1 or not 0 < idle_timeout < math.inf or connection_limit < 1
                 or not 0 <= grace_seconds < math.inf):
             raise UsageError(f"Expected max_body_bytes >= 1024, threads >= 1, a finite idle_timeout > 0, "
                              f"connection_limit >= 1 and a finite grace_seconds >= 0, received {max_body_bytes}, "
                              f"{threads}, {idle_timeout}, {connection_limit}, {grace_seconds}.")
-        self.repository = ModelRepository(base_dir, max_batch_size, poll_wait_seconds, max_body_bytes)
+        self.repository = ModelRepository(base_dir, max_batch_size, poll_wait_seconds, max_body_bytes,
+                                          max_image_pixels)
         self.host, self.rest_port, self.grpc_port = host, rest_port, grpc_port
         self.preload, self.max_body_bytes, self.threads = preload, max_body_bytes, threads
         self.idle_timeout, self.connection_limit = idle_timeout, connection_limit
