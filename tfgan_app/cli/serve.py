@@ -4,7 +4,9 @@ Hosts every model under --base (<base>/<name>/<version>/) on the same URLs,
 JSON formats and gRPC services as TF Serving, with its version semantics: the
 folder is polled every --file_system_poll_wait_seconds; a version is served
 once it loaded and its warm-up ran; a broken version is reported (state END)
-while the last good one keeps serving. Production uses the real server instead, e.g.
+while the last good one keeps serving; a swapped-out or deleted version is unloaded
+once no request uses it. Ctrl-C and SIGTERM stop accepting, let requests in flight
+finish (--grace_period_seconds) and exit 0. Production uses the real server instead, e.g.
   tensorflow_model_server --port=8500 --rest_api_port=8501 --model_config_file=$PWD/export/models.config
 (see export/README.md for the docker command).
 

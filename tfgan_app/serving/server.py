@@ -26,7 +26,9 @@ are buffered by its event loop, so slow uploads hold no worker; idle and stalled
 connections are closed after `idle_timeout` seconds; at most `connection_limit`
 connections). gRPC runs on a bounded `ThreadPoolExecutor` with
 `maximum_concurrent_rpcs`. Neither port is shared: binding an occupied port is
-a `UsageError`.
+a `UsageError`. `stop()` is graceful: no new connections or RPCs, requests in
+flight finish within `grace_seconds`, and each version they hold stays loaded
+until they do (`ModelRepository.acquire`).
 
 Example:
 >>> with LocalModelServer("export", rest_port=0, grpc_port=0) as server:
