@@ -41,7 +41,7 @@ CASES = [
     (SERVE + ["--max_batch_size=0"], r"max_batch_size.*" + POSITIVE),
     (SERVE + ["--max_body_bytes=10"], r"max_body_bytes"),
     (["serve", "--base={root}", "--rest_port=1234", "--grpc_port=1234"], r"both 1234"),
-    (["serve", "--base={file}", "--rest_port=0", "--grpc_port=0"], r"No exported model under"),
+    (["serve", "--base={file}", "--rest_port=0", "--grpc_port=0"], r"Expected --base to be a folder"),
     (["serve", "--base={root}/missing", "--rest_port=0", "--grpc_port=0"], r"No exported model under"),
     (["serve", "--no_such_flag=1"], r"no_such_flag"),
     # explore: ports, timeout, server address, model names and config file

@@ -13,6 +13,7 @@ finish (--grace_period_seconds) and exit 0. Production uses the real server inst
 Example: tfgan serve --base=export --rest_port=8501 --grpc_port=8500
 """
 
+import os
 
 from absl import flags
 
@@ -51,6 +52,9 @@ def run(fv: flags.FlagValues) -> int:
     """Starts the server and blocks until Ctrl-C or SIGTERM, which both drain it (see `foreground`)."""
     if fv.rest_port and fv.rest_port == fv.grpc_port:
         raise UsageError(f"--rest_port and --grpc_port are both {fv.rest_port}; pass two different ports.")
+    if os.path.exists(fv.base) and not os.path.isdir(fv.base):
+        raise UsageError(f"Expected --base to be a folder (<base>/<name>/<version>/), received {fv.base!r}, which is "
+                         "a file.")
     quiet.import_tensorflow()
     # deferred so --help does not import TensorFlow
     from tfgan_app.export.serving_config import list_models  # pylint: disable=import-outside-toplevel

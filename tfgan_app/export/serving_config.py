@@ -26,7 +26,6 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from tfgan_app.artifacts.layout import list_versions
-from tfgan_app.errors import UsageError
 from tfgan_app.paths import check_model_name, is_model_name  # noqa: F401  (TF-free home; re-exported)
 
 CONFIG_FILE = "models.config"
