@@ -14,6 +14,12 @@ broken version 2 (truncated `saved_model.pb`) and a version 3 whose
   gRPC, outputs compared with the Keras model of version 1) and 40 % malformed
   (each kind with its expected 4xx / gRPC code); reports counts, 5xx, and the
   server's RSS (warm, peak, end) from /proc.
+* `churn` ("versions churning"): `--requests` requests from 8 clients (4 REST,
+  4 gRPC; half on the latest version, half on version 2) while version 2 is
+  reloaded (`touch saved_model.pb`), deleted and put back, one change every
+  `--churn_seconds`, with `--file_system_poll_wait_seconds=0.5`; reports p50 /
+  p99 ms, the errors (anything but 200, except the documented 404 / NOT_FOUND
+  for version 2 while it is deleted) and that 404 count.
 
 Not a test (numbers depend on the machine; `tests/test_serving_mixed_load.py`
 runs a small `mixed` load). Examples:
@@ -21,6 +27,7 @@ runs a small `mixed` load). Examples:
     python benchmarks/serving_latency.py --requests_per_cell=100
     python benchmarks/serving_latency.py --mode=mixed --requests=1200
     python benchmarks/serving_latency.py --mode=mixed --requests=200 --json   # one JSON line
+    python benchmarks/serving_latency.py --mode=churn --requests=10000
 """
 
 import argparse
@@ -88,13 +95,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(base: str) -> Tuple[subprocess.Popen, int, int]:
-    """`tfgan serve` on free loopback ports; waits until version 1 answers."""
+def start_server(base: str, *flags: str) -> Tuple[subprocess.Popen, int, int]:
+    """`tfgan serve` on free loopback ports (plus `flags`); waits until version 1 answers."""
     rest_port, grpc_port = _free_port(), _free_port()
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="3")
     process = subprocess.Popen([sys.executable, "-m", "tfgan_app.cli.main", "serve", f"--base={base}",
-                                f"--rest_port={rest_port}", f"--grpc_port={grpc_port}", "--max_batch_size=64"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                f"--rest_port={rest_port}", f"--grpc_port={grpc_port}", "--max_batch_size=64",
+                                *flags], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -201,15 +208,17 @@ class Client:
                 ("grpc.max_receive_message_length", 64 * 2 ** 20)])
             self.stub = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
 
-    def predict(self, latents: np.ndarray) -> np.ndarray:
-        """The images for `latents`; raises on a non-200 answer."""
+    def predict(self, latents: np.ndarray, version: int = 0) -> np.ndarray:
+        """The images for `latents` from `version` (0: the latest); raises on a non-200 answer."""
         if self.protocol == "rest":
-            status, body = rest_call(self.rest_port, "POST", f"/v1/models/{MODEL}:predict",
-                                     json.dumps({"inputs": latents.tolist()}).encode(), self.connection)
+            path = f"/v1/models/{MODEL}" + (f"/versions/{version}" if version else "") + ":predict"
+            status, body = rest_call(self.rest_port, "POST", path, json.dumps({"inputs": latents.tolist()}).encode(),
+                                     self.connection)
             if status != 200:
                 raise RuntimeError(f"HTTP {status}: {body[:200]!r}")
             return np.asarray(json.loads(body)["outputs"], np.float32)
-        response = self.stub.Predict(_grpc_request({"latents": tf.make_tensor_proto(latents)}), timeout=60)
+        response = self.stub.Predict(_grpc_request({"latents": tf.make_tensor_proto(latents)}, version=version),
+                                     timeout=60)
         return tf.make_ndarray(response.outputs["images"])
 
     def close(self) -> None:
@@ -389,18 +398,123 @@ def mixed(args) -> Dict:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def _churn_loop(stop: threading.Event, version_dir: str, period: float) -> int:
+    """Reloads (new mtime), deletes, puts back `version_dir` in turn, one change per `period`; returns the count."""
+    changes = 0
+    while not stop.wait(period):
+        if changes % 3 == 1:
+            os.rename(version_dir, version_dir + ".deleted")
+        elif changes % 3 == 2:
+            os.rename(version_dir + ".deleted", version_dir)
+        else:
+            stamp = time.time_ns()
+            os.utime(os.path.join(version_dir, "saved_model.pb"), ns=(stamp, stamp))
+        changes += 1
+    if os.path.isdir(version_dir + ".deleted"):
+        os.rename(version_dir + ".deleted", version_dir)
+    return changes
+
+
+def churn(args) -> Dict:
+    """The "versions churning" row: REST + gRPC requests while version 2 is reloaded or deleted; the summary."""
+    base = tempfile.mkdtemp(prefix="serving_churn_")
+    process = None
+    try:
+        generator = write_versions(base)
+        for broken in ("2", "3"):  # the churning version 2 is a good copy of version 1
+            shutil.rmtree(os.path.join(base, MODEL, broken))
+        shutil.copytree(os.path.join(base, MODEL, "1"), os.path.join(base, MODEL, "2"))
+        process, rest_port, grpc_port = start_server(base, "--file_system_poll_wait_seconds=0.5")
+        latents = np.random.default_rng(1).normal(size=(2, LATENT_DIM)).astype(np.float32)
+        expected = np.asarray(generator(latents, training=False))
+        counts = {"ok": 0, "documented_404": 0, "errors": 0}
+        latencies: List[float] = []
+        examples: List[str] = []
+        lock = threading.Lock()
+        deadline = time.monotonic() + args.time_limit
+
+        def work(worker: int, n: int):
+            client = Client(("rest", "grpc")[worker % 2], rest_port, grpc_port)
+            version = (0, 2)[(worker // 2) % 2]
+            for _ in range(n):
+                if time.monotonic() > deadline:
+                    break
+                began = time.perf_counter()
+                try:
+                    good = np.allclose(client.predict(latents, version), expected, atol=1e-5)
+                    key, note = ("ok", "") if good else ("errors", "wrong images")
+                except Exception as e:  # pylint: disable=broad-except
+                    note = repr(e)[:200]
+                    deleted = version == 2 and ("HTTP 404" in note or "NOT_FOUND" in note)
+                    key = "documented_404" if deleted else "errors"
+                    if client.protocol == "rest" and not deleted:  # a failed keep-alive connection is reopened
+                        client.close()
+                        client = Client("rest", rest_port, grpc_port)
+                elapsed = (time.perf_counter() - began) * 1000
+                with lock:
+                    counts[key] += 1
+                    if key == "ok":
+                        latencies.append(elapsed)
+                    elif key == "errors" and len(examples) < 10:
+                        examples.append(note)
+            client.close()
+        stop = threading.Event()
+        changes: List[int] = []
+        churner = threading.Thread(target=lambda: changes.append(
+            _churn_loop(stop, os.path.join(base, MODEL, "2"), args.churn_seconds)))
+        started = time.monotonic()
+        churner.start()
+        workers = [threading.Thread(target=work, args=(w, args.requests // 8 + (w < args.requests % 8)))
+                   for w in range(8)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join()
+        stop.set()
+        churner.join()
+        latencies.sort()
+        return dict(counts, requests=sum(counts.values()), changes=changes[0] if changes else 0,
+                    seconds=round(time.monotonic() - started, 1),
+                    p50_ms=round(statistics.median(latencies), 2) if latencies else None,
+                    p99_ms=round(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))], 2)
+                    if latencies else None, error_examples=examples, server_alive=process.poll() is None,
+                    load_average=[round(x, 2) for x in os.getloadavg()])
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=30)
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mode", choices=("latency", "mixed"), default="latency")
+    parser.add_argument("--mode", choices=("latency", "mixed", "churn"), default="latency")
     parser.add_argument("--requests_per_cell", type=int, default=80, help="latency: timed requests per table row")
     parser.add_argument("--cell_timeout", type=float, default=120.0, help="latency: seconds cap per row")
     parser.add_argument("--malformed_rate", type=float, default=20.0, help="latency: malformed requests per second")
-    parser.add_argument("--requests", type=int, default=1200, help="mixed: total requests (4 threads)")
-    parser.add_argument("--time_limit", type=float, default=600.0, help="mixed: seconds cap")
-    parser.add_argument("--json", action="store_true", help="mixed: print only the JSON summary")
+    parser.add_argument("--requests", type=int, default=1200,
+                        help="mixed: total requests (4 threads); churn: total requests (8 clients), e.g. 10000")
+    parser.add_argument("--time_limit", type=float, default=600.0, help="mixed, churn: seconds cap")
+    parser.add_argument("--churn_seconds", type=float, default=1.0, help="churn: seconds between version changes")
+    parser.add_argument("--json", action="store_true", help="mixed, churn: print only the JSON summary")
     args = parser.parse_args()
     if args.mode == "latency":
         latency(args)
+        return
+    if args.mode == "churn":
+        summary = churn(args)
+        if args.json:
+            print(json.dumps(summary))
+            return
+        print(f"\n### Versions churning: version 2 reloaded / deleted / put back every {args.churn_seconds} s "
+              f"(load average {summary['load_average']})\n")
+        print("| row | requests | p50 ms | p99 ms | errors | documented 404 | version changes |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print(f"| versions churning (8 clients, REST + gRPC) | {summary['requests']} | {summary['p50_ms']} | "
+              f"{summary['p99_ms']} | {summary['errors']} | {summary['documented_404']} | {summary['changes']} |")
+        if summary["error_examples"]:
+            print("\nErrors:", *summary["error_examples"], sep="\n- ")
+        print(f"\nMachine: {_common.machine_summary()}.")
         return
     summary = mixed(args)
     if args.json:

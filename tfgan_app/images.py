@@ -13,14 +13,18 @@ array([  0, 128, 255], dtype=uint8)
 array([-1.,  1.], dtype=float32)
 """
 
+import io
 import math
 import os
-from typing import Optional
+from typing import Optional, Tuple
 
 import numpy as np
-from PIL import Image
+from PIL import Image, JpegImagePlugin, PngImagePlugin
 
 PIXEL_SCALE = 127.5  # half of 255: [-1, 1] <-> [0, 255]
+# Encoded images whose size `declared_size` reads from the header: (signature, Pillow plugin class).
+_HEADER_READERS = ((b"\x89PNG\r\n\x1a\n", PngImagePlugin.PngImageFile),
+                   (b"\xff\xd8\xff", JpegImagePlugin.JpegImageFile))
 
 
 def to_uint8(images) -> np.ndarray:
@@ -44,6 +48,36 @@ def tf_from_uint8(pixels: "tf.Tensor") -> "tf.Tensor":
     """TensorFlow twin of `from_uint8`, for graph code (`tf.data` pipelines, SavedModel signatures)."""
     import tensorflow as tf  # optional: only the tensor twins need TensorFlow; `tfgan --help` must not load it
     return tf.cast(pixels, tf.float32) / PIXEL_SCALE - 1.0
+
+
+def declared_size(data: bytes) -> Optional[Tuple[int, int]]:
+    """`(height, width)` a PNG or JPEG declares in its header (IHDR / SOF), read without decoding any pixel.
+
+    Pillow's plugins parse only the header when opened; they are used directly (not `Image.open`) so that a
+    header declaring billions of pixels is measured, not refused by Pillow's own decompression-bomb check.
+
+    Args:
+        data: the encoded image.
+
+    Returns:
+        `(height, width)`, or None when `data` is neither a PNG nor a JPEG.
+
+    Raises:
+        ValueError: `data` starts like a PNG or JPEG but its header cannot be read.
+
+    Example:
+    >>> declared_size(open("digit.png", "rb").read())
+    (28, 28)
+    """
+    reader = next((plugin for magic, plugin in _HEADER_READERS if data[:len(magic)] == magic), None)
+    if reader is None:
+        return None
+    try:
+        with reader(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (SyntaxError, OSError, ValueError, EOFError) as e:
+        raise ValueError(f"the {reader.format} header cannot be read ({e})") from e
+    return height, width
 
 
 def upscale(images, scale: int) -> np.ndarray:

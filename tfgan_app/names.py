@@ -28,3 +28,6 @@ DEFAULT_MAX_BATCH_SIZE = 256
 DEFAULT_POLL_WAIT_SECONDS = 1.0
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_IDLE_TIMEOUT = 30.0
+# PNG/JPEG request inputs of a model without a fixed image size: most pixels a header may declare (4096 x 4096).
+DEFAULT_MAX_IMAGE_PIXELS = 4096 * 4096
+DEFAULT_GRACE_SECONDS = 10.0  # SIGTERM / Ctrl-C: how long requests in flight may finish (docker stop waits 10 s)

@@ -11,6 +11,7 @@ Example:
 """
 
 import os
+import re
 import tempfile
 
 from tfgan_app.errors import UsageError
@@ -18,6 +19,21 @@ from tfgan_app.errors import UsageError
 # The small digit classifiers shipped as package data: evaluation's feature extractors and SRGAN's content
 # loss both read them, so their folder is named here, below both.
 CLASSIFIER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evaluation", "classifiers")
+# A model name of the TF Serving layout `<base>/<name>/<version>/`: a folder name and a URL segment.
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def is_model_name(name: str) -> bool:
+    """True if `name` is usable as a model name in URLs and folder names."""
+    return isinstance(name, str) and bool(_MODEL_NAME.match(name))
+
+
+def check_model_name(name: str) -> str:
+    """Returns `name` if it is usable as a model name in URLs and folders, else raises `UsageError`."""
+    if not is_model_name(name):
+        raise UsageError(f"Expected a model name of letters, digits, '_', '.', '-' (e.g. 'dcgan_mnist'), "
+                         f"received {name!r}. Pass --name=... with such a name.")
+    return name
 
 
 def writable_dir(path: str, flag: str) -> str:

@@ -27,15 +27,13 @@ def define_flags(fv: flags.FlagValues) -> None:
 
 
 def run(fv: flags.FlagValues) -> int:
-    """Starts the page and proxy and blocks until interrupted (Ctrl-C)."""
+    """Starts the page and proxy and blocks until interrupted (Ctrl-C or SIGTERM); imports no TensorFlow."""
     from tfgan_app.errors import UsageError  # lazy: --help needs no TF
-    from tfgan_app.export.serving_config import check_model_name  # lazy: --help needs no TF
+    from tfgan_app.paths import check_model_name  # lazy: --help needs no TF
     from tfgan_app.serving.explorer import ExplorerProxy, models_from_config  # lazy: --help needs no TF
 
     if fv.models and fv.models_config:
         raise UsageError("Pass either --models or --models_config, not both.")
-    if fv.timeout <= 0:
-        raise UsageError(f"Expected --timeout > 0 seconds, received {fv.timeout}.")
     models = models_from_config(fv.models_config) if fv.models_config else [check_model_name(m) for m in fv.models]
     proxy = ExplorerProxy(fv.server, models, fv.host, fv.port, fv.timeout).start()
     listed = ", ".join(models) if models else "none listed (type a name on the page)"

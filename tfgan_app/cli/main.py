@@ -13,7 +13,7 @@ from typing import List, Optional
 
 from absl import flags
 
-from tfgan_app.cli import quiet
+from tfgan_app.cli import quiet, ranges
 from tfgan_app.errors import TfganError
 
 COMMANDS = {
@@ -63,12 +63,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                       "error, warning or info (all, start-up lines included). Default: from "
                       "TF_CPP_MIN_LOG_LEVEL when set (3 quiet, 2 error, 1 warning, 0 info), else quiet.",
                       flag_values=fv)
+    ranges.register(fv)  # every number in range at parsing (one `error:` line, exit 2)
     rest = argv[2:]
     if any(a in ("-h", "--help", "--helpfull", "-help") for a in rest):
         print(_command_help(module, fv))
         return 0
     try:
         fv([f"tfgan {command}"] + rest)
+    except flags.IllegalFlagValueError as e:  # a value out of its range (`ranges`): the line says what is valid
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     except flags.Error as e:
         print(f"error: {e}\nRun `tfgan {command} --help` to see the valid flags.", file=sys.stderr)
         return 2

@@ -41,6 +41,7 @@ from tfgan_app.export.kinds import export_kind
 from tfgan_app.export.savedmodel import write_savedmodel
 from tfgan_app.export.tflite import QUANTIZATIONS, export_tflite, training_inputs
 from tfgan_app.export.warmup import write_warmup
+from tfgan_app.paths import writable_dir
 
 DEFAULT_BASE_DIR = "export"
 
@@ -128,6 +129,7 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
             None calibrates on noise images.
     """
     serving_config.check_model_name(name)
+    writable_dir(base_dir, "--base")  # a file there is one UsageError, not a traceback mid-export
     model_dir = os.path.join(base_dir, name)
     number = _resolve_version(model_dir, version)
     check_same_signature(model_dir, name, serving_signature(generator, num_classes))

@@ -20,33 +20,16 @@ container when `<base>` is mounted at `/models`.
 """
 
 import os
-import re
 from typing import List, Optional
 
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from tfgan_app.artifacts.layout import list_versions
-from tfgan_app.errors import UsageError
+from tfgan_app.paths import check_model_name, is_model_name  # noqa: F401  (TF-free home; re-exported)
 
 CONFIG_FILE = "models.config"
 DOCKER_CONFIG_FILE = "models.docker.config"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def is_model_name(name: str) -> bool:
-    """True if `name` is usable as a model name in URLs and folder names."""
-    return isinstance(name, str) and bool(_NAME.match(name))
-
-
-def check_model_name(name: str) -> str:
-    """Returns `name` if it is usable as a model name in URLs and folders, else raises `UsageError`."""
-    if not is_model_name(name):
-        raise UsageError(f"Expected a model name of letters, digits, '_', '.', '-' (e.g. 'dcgan_mnist'), "
-                         f"received {name!r}. Pass --name=... with such a name.")
-    return name
-
-
 def list_models(base_dir: str) -> List[str]:
     """Sorted names of model folders in `base_dir` that hold at least one version."""
     if not os.path.isdir(base_dir):

@@ -23,6 +23,8 @@ Example:
 import http.client
 import json
 import os
+import string
+import sys
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -104,6 +106,25 @@ def parse_server_url(url: str) -> urllib.parse.SplitResult:
     return parts
 
 
+def _ascii_target(path: str) -> str:
+    """The request target with every non-ASCII byte percent-encoded (`http.client` sends ASCII only).
+
+    `http.server` decodes the request line as ISO-8859-1, so `GET /v1/models/m\\xe9` arrives as `'/v1/models/mé'`;
+    it is forwarded as `/v1/models/m%E9` and the server answers it (404), as TF Serving would.
+    """
+    return urllib.parse.quote_from_bytes(path.encode("latin-1", "replace"), safe=string.punctuation)
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    """`ThreadingHTTPServer` whose unexpected handler errors are one log line, not a traceback on stderr."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        error = sys.exc_info()[1]
+        logging.warning("explore: a request from %s failed: %s: %s", client_address[0], type(error).__name__, error)
+
+
 class _ProxyHandler(BaseHTTPRequestHandler):
     """Serves the page and forwards `/v1/...` to `self.server.upstream` (a `SplitResult`)."""
 
@@ -147,7 +168,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         connection = connection_class(upstream.hostname, upstream.port, timeout=self.server.timeout_seconds)
         try:
             headers = {"Content-Type": self.headers.get("Content-Type", "application/json")}
-            connection.request("POST" if body is not None else "GET", self.path, body=body, headers=headers)
+            connection.request("POST" if body is not None else "GET", _ascii_target(self.path), body=body,
+                               headers=headers)
             reply = connection.getresponse()
             length = int(reply.getheader("Content-Length") or -1)
             if length > MAX_BODY_BYTES:
@@ -182,7 +204,7 @@ class ExplorerProxy:
         self.upstream = parse_server_url(server)
         self.models: List[str] = list(models)
         self.host, self.port, self.timeout = host, port, timeout
-        self._http: Optional[ThreadingHTTPServer] = None
+        self._http: Optional[_ProxyServer] = None
         self._thread: Optional[threading.Thread] = None
 
     @property
@@ -191,9 +213,17 @@ class ExplorerProxy:
         return f"http://{self.host}:{self.port}/"
 
     def start(self) -> "ExplorerProxy":
-        """Binds the port and serves in a background thread."""
-        self._http = ThreadingHTTPServer((self.host, self.port), _ProxyHandler)
-        self._http.daemon_threads = True
+        """Binds the port and serves in a background thread.
+
+        Raises:
+            UsageError: the port is in use or the host is not a local address.
+        """
+        try:
+            self._http = _ProxyServer((self.host, self.port), _ProxyHandler)
+        except (OSError, OverflowError) as e:  # EADDRINUSE, EADDRNOTAVAIL, gaierror; OverflowError: port > 65535
+            reason = getattr(e, "strerror", None) or e
+            raise UsageError(f"Cannot bind the explorer page to {self.host}:{self.port}: {reason}. Stop the other "
+                             "server or pass another --port (0 picks a free one) or --host.") from e
         self._http.upstream, self._http.models, self._http.timeout_seconds = self.upstream, self.models, self.timeout
         self.port = self._http.server_address[1]
         self._thread = threading.Thread(target=self._http.serve_forever, name="tfgan-explore", daemon=True)
@@ -216,12 +246,21 @@ class ExplorerProxy:
 
 
 def models_from_config(path: str) -> List[str]:
-    """Model names in a TF Serving `models.config` (as `tfgan export` writes it)."""
-    from tfgan_app.export.serving_config import read_models_config  # lazy: imports TF Serving protos
+    """Model names in a TF Serving `models.config` (as `tfgan export` writes it).
+
+    Parsed with the `ModelServerConfig` proto module alone (`tfgan_app.export.serving_config` would load
+    TensorFlow through its package), so `tfgan explore --models_config` starts without TensorFlow.
+
+    Raises:
+        UsageError: the file cannot be read or is not a `ModelServerConfig` text proto.
+    """
+    from google.protobuf import text_format  # lazy: only --models_config needs the protos
+    from tensorflow_serving.config import model_server_config_pb2  # lazy: TF-free, but only --models_config needs it
     try:
-        config = read_models_config(path)
+        with open(path) as f:
+            config = text_format.Parse(f.read(), model_server_config_pb2.ModelServerConfig())
     except OSError as e:
         raise UsageError(f"Cannot read the model config {path!r}: {e}") from e
-    except Exception as e:  # pylint: disable=broad-except  # text_format.ParseError and friends
+    except (text_format.ParseError, UnicodeDecodeError) as e:
         raise UsageError(f"Expected a TF Serving ModelServerConfig text proto in {path!r}: {e}") from e
     return [entry.name for entry in config.model_config_list.config]

@@ -13,7 +13,14 @@ TF Serving's `AspiredVersionsManager` and `ServableStateMonitor` semantics:
   `variables/` or warm-up file: names, sizes, mtimes) is reloaded; the old load
   keeps serving until the new one is AVAILABLE. A version deleted from disk is
   unloaded.
+* A version is unloaded (its session closed) only when no request uses it, as
+  TF Serving's `BasicManager` waits for every `ServableHandle` to be released
+  before it calls `Loader::Unload`: requests hold a `ModelRepository.acquire`
+  handle while they run, and a swapped-out or deleted version stops taking new
+  requests at once but closes when its last handle is released.
 * Unversioned requests go to the highest AVAILABLE version.
+* A version folder whose number does not fit int64 (TF Serving's version
+  type) is ignored with a logged reason, like any non-numeric folder.
 
 Versions are loaded with TF Serving's session semantics (the TF1 loader:
 restore op + init op in a fresh `tf.Graph`/`Session`, then `Session.run` on the
@@ -24,11 +31,12 @@ Every request rejection is a `RequestError` carrying the HTTP status and gRPC
 code TF Serving uses for it.
 """
 
+import contextlib
 import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Tuple
 
 import grpc
 import numpy as np
@@ -36,14 +44,17 @@ import tensorflow as tf
 from absl import logging
 from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
+from tensorflow.python.util import deprecation
 
 from tfgan_app.errors import UsageError
 from tfgan_app.export.serving_config import is_model_name
 from tfgan_app.export.warmup import WARMUP_FILE, read_warmup
 from tfgan_app.artifacts.codec import DTYPES, check_tensor_proto, protos_to_arrays
+from tfgan_app.images import declared_size
 
 DEFAULT_SIGNATURE = "serving_default"
 from tfgan_app.names import DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS  # noqa: E402  (TF-free, CLI flags)
+from tfgan_app.names import DEFAULT_MAX_IMAGE_PIXELS  # noqa: E402  (TF-free, CLI flags)
 # Scalar inputs that set how many images a signature makes; bounded like a batch dimension.
 COUNT_INPUTS = ("num_images",)
 # Internal signature of TF2 SavedModels; TF Serving does not expose it either.
@@ -52,6 +63,7 @@ INIT_OP_SIGNATURE = "__saved_model_init_op"
 _WATCHED = ("saved_model.pb", "fingerprint.pb", "variables", WARMUP_FILE)
 
 START, LOADING, AVAILABLE, UNLOADING, END = "START", "LOADING", "AVAILABLE", "UNLOADING", "END"
+MAX_VERSION = 2 ** 63 - 1  # TF Serving's version numbers are int64
 
 
 class RequestError(Exception):
@@ -89,19 +101,27 @@ class ServableVersion:
         path: the version folder.
         max_batch_size: largest batch (or `num_images`) a request may ask for.
         max_tensor_bytes: largest tensor a request may declare (checked before allocating).
+        max_image_pixels: most pixels a PNG/JPEG string input may declare when the model has no fixed image
+            size (with one, e.g. `translate_png` next to a `[None, H, W, C]` input, it must declare exactly H x W).
     """
 
     def __init__(self, name: str, version: int, path: str, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
-                 max_tensor_bytes: int = 32 * 1024 * 1024):
+                 max_tensor_bytes: int = 32 * 1024 * 1024, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
         self.name, self.version, self.path = name, version, path
         self.max_batch_size, self.max_tensor_bytes = max_batch_size, max_tensor_bytes
+        self.max_image_pixels = max_image_pixels
+        self.image_size: Optional[Tuple[int, int]] = None
+        self._refs_lock = threading.Lock()
+        self._refs, self._retired, self.closed = 0, False, False
         self._graph = tf.Graph()
         self._session = tf.compat.v1.Session(graph=self._graph)
         try:
-            with self._graph.as_default():
+            # The TF1 loader on purpose (TF Serving's semantics, module doc); its deprecation warning is not news.
+            with self._graph.as_default(), deprecation.silence():
                 meta_graph = tf.compat.v1.saved_model.load(self._session, ["serve"], path)
             self.signature_defs: Mapping[str, meta_graph_pb2.SignatureDef] = {
                 key: value for key, value in meta_graph.signature_def.items() if key != INIT_OP_SIGNATURE}
+            self.image_size = _image_size(self.signature_defs)
             if os.path.isfile(os.path.join(path, WARMUP_FILE)):
                 for log in read_warmup(path):
                     request = log.predict_log.request
@@ -112,8 +132,47 @@ class ServableVersion:
             raise
 
     def close(self) -> None:
-        """Releases the session (the version's variables and graph)."""
+        """Releases the session (the version's variables and graph) now; see `retire` for the safe way."""
+        self.closed = True
         self._session.close()
+
+    def acquire(self) -> "ServableVersion":
+        """Counts one more request using this version (TF Serving's `ServableHandle`); returns self.
+
+        Raises:
+            RuntimeError: if the version is already retired (a caller must acquire under the repository lock,
+                before the version leaves the repository).
+        """
+        with self._refs_lock:
+            if self._retired:
+                raise RuntimeError(f"Version {self.version} of model {self.name} is retired; acquire it from the "
+                                   "repository, which no longer lists it.")
+            self._refs += 1
+        return self
+
+    def release(self) -> None:
+        """Ends one `acquire`; the last release of a retired version closes it."""
+        with self._refs_lock:
+            self._refs -= 1
+            last = self._retired and self._refs == 0
+        if last:
+            self.close()
+
+    def retire(self) -> None:
+        """Takes no new requests; closes now if none is running, else when the last one releases it."""
+        with self._refs_lock:
+            if self._retired:
+                return
+            self._retired = True
+            idle = self._refs == 0
+        if idle:
+            self.close()
+
+    @property
+    def in_use(self) -> int:
+        """How many requests hold this version now."""
+        with self._refs_lock:
+            return self._refs
 
     def signature_def(self, signature_name: str) -> meta_graph_pb2.SignatureDef:
         """The `SignatureDef` named `signature_name`, or `SignatureNotFound`."""
@@ -194,10 +253,52 @@ class ServableVersion:
             if dims and dims[0] == -1 and value.shape[0] > self.max_batch_size:
                 raise RequestError(f"Batch of {value.shape[0]} for input {key!r} exceeds the server's maximum "
                                    f"batch size {self.max_batch_size}; split the request.")
+        if target is np.object_:
+            self._check_encoded_images(signature_name, key, value)
         if key in COUNT_INPUTS and value.ndim == 0 and not 0 <= int(value) <= self.max_batch_size:
             raise RequestError(f"Input {key!r} must be in [0, {self.max_batch_size}] (the server's maximum "
                                f"batch size), received {int(value)}.")
         return value
+
+
+    def _check_encoded_images(self, signature_name: str, key: str, value: np.ndarray) -> None:
+        """Rejects PNG/JPEG strings whose header declares the wrong size, before the graph decodes any of them.
+
+        Raises:
+            RequestError: a header cannot be read, declares other than the model's `image_size`, or (models
+                without one) more than `max_image_pixels` pixels.
+        """
+        for index, data in enumerate(value.ravel()):
+            if not isinstance(data, bytes):
+                continue
+            try:
+                size = declared_size(data)
+            except ValueError as e:
+                raise RequestError(f"Input {key!r} of {signature_name!r}, item {index}: {e}.") from e
+            if size is None:
+                continue
+            height, width = size
+            if self.image_size is not None and size != self.image_size:
+                raise RequestError(
+                    f"Input {key!r} of {signature_name!r}, item {index}: the image declares {height}x{width} pixels "
+                    f"(height x width) but model {self.name} takes exactly {self.image_size[0]}x{self.image_size[1]}; "
+                    "resize it first (checked from the header, before decoding).")
+            if self.image_size is None and height * width > self.max_image_pixels:
+                raise RequestError(
+                    f"Input {key!r} of {signature_name!r}, item {index}: the image declares {height}x{width} pixels, "
+                    f"more than the server's limit of {self.max_image_pixels} (--max_image_pixels).")
+
+
+def _image_size(signature_defs: Mapping[str, meta_graph_pb2.SignatureDef]) -> Optional[Tuple[int, int]]:
+    """The `(height, width)` of the model's image input (a `[None, H, W, C]` float input), if it has one size."""
+    sizes = set()
+    for signature in signature_defs.values():
+        for info in signature.inputs.values():
+            dims = [d.size for d in info.tensor_shape.dim]
+            if (not info.tensor_shape.unknown_rank and len(dims) == 4 and min(dims[1:]) > 0
+                    and DTYPES.get(types_pb2.DataType.Name(info.dtype)) in (np.float16, np.float32, np.float64)):
+                sizes.add((dims[1], dims[2]))
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 def _short_message(error: Exception) -> str:
@@ -267,6 +368,7 @@ class ModelRepository:
         poll_wait_seconds: seconds between scans of `base_dir` (TF Serving's
             `--file_system_poll_wait_seconds`); 0 scans once, at `start()`.
         max_tensor_bytes: largest tensor a gRPC request may declare.
+        max_image_pixels: most pixels a PNG/JPEG input may declare (`ServableVersion`).
 
     Example:
     >>> repository = ModelRepository("export", poll_wait_seconds=1).start()
@@ -275,20 +377,25 @@ class ModelRepository:
     """
 
     def __init__(self, base_dir: str, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
-                 poll_wait_seconds: float = DEFAULT_POLL_WAIT_SECONDS, max_tensor_bytes: int = 32 * 1024 * 1024):
+                 poll_wait_seconds: float = DEFAULT_POLL_WAIT_SECONDS, max_tensor_bytes: int = 32 * 1024 * 1024,
+                 max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
         if not poll_wait_seconds >= 0:
             raise UsageError(f"Expected file_system_poll_wait_seconds >= 0 (0: scan once at start), "
                              f"received {poll_wait_seconds}.")
         if max_batch_size < 1:
             raise UsageError(f"Expected max_batch_size >= 1, received {max_batch_size}.")
         self.base_dir = base_dir
+        if max_image_pixels < 1:
+            raise UsageError(f"Expected max_image_pixels >= 1, received {max_image_pixels}.")
         self.max_batch_size, self.max_tensor_bytes = max_batch_size, max_tensor_bytes
+        self.max_image_pixels = max_image_pixels
         self.poll_wait_seconds = poll_wait_seconds
         self._models: Dict[str, Dict[int, VersionState]] = {}
         self._lock = threading.Lock()         # guards _models (held only for dict reads/writes)
         self._poll_lock = threading.Lock()    # one scan at a time
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._ignored = set()                 # (name, folder) already logged as not servable
         self.polls = 0
 
     # --- the poller ------------------------------------------------------------------------------------------
@@ -308,7 +415,7 @@ class ModelRepository:
         return self
 
     def stop(self) -> None:
-        """Stops the poller and unloads every version."""
+        """Stops the poller and unloads every version (each as soon as no request uses it)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=60)
@@ -318,7 +425,7 @@ class ModelRepository:
             self._models = {}
         for state in states:
             if state.servable is not None:
-                state.servable.close()
+                state.servable.retire()
 
     def _run(self, scan_first: bool) -> None:
         if scan_first:
@@ -346,11 +453,25 @@ class ModelRepository:
                 children = os.listdir(model_dir)
             except OSError:
                 continue
-            versions = {int(d): os.path.join(model_dir, d) for d in children
-                        if d.isdigit() and os.path.isfile(os.path.join(model_dir, d, "saved_model.pb"))}
+            versions = {}
+            for child in children:
+                path = os.path.join(model_dir, child)
+                if not (child.isdigit() and os.path.isfile(os.path.join(path, "saved_model.pb"))):
+                    continue
+                if int(child) > MAX_VERSION:
+                    self._ignore(name, child, f"its version number does not fit int64 (at most {MAX_VERSION})")
+                    continue
+                versions[int(child)] = path
             if versions:
                 models[name] = versions
         return models
+
+    def _ignore(self, name: str, folder: str, reason: str) -> None:
+        """Logs once per folder that `<base>/<name>/<folder>` is not served, and why."""
+        key = (name, folder)
+        if key not in self._ignored:
+            self._ignored.add(key)
+            logging.warning("Ignoring folder %s/%s: %s.", name, folder, reason)
 
     def poll(self) -> None:
         """One scan: loads new or changed versions, records failures, unloads deleted versions."""
@@ -376,7 +497,7 @@ class ModelRepository:
             for state in removed:
                 logging.info("Unloading removed version %s", state.version)
                 if state.servable is not None:
-                    state.servable.close()
+                    state.servable.retire()
 
     def _load(self, name: str, version: int, path: str, fingerprint: Tuple, known: Optional[VersionState]) -> None:
         if known is None:
@@ -384,7 +505,8 @@ class ModelRepository:
                 self._models.setdefault(name, {})[version] = VersionState(version, LOADING, fingerprint=fingerprint)
         started = time.monotonic()
         try:
-            servable = ServableVersion(name, version, path, self.max_batch_size, self.max_tensor_bytes)
+            servable = ServableVersion(name, version, path, self.max_batch_size, self.max_tensor_bytes,
+                                       self.max_image_pixels)
         except Exception as e:  # pylint: disable=broad-except  # any load failure is reported, not raised
             message = self.relative(f"Loading {name} version {version} failed: {type(e).__name__}: "
                                     f"{_short_message(e)}")
@@ -405,7 +527,7 @@ class ModelRepository:
             previous = self._models.setdefault(name, {}).get(version)
             self._models[name][version] = VersionState(version, AVAILABLE, fingerprint=fingerprint, servable=servable)
         if previous is not None and previous.servable is not None:
-            previous.servable.close()
+            previous.servable.retire()
 
     def relative(self, message: str) -> str:
         """`message` with the host path of the base folder removed (errors must not leak host paths)."""
@@ -434,10 +556,35 @@ class ModelRepository:
         return [versions[v] for v in sorted(versions)]
 
     def get(self, name: str, version: Optional[int] = None) -> ServableVersion:
-        """The AVAILABLE version `version` of `name`, or the highest AVAILABLE one if None; else `NotFound`."""
+        """The AVAILABLE version `version` of `name`, or the highest AVAILABLE one if None; else `NotFound`.
+
+        The version is not pinned: a reload or delete may close it while it runs. Requests use `acquire`.
+        """
         with self._lock:
-            versions = self._models.get(name, {})
-            available = {v: s.servable for v, s in versions.items() if s.servable is not None}
+            return self._find(name, version)
+
+    @contextlib.contextmanager
+    def acquire(self, name: str, version: Optional[int] = None) -> Iterator[ServableVersion]:
+        """`get` as a handle: the version stays loaded until the block ends (TF Serving's `ServableHandle`).
+
+        Raises:
+            NotFound: no AVAILABLE version `version` of `name` (the highest one if None).
+
+        Example:
+        >>> with repository.acquire("dcgan_mnist") as servable:
+        ...     servable.predict("serving_default", {"latents": z})
+        """
+        with self._lock:  # a version leaves `_models` under this lock before it is retired
+            servable = self._find(name, version).acquire()
+        try:
+            yield servable
+        finally:
+            servable.release()
+
+    def _find(self, name: str, version: Optional[int]) -> ServableVersion:
+        """`get` without the lock (the caller holds it)."""
+        versions = self._models.get(name, {})
+        available = {v: s.servable for v, s in versions.items() if s.servable is not None}
         if version is None:
             if not available:
                 raise NotFound(f"Servable not found for request: Latest({name})")

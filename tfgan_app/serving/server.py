@@ -26,17 +26,22 @@ are buffered by its event loop, so slow uploads hold no worker; idle and stalled
 connections are closed after `idle_timeout` seconds; at most `connection_limit`
 connections). gRPC runs on a bounded `ThreadPoolExecutor` with
 `maximum_concurrent_rpcs`. Neither port is shared: binding an occupied port is
-a `UsageError`.
+a `UsageError`. `stop()` is graceful: no new connections or RPCs, requests in
+flight finish within `grace_seconds`, and each version they hold stays loaded
+until they do (`ModelRepository.acquire`).
 
 Example:
 >>> with LocalModelServer("export", rest_port=0, grpc_port=0) as server:
 ...     print(server.rest_url, server.grpc_target)
 """
 
+import contextlib
 import json
 import logging as std_logging
+import math
 import re
 import threading
+import time
 from concurrent import futures
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
@@ -57,9 +62,9 @@ from tfgan_app.serving.explorer import HEADERS, static_response
 from tfgan_app.serving.repository import (DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS, DEFAULT_SIGNATURE,
                                           ModelRepository, NotFound, RequestError, ServableVersion, VersionState)
 
-from tfgan_app.names import DEFAULT_MAX_BODY_BYTES  # noqa: E402  (TF-free, for the CLI flags)
+from tfgan_app.names import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IMAGE_PIXELS  # noqa: E402  (TF-free, CLI flags)
 DEFAULT_THREADS = 4
-from tfgan_app.names import DEFAULT_IDLE_TIMEOUT  # noqa: E402  (TF-free, for the CLI flags)
+from tfgan_app.names import DEFAULT_GRACE_SECONDS, DEFAULT_IDLE_TIMEOUT  # noqa: E402  (TF-free, for the CLI flags)
 DEFAULT_CONNECTION_LIMIT = 1000
 # TF Serving's path regexes (http_rest_api_util.cc), anchored.
 _PREDICT_URL = re.compile(r"(?i)^/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
@@ -230,10 +235,10 @@ class RestApp:
                 raise RequestError("Missing model name in request.")
             version = self._version(version, label)
             if subresource:
-                servable = self.repository.get(name, version)
-                return 200, {"model_spec": {"name": name, "signature_name": "", "version": str(servable.version)},
-                             "metadata": {"signature_def": json_format.MessageToDict(
-                                 signature_def_map(servable), preserving_proto_field_name=True)}}
+                with self.repository.acquire(name, version) as servable:
+                    return 200, {"model_spec": {"name": name, "signature_name": "", "version": str(servable.version)},
+                                 "metadata": {"signature_def": json_format.MessageToDict(
+                                     signature_def_map(servable), preserving_proto_field_name=True)}}
             return 200, status_json(model_status(self.repository, name, version))
         raise malformed
 
@@ -250,16 +255,17 @@ class RestApp:
 
     def predict(self, name: str, version: Optional[int], raw: bytes) -> Dict:
         """`:predict` on a JSON body; returns the response JSON."""
-        servable = self.repository.get(name, version)
-        body = _parse_body(raw)
-        signature = body.get("signature_name", DEFAULT_SIGNATURE)
-        if not isinstance(signature, str):
-            raise RequestError(f"JSON Value: {json.dumps(signature)[:80]} not formatted correctly. "
-                               "'signature_name' key must be a string value.")
-        signature = signature or DEFAULT_SIGNATURE
-        servable.signature_def(signature)  # unknown signature: 400 before the inputs are looked at
-        inputs, row_format = _rest_inputs(body, servable, signature)
-        return _rest_outputs(servable.predict(signature, inputs), row_format)
+        with self.repository.acquire(name, version) as servable:  # the version stays loaded until the reply
+            body = _parse_body(raw)
+            signature = body.get("signature_name", DEFAULT_SIGNATURE)
+            if not isinstance(signature, str):
+                raise RequestError(f"JSON Value: {json.dumps(signature)[:80]} not formatted correctly. "
+                                   "'signature_name' key must be a string value.")
+            signature = signature or DEFAULT_SIGNATURE
+            servable.signature_def(signature)  # unknown signature: 400 before the inputs are looked at
+            inputs, row_format = _rest_inputs(body, servable, signature)
+            outputs = servable.predict(signature, inputs)
+        return _rest_outputs(outputs, row_format)
 
 
 def _read_body(environ: Dict) -> bytes:
@@ -292,26 +298,37 @@ class _PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer)
     def __init__(self, repository: ModelRepository):
         self._repository = repository
 
-    def _servable(self, model_spec) -> ServableVersion:
+    def _servable(self, model_spec) -> "contextlib.AbstractContextManager[ServableVersion]":
+        """A handle on the version `model_spec` names, held while the request runs."""
         if not model_spec.name:
             raise RequestError("Missing ModelSpec name.")
         if model_spec.WhichOneof("version_choice") == "version_label":
             raise RequestError(f"Unrecognized servable version label: {model_spec.version_label}")
         version = model_spec.version.value if model_spec.HasField("version") else None
-        return self._repository.get(model_spec.name, version)
+        return self._repository.acquire(model_spec.name, version)
 
     def _abort(self, context, error: RequestError):
         context.abort(error.grpc_code, self._repository.relative(str(error)))
 
+    def Classify(self, request, context):  # pylint: disable=invalid-name
+        _unimplemented("Classify", context)
+
+    def Regress(self, request, context):  # pylint: disable=invalid-name
+        _unimplemented("Regress", context)
+
+    def MultiInference(self, request, context):  # pylint: disable=invalid-name
+        _unimplemented("MultiInference", context)
+
     def Predict(self, request, context):  # pylint: disable=invalid-name
         try:
-            servable = self._servable(request.model_spec)
-            signature = request.model_spec.signature_name or DEFAULT_SIGNATURE
-            inputs = servable.decode_protos(signature, request.inputs)  # validated before allocation
-            outputs = servable.predict(signature, inputs, exact_dtypes=True)
+            with self._servable(request.model_spec) as servable:
+                signature = request.model_spec.signature_name or DEFAULT_SIGNATURE
+                inputs = servable.decode_protos(signature, request.inputs)  # validated before allocation
+                outputs = servable.predict(signature, inputs, exact_dtypes=True)
+                name, version = servable.name, servable.version
             response = predict_pb2.PredictResponse()
-            response.model_spec.name = servable.name
-            response.model_spec.version.value = servable.version
+            response.model_spec.name = name
+            response.model_spec.version.value = version
             response.model_spec.signature_name = signature
             output_filter = set(request.output_filter)
             for key, proto in arrays_to_protos(outputs).items():
@@ -326,19 +343,30 @@ class _PredictionServicer(prediction_service_pb2_grpc.PredictionServiceServicer)
             if list(request.metadata_field) != ["signature_def"]:
                 raise RequestError('metadata_field must be ["signature_def"], '
                                    f"received {list(request.metadata_field)}.")
-            servable = self._servable(request.model_spec)
-            response = get_model_metadata_pb2.GetModelMetadataResponse()
-            response.model_spec.name = servable.name
-            response.model_spec.version.value = servable.version
-            response.metadata["signature_def"].Pack(signature_def_map(servable))
+            with self._servable(request.model_spec) as servable:
+                response = get_model_metadata_pb2.GetModelMetadataResponse()
+                response.model_spec.name = servable.name
+                response.model_spec.version.value = servable.version
+                response.metadata["signature_def"].Pack(signature_def_map(servable))
             return response
         except RequestError as e:
             self._abort(context, e)
 
 
+def _unimplemented(method: str, context) -> None:
+    """Answers an RPC this server does not implement with UNIMPLEMENTED, logging one line (no traceback)."""
+    logging.warning("gRPC %s is not implemented by tfgan serve (generators have no such signature); answered "
+                    "UNIMPLEMENTED.", method)
+    context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented by tfgan serve: the served "
+                  "generators have only Predict signatures (use Predict).")
+
+
 class _ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
     def __init__(self, repository: ModelRepository):
         self._repository = repository
+
+    def HandleReloadConfigRequest(self, request, context):  # pylint: disable=invalid-name
+        _unimplemented("HandleReloadConfigRequest", context)
 
     def GetModelStatus(self, request, context):  # pylint: disable=invalid-name
         try:
@@ -348,6 +376,15 @@ class _ModelServicer(model_service_pb2_grpc.ModelServiceServicer):
             return model_status(self._repository, spec.name, spec.version.value if spec.HasField("version") else None)
         except RequestError as e:
             context.abort(e.grpc_code, self._repository.relative(str(e)))
+
+
+def _rest_drained(server) -> bool:
+    """True when waitress has no request queued or running and every reply is flushed to its client."""
+    dispatcher = server.task_dispatcher
+    if dispatcher.active_count or dispatcher.queue:
+        return False
+    channels = [c for c in list(server._map.values()) if c is not server]  # pylint: disable=protected-access
+    return not any(getattr(c, "requests", None) or getattr(c, "total_outbufs_len", 0) for c in channels)
 
 
 class LocalModelServer:
@@ -366,21 +403,27 @@ class LocalModelServer:
         threads: REST worker threads and gRPC worker threads (each pool is bounded).
         idle_timeout: seconds after which an idle or stalled REST connection is closed.
         connection_limit: most REST connections open at once (more wait in the listen backlog).
+        grace_seconds: how long `stop()` lets requests in flight finish.
+        max_image_pixels: most pixels a PNG/JPEG input of a model without a fixed image size may declare.
     """
 
     def __init__(self, base_dir: str, host: str = "127.0.0.1", rest_port: Optional[int] = 8501,
                  grpc_port: Optional[int] = 8500, max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
                  preload: bool = True, poll_wait_seconds: float = DEFAULT_POLL_WAIT_SECONDS,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, threads: int = DEFAULT_THREADS,
-                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT, connection_limit: int = DEFAULT_CONNECTION_LIMIT):
-        if max_body_bytes < 1024 or threads < 1 or idle_timeout <= 0 or connection_limit < 1:
-            raise UsageError(f"Expected max_body_bytes >= 1024, threads >= 1, idle_timeout > 0 and "
-                             f"connection_limit >= 1, received {max_body_bytes}, {threads}, {idle_timeout}, "
-                             f"{connection_limit}.")
-        self.repository = ModelRepository(base_dir, max_batch_size, poll_wait_seconds, max_body_bytes)
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT, connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+                 grace_seconds: float = DEFAULT_GRACE_SECONDS, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
+        if (max_body_bytes < 1024 or threads < 1 or not 0 < idle_timeout < math.inf or connection_limit < 1
+                or not 0 <= grace_seconds < math.inf):
+            raise UsageError(f"Expected max_body_bytes >= 1024, threads >= 1, a finite idle_timeout > 0, "
+                             f"connection_limit >= 1 and a finite grace_seconds >= 0, received {max_body_bytes}, "
+                             f"{threads}, {idle_timeout}, {connection_limit}, {grace_seconds}.")
+        self.repository = ModelRepository(base_dir, max_batch_size, poll_wait_seconds, max_body_bytes,
+                                          max_image_pixels)
         self.host, self.rest_port, self.grpc_port = host, rest_port, grpc_port
         self.preload, self.max_body_bytes, self.threads = preload, max_body_bytes, threads
         self.idle_timeout, self.connection_limit = idle_timeout, connection_limit
+        self.grace_seconds = grace_seconds
         self._http = None
         self._http_thread: Optional[threading.Thread] = None
         self._grpc: Optional[grpc.Server] = None
@@ -453,10 +496,21 @@ class LocalModelServer:
         except (OSError, ValueError):  # the map closes under the loop at stop()
             pass
 
-    def stop(self) -> None:
-        """Stops both servers and the repository poller, and waits for their threads."""
+    def stop(self, grace: Optional[float] = None) -> None:
+        """Stops gracefully: no new connections or RPCs, requests in flight finish (at most `grace` seconds,
+        default the constructor's `grace_seconds`), then the ports, the poller and every version are released.
+
+        What `tfgan serve` does on Ctrl-C and SIGTERM.
+        """
+        grace = self.grace_seconds if grace is None else grace
+        grpc_stopped = self._grpc.stop(grace=grace) if self._grpc is not None else None  # drains in-flight RPCs
+        self._grpc = None
         if self._http is not None:
             server, self._http = self._http, None
+            server.accepting = False  # waitress' dispatcher stops accepting; in-flight requests go on
+            deadline = time.monotonic() + grace
+            while not _rest_drained(server) and time.monotonic() < deadline:
+                time.sleep(0.02)
             std_logging.getLogger("waitress").setLevel(std_logging.CRITICAL)
             for _ in range(50):
                 channels = list(server._map.values())  # pylint: disable=protected-access
@@ -470,9 +524,8 @@ class LocalModelServer:
                 server.maintenance(0)
             server.task_dispatcher.shutdown(timeout=5)
             self._http_thread.join(timeout=10)
-        if self._grpc is not None:
-            self._grpc.stop(grace=1).wait(timeout=10)
-            self._grpc = None
+        if grpc_stopped is not None:
+            grpc_stopped.wait(timeout=grace + 10)
         self.repository.stop()
 
     def __enter__(self) -> "LocalModelServer":
