@@ -1,4 +1,4 @@
-"""The package's layers import downward only, with no cycles (see ../shared/ARCHITECTURE.md and README "Layout").
+"""The package's layers import downward only, with no cycles (see docs/architecture.md, "Layers").
 
 Every `import` / `from ... import` of a `tfgan_app` module is read with `ast`, function-local ones included,
 so an upward import cannot hide inside a function. Function-local imports are allowed only for optional
@@ -15,7 +15,7 @@ import tfgan_app
 PACKAGE_DIR = os.path.dirname(tfgan_app.__file__)
 
 # Bottom to top. A module may import its own top-level part and any part on a LOWER level; parts on one
-# level are siblings that do not import each other (evaluation | export). ../shared/ARCHITECTURE.md's
+# level are siblings that do not import each other (evaluation | export). docs/architecture.md's
 # floors, with the order inside a floor made explicit where one part builds on another.
 LAYERS = [
     {"errors", "names"},        # names: TF-free constants the CLI flags need
@@ -160,3 +160,15 @@ def test_checks_catch_what_they_claim(tmp_path):
     path.write_text("import os\n\ndef f():\n    from tfgan_app import training\n    import numpy\n")
     assert _imports(str(path)) == [("tfgan_app.training", 4, True)]
     assert [(line, ours) for line, _, ours in _local_imports(str(path))] == [(4, True), (5, False)]
+
+
+def test_the_documented_drawing_is_the_enforced_one():
+    """docs/architecture.md's "Layers" drawing (top to bottom) names exactly the floors of LAYERS."""
+    path = os.path.join(os.path.dirname(PACKAGE_DIR), "docs", "architecture.md")
+    text = open(path, encoding="utf-8").read()
+    block = text.split("## Layers", 1)[1].split("```", 2)[1]
+    floors = []
+    for line in block.strip().splitlines():
+        names = line.split("  ")[0].split()  # the part names come before the first double space
+        floors.append(set(names))
+    assert floors[::-1] == LAYERS, f"docs/architecture.md draws {floors[::-1]}, the test enforces {LAYERS}"
