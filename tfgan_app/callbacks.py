@@ -2,7 +2,8 @@
 
 import contextlib
 import os
-from typing import Iterator, Optional, Sequence
+import time
+from typing import Any, Dict, Iterator, Optional, Sequence
 
 import keras
 import numpy as np
@@ -44,6 +45,52 @@ class EpochSummaryWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+class GANTensorBoard(keras.callbacks.TensorBoard):
+    """Keras' TensorBoard callback with every epoch's scalars, both learning rates and images/s.
+
+    With `update_freq=N`, Keras records all summaries, its `epoch_*` scalars included, under
+    `record_if(step % N == 0)` with the epoch's last step, so an epoch that does not end on a multiple
+    of N (1,875 steps at N=100) logged no `epoch_*` scalar at all. Here the epoch-end scalars are recorded
+    unconditionally, and they also hold `epoch_d_learning_rate` / `epoch_g_learning_rate` (the current
+    values, schedules included) and `epoch_images_per_second` (real training images consumed per second of
+    the epoch). `batch_*` scalars are still written every `update_freq` steps.
+
+    Args:
+      log_dir: TensorBoard folder (scalars go to its `train/` sub-folder).
+      batch_size: global batch size, for images/s.
+      update_freq: as in `keras.callbacks.TensorBoard` (`"epoch"`, `"batch"` or N steps).
+    """
+
+    def __init__(self, log_dir: str, batch_size: int, update_freq: Any = "epoch"):
+        super().__init__(log_dir=log_dir, update_freq=update_freq)
+        self.batch_size = batch_size
+        self._epoch_start, self._epoch_batches = time.time(), 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
+        self._epoch_start, self._epoch_batches = time.time(), 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        self._epoch_batches += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        with tf.summary.record_if(True):
+            super().on_epoch_end(epoch, {**(logs or {}), **self.epoch_extras()})
+
+    def epoch_extras(self) -> Dict[str, float]:
+        """The learning rate of each of the GAN's optimizers and the epoch's images/s so far."""
+        extras = {}
+        for prefix in ("d", "g"):
+            optimizer = getattr(self.model, f"{prefix}_optimizer", None)
+            if isinstance(optimizer, keras.optimizers.Optimizer):
+                extras[f"{prefix}_learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        seconds = time.time() - self._epoch_start
+        if seconds > 0:
+            extras["images_per_second"] = self._epoch_batches * self.batch_size / seconds
+        return extras
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")

@@ -9,7 +9,9 @@
     generator_b_to_a.keras  CycleGAN only: the B -> A generator (`generator.keras` is A -> B)
     gan.keras            the whole GAN with both optimizers' state (load and keep training)
     samples/epoch_*.png  sample grids from a fixed latent batch
-    logs/                TensorBoard scalars (d_loss, g_loss, ...) and sample images
+    logs/                TensorBoard: epoch_* scalars for every epoch (d_loss, g_loss, ..., both learning
+                         rates, images/s), batch_* every `log_every_steps` steps, sample images,
+                         evaluation/* with `eval_every`
     checkpoints/         gan.keras after every epoch
 
 A run folder holds exactly one run. `train` refuses a folder that holds a finished run (it has
@@ -348,7 +350,7 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
         gan_callbacks.StopOnNonFiniteLoss(),  # first: a diverged batch must stop before anything is saved
         *([keras.callbacks.BackupAndRestore(backup, save_freq="epoch")] if backup else []),
         gan.sample_grid_callback(output_dir, info.dataset, seed=preset.seed, log_dir=log_dir, **toy_plot_options),
-        keras.callbacks.TensorBoard(log_dir=log_dir, update_freq=preset.log_every_steps or "epoch"),
+        gan_callbacks.GANTensorBoard(log_dir, preset.batch_size, update_freq=preset.log_every_steps or "epoch"),
         keras.callbacks.ModelCheckpoint(os.path.join(output_dir, "checkpoints", "gan.keras")),
         *([evaluation] if evaluation is not None else []),
         *extra_callbacks,

@@ -21,8 +21,9 @@ Examples:
 Progress line and TensorBoard metrics: d_loss and g_loss are the discriminator and generator losses;
 d_real and d_fake are the mean raw discriminator output (logit, or critic score for WGANs) on real and on
 generated images, averaged over the epoch so far: d_real well above d_fake means D tells them apart.
-TensorBoard (tensorboard --logdir <output_dir>/logs) shows them per epoch (epoch_<name>, step = epoch
-index, like the `samples` image grids) and every --log_every_steps steps (batch_<name>, step = batch).
+TensorBoard (tensorboard --logdir <output_dir>/logs) shows them for every epoch (epoch_<name>, step = epoch
+index, like the `samples` image grids and the --eval_every scores), with epoch_d_learning_rate,
+epoch_g_learning_rate and epoch_images_per_second, and every --log_every_steps steps (batch_<name>, step = batch).
 
 A run folder holds one run: training into a folder that holds a finished run (or an unfinished one
 without a matching --backup_dir) stops with an error unless --overwrite is given, which deletes the
