@@ -85,8 +85,9 @@ class ResumableBackup(keras.callbacks.BackupAndRestore):
 
     def on_train_batch_end(self, batch, logs=None):
         self._done += 1
-        if self.save_freq != "epoch" and self._done % self.save_freq == 0:
-            self.write(self._epoch, self._done)
+        last_of_epoch = bool(self.steps_per_epoch) and self._done >= self.steps_per_epoch
+        if self.save_freq != "epoch" and self._done % self.save_freq == 0 and not last_of_epoch:
+            self.write(self._epoch, self._done)  # (the epoch's last batch is backed up by on_epoch_end)
         if self._partial and self._done >= self.steps_per_epoch and not self.model.stop_training:
             # The resumed partial epoch is complete after its remaining batches: end it (fit's batch loop
             # checks stop_training); on_epoch_end lets training go on.
