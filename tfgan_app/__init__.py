@@ -58,7 +58,8 @@ def register_keras_objects(package_initializing: bool = False) -> bool:
         return _registered
     _registered = True
     # Importing the modules runs their `@keras.saving.register_keras_serializable` decorators.
-    from tfgan_app import architectures, gans, losses  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    # pylint: disable-next=import-outside-toplevel,unused-import
+    from tfgan_app import architectures, gans, losses  # noqa: F401
     return True
 
 

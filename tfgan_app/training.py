@@ -286,7 +286,8 @@ def check_not_finished(output_dir: str, overwrite: bool, resume: bool = False) -
     if overwrite or resume or not os.path.exists(os.path.join(output_dir, FINISHED_MARKER)):
         return
     config = _read_json(os.path.join(output_dir, "config.json")) or {}
-    raise UsageError(f"Run folder {output_dir!r} already holds a finished run (preset {config.get('name', 'unknown')!r}, "
+    name = config.get("name", "unknown")
+    raise UsageError(f"Run folder {output_dir!r} already holds a finished run (preset {name!r}, "
                      f"{config.get('epochs', '?')} epochs, {FINISHED_MARKER}). Pass --resume={output_dir} "
                      "--epochs=N to train it further, --overwrite to replace it, or pick another --output_dir.")
 
@@ -346,14 +347,14 @@ def prepare_run_dir(output_dir: str, config: Dict[str, Any], backup: str, overwr
             raise UsageError(f"Backup folder {backup!r} holds a backup without its run config ({BACKUP_CONFIG}), "
                              "so it cannot be matched to this run. Pass --overwrite to discard it, or another "
                              "--backup_dir.")
-        _check_same_run(f"Backup folder {backup!r} holds a backup", backed_up, config, "Resume with the same preset and flags, "
-                        "or pass --overwrite to discard the backup and start over.")
+        _check_same_run(f"Backup folder {backup!r} holds a backup", backed_up, config, "Resume with the same "
+                        "preset and flags, or pass --overwrite to discard the backup and start over.")
         if previous is not None:
-            _check_same_run(f"Run folder {output_dir!r} (unlike its backup {backup!r}) holds the files", previous, config,
-                            "Pass the --output_dir of the interrupted run, or --overwrite to start over.")
+            _check_same_run(f"Run folder {output_dir!r} (unlike its backup {backup!r}) holds the files", previous,
+                            config, "Pass the --output_dir of the interrupted run, or --overwrite to start over.")
     elif start.kind == "continue":
-        _check_same_run(f"Run folder {output_dir!r} holds a finished run", previous, config, "--resume continues a run with its own "
-                        "preset and flags; only --epochs may change.")
+        _check_same_run(f"Run folder {output_dir!r} holds a finished run", previous, config, "--resume continues a "
+                        "run with its own preset and flags; only --epochs may change.")
         if config["epochs"] <= start.epoch:
             raise UsageError(f"Run folder {output_dir!r} already trained {start.epoch} epochs; pass --epochs "
                              f"greater than that to continue it. Received: epochs={config['epochs']}")
