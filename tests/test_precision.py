@@ -134,13 +134,13 @@ def _tiny_args(tmp_path, image_folder):
 
 
 @pytest.mark.parametrize("flags, facts, first_line, policy, warned", [
-    ([], HardwareFacts(cpu_flags=AVX2), "Precision: float32 (auto: this CPU has no bfloat16 instructions)",
+    ([], HardwareFacts(cpu_flags=AVX2), "float32 (auto: this CPU has no bfloat16 instructions)",
      "float32", False),
-    ([], HardwareFacts(cpu_flags=AVX512_BF16), "Precision: mixed_bfloat16 (auto: this CPU has AVX-512 BF16",
+    ([], HardwareFacts(cpu_flags=AVX512_BF16), "mixed_bfloat16 (auto: this CPU has AVX-512 BF16",
      "mixed_bfloat16", False),
     (["--mixed_precision=mixed_bfloat16"], HardwareFacts(cpu_flags=AVX2),
-     "Precision: mixed_bfloat16 (asked for)", "mixed_bfloat16", True),
-    (["--mixed_precision=float32"], HardwareFacts(cpu_flags=AVX512_BF16), "Precision: float32 (asked for)",
+     "mixed_bfloat16 (asked for)", "mixed_bfloat16", True),
+    (["--mixed_precision=float32"], HardwareFacts(cpu_flags=AVX512_BF16), "float32 (asked for)",
      "float32", False),
 ])
 def test_train_names_its_precision_first(flags, facts, first_line, policy, warned, monkeypatch, capsys, tmp_path,
@@ -148,7 +148,8 @@ def test_train_names_its_precision_first(flags, facts, first_line, policy, warne
     monkeypatch.setattr(hardware, "detect_hardware", lambda strategy=None, **_: facts)
     assert main(_tiny_args(tmp_path, image_folder) + flags) == 0
     captured = capsys.readouterr()
-    assert captured.out.splitlines()[0].startswith(first_line), captured.out
+    first = captured.out.splitlines()[0]
+    assert first.startswith("Training preset 'dcgan_mnist'") and f" in {first_line}" in first, captured.out
     assert ("warning: mixed_bfloat16 is emulated" in captured.err) == warned
     config = json.load(open(os.path.join(tmp_path, "run", "config.json")))
     assert config["precision"] == policy

@@ -91,13 +91,19 @@ def test_finished_run_is_not_overwritten_without_overwrite(image_folder, runs):
     assert json.load(open(os.path.join(out, "config.json")))["epochs"] == 1
 
 
-def test_unfinished_run_without_backup_is_refused(image_folder, runs):
+def test_unfinished_run_without_backup_restarts_only_as_the_same_run(image_folder, runs):
     out = runs / "run"
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        training.train(tiny_preset(image_folder, "epochs=2"), str(out), extra_callbacks=[StopAtEpoch(1)], verbose=0)
-    assert (out / "samples" / "epoch_0001.png").exists()
-    with pytest.raises(UsageError, match=r"holds an unfinished run .*no backup to resume.*--overwrite"):
-        training.train(tiny_preset(image_folder, "epochs=2"), str(out), verbose=0)
+    with pytest.raises(RuntimeError, match="simulated crash"):  # before the first epoch's backup
+        training.train(tiny_preset(image_folder, "epochs=2"), str(out), extra_callbacks=[StopAtEpoch(0)], verbose=0,
+                       backup_every_steps=None)
+    assert (out / "config.json").exists() and not (out / "backup" / "training_metadata.json").exists()
+    with pytest.raises(UsageError, match=r"holds an unfinished run .*another run .*loss: 'non_saturating' -> "
+                                         r"'hinge'.*--overwrite"):
+        training.train(tiny_preset(image_folder, "epochs=2", "loss=hinge"), str(out), verbose=0)
+    counter = StepCounter()
+    training.train(tiny_preset(image_folder, "epochs=2"), str(out), extra_callbacks=[counter], verbose=0)
+    assert counter.steps == 2 * 3  # started over
+    assert sorted(os.listdir(out / "samples")) == ["epoch_0001.png", "epoch_0002.png"]
 
 
 def test_backup_resumes_only_the_run_it_was_made_for(image_folder, runs):

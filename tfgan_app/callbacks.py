@@ -1,8 +1,10 @@
 """Keras callbacks for GAN training runs."""
 
 import contextlib
+import json
 import os
-from typing import Iterator, Optional, Sequence
+import time
+from typing import Any, Dict, Iterator, Optional, Sequence
 
 import keras
 import numpy as np
@@ -44,6 +46,117 @@ class EpochSummaryWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+class ResumableBackup(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` that backs up every `save_freq` steps *and* every epoch end, and records where.
+
+    The metadata (`training_metadata.json`) says `{"epoch": e, "batches_done": b}`: the state after `b`
+    batches of the 0-based epoch `e` (`b = 0` at an epoch boundary), which `tfgan_app.training` needs to
+    resume mid-epoch on the very batch where the backup was taken. Keras' own callback records the epoch
+    only (and, after a restore, the wrong one until the first epoch ends), and restarts that epoch from its
+    first batch. The backup is kept when training ends (`delete_checkpoint=False`): the caller deletes it
+    once the run's artifacts are saved.
+
+    Args:
+      backup_dir: the folder (created).
+      save_freq: back up every this many steps (and at every epoch end), or `"epoch"`: at epoch ends only.
+      first_epoch_offset: batches of the first epoch already trained before this `fit` (a resumed partial
+        epoch): `batches_done` counts from the epoch's start, and that epoch ends after its remaining
+        `steps_per_epoch - first_epoch_offset` batches (the data stream must start at that batch).
+      steps_per_epoch: batches per epoch (the `fit` argument), needed with `first_epoch_offset`.
+
+    Raises:
+      ValueError: `first_epoch_offset` without `steps_per_epoch`.
+    """
+
+    def __init__(self, backup_dir: str, save_freq: Any = "epoch", first_epoch_offset: int = 0,
+                 steps_per_epoch: Optional[int] = None):
+        super().__init__(backup_dir, save_freq=save_freq, delete_checkpoint=False)
+        if first_epoch_offset and not steps_per_epoch:
+            raise ValueError(f"A resumed partial epoch needs steps_per_epoch. Received: "
+                             f"first_epoch_offset={first_epoch_offset}, steps_per_epoch={steps_per_epoch}")
+        self.steps_per_epoch = steps_per_epoch
+        self._offset, self._epoch, self._done = first_epoch_offset, 0, 0
+        self._partial = self._ended_early = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch, self._done, self._partial, self._offset = epoch, self._offset, self._offset > 0, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._done += 1
+        last_of_epoch = bool(self.steps_per_epoch) and self._done >= self.steps_per_epoch
+        if self.save_freq != "epoch" and self._done % self.save_freq == 0 and not last_of_epoch:
+            self.write(self._epoch, self._done)  # (the epoch's last batch is backed up by on_epoch_end)
+        if self._partial and self._done >= self.steps_per_epoch and not self.model.stop_training:
+            # The resumed partial epoch is complete after its remaining batches: end it (fit's batch loop
+            # checks stop_training); on_epoch_end lets training go on.
+            self.model.stop_training = self._ended_early = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.write(epoch + 1, 0)
+        if self._ended_early:
+            self.model.stop_training = self._ended_early = False
+
+    def write(self, epoch: int, batches_done: int) -> None:
+        """Saves the weights (both optimizers included) and then the metadata naming this position."""
+        os.makedirs(self.backup_dir, exist_ok=True)
+        self.model.save_weights(filepath=self._weights_path, overwrite=True)
+        temporary = self._training_metadata_path + ".tmp"
+        with open(temporary, "w", encoding="utf-8") as f:
+            json.dump({"epoch": epoch, "batches_done": batches_done}, f)
+        os.replace(temporary, self._training_metadata_path)
+
+
+class GANTensorBoard(keras.callbacks.TensorBoard):
+    """Keras' TensorBoard callback with every epoch's scalars, both learning rates and images/s.
+
+    With `update_freq=N`, Keras records all summaries, its `epoch_*` scalars included, under
+    `record_if(step % N == 0)` with the epoch's last step, so an epoch that does not end on a multiple
+    of N (1,875 steps at N=100) logged no `epoch_*` scalar at all. Here the epoch-end scalars are recorded
+    unconditionally, and they also hold `epoch_d_learning_rate` / `epoch_g_learning_rate` (the current
+    values, schedules included) and `epoch_images_per_second` (real training images consumed per second of
+    the epoch). `batch_*` scalars are still written every `update_freq` steps.
+
+    Args:
+      log_dir: TensorBoard folder (scalars go to its `train/` sub-folder).
+      batch_size: global batch size, for images/s.
+      update_freq: as in `keras.callbacks.TensorBoard` (`"epoch"`, `"batch"` or N steps).
+      initial_step: batches trained before this `fit` (a resumed run), the step of the first `batch_*`.
+    """
+
+    def __init__(self, log_dir: str, batch_size: int, update_freq: Any = "epoch", initial_step: int = 0):
+        super().__init__(log_dir=log_dir, update_freq=update_freq)
+        self.batch_size, self.initial_step = batch_size, initial_step
+        self._epoch_start, self._epoch_batches = time.time(), 0
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._global_train_batch = self.initial_step  # a resumed run's batch_* scalars go on where they were
+
+    def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
+        self._epoch_start, self._epoch_batches = time.time(), 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        self._epoch_batches += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        with tf.summary.record_if(True):
+            super().on_epoch_end(epoch, {**(logs or {}), **self.epoch_extras()})
+
+    def epoch_extras(self) -> Dict[str, float]:
+        """The learning rate of each of the GAN's optimizers and the epoch's images/s so far."""
+        extras = {}
+        for prefix in ("d", "g"):
+            optimizer = getattr(self.model, f"{prefix}_optimizer", None)
+            if isinstance(optimizer, keras.optimizers.Optimizer):
+                extras[f"{prefix}_learning_rate"] = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        seconds = time.time() - self._epoch_start
+        if seconds > 0:
+            extras["images_per_second"] = self._epoch_batches * self.batch_size / seconds
+        return extras
 
 
 @keras.saving.register_keras_serializable(package="tfgan_app")

@@ -218,6 +218,13 @@ def from_dict(values: Dict[str, Any], name: str = "custom") -> Preset:
     return Preset(**{"name": name, **values})
 
 
+def from_run_config(config: Dict[str, Any]) -> Preset:
+    """The preset a run was trained with, from its `config.json` (the preset's fields plus what the run
+    recorded about its data and networks: image_shape, num_classes, ..., which are left out here)."""
+    fields = {f.name for f in dataclasses.fields(Preset)}
+    return from_dict({key: value for key, value in config.items() if key in fields}, name=config.get("name", "custom"))
+
+
 def load_preset(name_or_path: str) -> Preset:
     """Loads a preset by name (from `models_dir()`) or from a `.json` path."""
     if name_or_path.endswith(".json") or os.sep in name_or_path:
