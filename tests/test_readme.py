@@ -1,4 +1,5 @@
-"""README.md runs as written: every ```python and ```bash / ```sh / ```shell block, in document order.
+"""README.md and docs/*.md run as written: every ```python and ```bash / ```sh / ```shell block, in document order
+(README.md first, then the docs pages by name).
 
 How the blocks run (one walkthrough of the README, as a user reading it top to bottom would):
 
@@ -24,6 +25,8 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(REPO, "README.md")
+DOCS = [README] + sorted(os.path.join(REPO, "docs", name) for name in os.listdir(os.path.join(REPO, "docs"))
+                         if name.endswith(".md"))
 MARKER = re.compile(r"<!-- readme-test: skip \((?P<reason>[^)]+)\) -->")
 BLOCK = re.compile(r"^```(?P<lang>[a-z]*)\n(?P<body>.*?)^```$", re.S | re.M)
 LANGUAGES = {"python": "python", "bash": "shell", "sh": "shell", "shell": "shell"}
@@ -35,17 +38,20 @@ STAND_INS = [  # what the skipped quick start leaves, with small numbers
 
 
 def readme_blocks():
-    """(id, kind, body, skip reason or None) of every Python and shell block of README.md, in order."""
-    text = open(README, encoding="utf-8").read()
+    """(id, kind, body, skip reason or None) of every Python and shell block of `DOCS`, in order."""
     blocks = []
-    for match in BLOCK.finditer(text):
-        kind = LANGUAGES.get(match.group("lang"))
-        if kind is None:
-            continue
-        before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        marker = MARKER.fullmatch(before.strip())
-        line = text.count("\n", 0, match.start()) + 1
-        blocks.append((f"line{line}-{kind}", kind, match.group("body"), marker.group("reason") if marker else None))
+    for path in DOCS:
+        text = open(path, encoding="utf-8").read()
+        name = os.path.relpath(path, REPO)
+        for match in BLOCK.finditer(text):
+            kind = LANGUAGES.get(match.group("lang"))
+            if kind is None:
+                continue
+            before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+            marker = MARKER.fullmatch(before.strip())
+            line = text.count("\n", 0, match.start()) + 1
+            blocks.append((f"{name}:{line}-{kind}", kind, match.group("body"),
+                           marker.group("reason") if marker else None))
     return blocks
 
 
@@ -83,7 +89,7 @@ def walkthrough(tmp_path_factory):
 
 
 def test_every_marker_names_a_reason_and_precedes_a_block():
-    text = open(README, encoding="utf-8").read()
+    text = "".join(open(path, encoding="utf-8").read() for path in DOCS)
     markers = re.findall(r"<!-- readme-test:.*?-->", text)
     assert all(MARKER.fullmatch(m) for m in markers), markers
     assert len(markers) == sum(reason is not None for *_, reason in BLOCKS)
