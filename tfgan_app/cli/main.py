@@ -9,6 +9,7 @@ flags and call the library; no logic lives only in the CLI.
 
 import importlib
 import sys
+import textwrap
 from typing import List, Optional
 
 from absl import flags
@@ -33,13 +34,29 @@ def _usage() -> str:
     return "\n".join(lines)
 
 
+HELP_WIDTH = 100
+
+
 def _command_help(module, fv: flags.FlagValues) -> str:
-    text = [module.__doc__.strip(), "", "Flags:"]
-    for flag in sorted(fv._flags().values(), key=lambda f: f.name):  # pylint: disable=protected-access
-        if flag.name in ("help", "helpfull", "helpshort", "helpxml"):
+    """The command's docstring, then its flags wrapped to `HELP_WIDTH` columns, grouped by the module's optional
+    `FLAG_GROUPS` (title -> flag names, in order; flags in no group follow under "Other flags")."""
+    shown = {name: flag for name, flag in fv._flags().items()  # pylint: disable=protected-access
+             if name not in ("help", "helpfull", "helpshort", "helpxml")}
+    groups = [(title, [n for n in names if n in shown]) for title, names in getattr(module, "FLAG_GROUPS", {}).items()]
+    grouped = {name for _, names in groups for name in names}
+    rest = sorted(name for name in shown if name not in grouped)
+    groups.append(("Other flags" if groups else "Flags", rest))
+    text = [module.__doc__.strip()]
+    for title, names in groups:
+        if not names:
             continue
-        default = "" if flag.default is None else f" (default: {flag.default!r})"
-        text.append(f"  --{flag.name}: {flag.help}{default}")
+        text += ["", f"{title}:"]
+        for name in names:
+            flag = shown[name]
+            default = "" if flag.default is None else f" (default: {flag.default!r})"
+            line = " ".join(f"--{name}: {flag.help}{default}".split())  # absl's help may carry runs of spaces
+            text.append(textwrap.fill(line, HELP_WIDTH, initial_indent="  ",
+                                      subsequent_indent="      "))
     return "\n".join(text)
 
 

@@ -52,6 +52,13 @@ from tfgan_app.hardware import PRECISION_CHOICES
 from tfgan_app.names import STRATEGIES
 
 DEFAULT_MODEL = "dcgan_mnist"
+FLAG_GROUPS = {  # how `tfgan train --help` lists the flags
+    "What to train": ["model", "list_models", "dataset", "set", "epochs", "steps_per_epoch", "batch_size",
+                      "latent_dim", "seed"],
+    "Where it goes, resuming": ["output_dir", "resume", "overwrite", "backup_dir", "backup_every_steps"],
+    "Hardware": ["strategy", "mixed_precision", "jit_compile"],
+    "Monitoring and keep-the-best": ["log_every_steps", "eval_every", "eval_metric", "eval_samples", "verbosity"],
+}
 
 
 def define_flags(fv: flags.FlagValues) -> None:
