@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
-tfgan train --model=dcgan_mnist --output_dir=runs/dcgan_mnist --eval_every=1 --eval_metric=confidence "$@"
+tfgan train --model=dcgan_mnist --output_dir=runs/dcgan_mnist --eval_every=1 --eval_metric=fcd "$@"
 tfgan export --run_dir=runs/dcgan_mnist --name=dcgan_mnist

@@ -55,5 +55,7 @@ def test_serve_command_hosts_the_export_folder(tmp_path):
 
 
 def test_serve_without_models_is_an_error(tmp_path, capsys):
-    assert main(["tfgan", "serve", f"--base={tmp_path}"]) == 2
+    # Port 0 for both: the server binds before it looks for models, and the default ports (8500/8501)
+    # may be taken by a `tfgan serve` or TF Serving running on this machine.
+    assert main(["tfgan", "serve", f"--base={tmp_path}", "--rest_port=0", "--grpc_port=0"]) == 2
     assert "tfgan export" in capsys.readouterr().err

@@ -403,7 +403,7 @@ def training_dataset(info: data.DatasetInfo, steps_per_epoch: Optional[int],
 def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Strategy] = None,
           extra_callbacks: Sequence[keras.callbacks.Callback] = (), verbose: Any = "auto",
           backup_dir: Optional[str] = None, overwrite: bool = False, eval_every: Optional[int] = None,
-          eval_metric: str = "fid", eval_samples: int = 2000, resume: bool = False,
+          eval_metric: str = "auto", eval_samples: int = 2000, resume: bool = False,
           backup_every_steps: Optional[int] = BACKUP_EVERY_STEPS,
           precision: Optional[hardware.PrecisionChoice] = None) -> TrainResult:
     """Trains `preset` and writes the run folder `output_dir` (see the module docstring).
@@ -428,7 +428,8 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
       eval_every: evaluate `eval_metric` every this many epochs (and after the last) on `eval_samples`
         samples, log it to TensorBoard and keep the best generator as `best_generator.keras`
         (`tfgan_app.evaluation.EvaluationCallback`); None: no evaluation.
-      eval_metric: comma-separated metrics; the first decides "best" (fid, kid, is, pr, confidence,
+      eval_metric: comma-separated metrics; the first decides "best" ("auto": fcd on digits, see
+        `evaluation.callback.default_eval_metric`; fid, fcd, kid, is, pr, confidence,
         high_quality, modes).
       eval_samples: samples per evaluation.
       precision: the dtype policy to compute in; None: `preset.mixed_precision` resolved against this machine's

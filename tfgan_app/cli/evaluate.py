@@ -44,6 +44,10 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_integer("kid_subset_size", 1000, "KID: samples per subset.", flag_values=fv)
     flags.DEFINE_integer("is_splits", 10, "Inception score: number of splits.", flag_values=fv)
     flags.DEFINE_integer("pr_k", 3, "Precision/recall: k of the k-NN radii.", flag_values=fv)
+    flags.DEFINE_string("reference_stats", None, "A .npz file of the real images' features (FID/KID/PR reference "
+                        "statistics): written if absent, read if present, so the real data is extracted once. A file "
+                        "made with another extractor, dataset, split, --num_samples, image shape or --seed is "
+                        "refused.", flag_values=fv)
     flags.DEFINE_string("output_json", None, "Where to write the results; default: RUN_DIR/evaluation.json for "
                         "a run directory, else ./evaluation.json.", flag_values=fv)
 
@@ -77,7 +81,7 @@ def run(fv: flags.FlagValues) -> int:
                       extractor=fv.extractor, inception_weights=fv.inception_weights, split=fv.split,
                       batch_size=fv.batch_size, seed=fv.seed, kid_subsets=fv.kid_subsets,
                       kid_subset_size=fv.kid_subset_size, is_splits=fv.is_splits, pr_k=fv.pr_k,
-                      data_dir=fv.data_dir, verbose=1)
+                      data_dir=fv.data_dir, verbose=1, reference_stats=fv.reference_stats)
     output = fv.output_json
     if output is None:
         is_run_dir = os.path.isfile(os.path.join(fv.generator, "config.json"))

@@ -107,9 +107,11 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_integer("eval_every", None, "Evaluate --eval_metric every N epochs (and after the last), log it to "
                          "TensorBoard (evaluation/<metric>) and keep the generator of the best evaluation as "
                          "best_generator.keras (what tfgan export exports by default).", flag_values=fv)
-    flags.DEFINE_string("eval_metric", "fid", "Metrics for --eval_every, comma-separated; the first decides which "
-                        "generator is best: fid, kid (lower is better), is, pr, confidence (shipped MNIST / "
-                        "Fashion-MNIST classifier), label_accuracy (conditional GANs: share of samples that classifier "
+    flags.DEFINE_string("eval_metric", "auto", "Metrics for --eval_every, comma-separated; the first decides which "
+                        "generator is best. auto (default): fcd on mnist / fashion_mnist, coverage on toy data, else "
+                        "fid. fid, kid, fcd (Frechet distance in the shipped MNIST / Fashion-MNIST classifier's "
+                        "features; lower is better, and a collapsed generator cannot win it), is, pr, confidence "
+                        "(shipped classifier; a one-class generator can score 1.0), label_accuracy (conditional GANs: share of samples that classifier "
                         "reads as the requested class), high_quality, modes, coverage (2-D toy data: modes share x "
                         "high-quality share).", flag_values=fv)
     flags.DEFINE_integer("eval_samples", 2000, "Samples per --eval_every evaluation.", flag_values=fv)
@@ -174,8 +176,9 @@ def run(fv: flags.FlagValues) -> int:
           f"Samples: {os.path.join(result.output_dir, 'samples')}  "
           f"TensorBoard: tensorboard --logdir {result.output_dir}/logs")
     if fv.eval_every is not None:
-        print(f"Best generator: {os.path.join(result.output_dir, 'best_generator.keras')} "
-              f"(see best_generator.keras.json for its epoch and {fv.eval_metric.split(',')[0]})")
+        from tfgan_app.evaluation.callback import parse_eval_metrics  # pylint: disable=import-outside-toplevel
+        print(f"Best generator: {os.path.join(result.output_dir, 'best_generator.keras')} (see "
+              f"best_generator.keras.json for its epoch and {parse_eval_metrics(fv.eval_metric, preset.dataset)[0]})")
     if result.quality is not None:
         print(f"Sample quality ({result.quality['num_samples']} samples judged by the shipped "
               f"{preset.dataset} classifier): {format_quality_report(result.quality)}")

@@ -9,7 +9,9 @@ statistics are computed once, on first use.
 
 Metrics: the feature metrics of `tfgan_app.evaluation.scoring` (`fid`, `kid`,
 `is`, `pr`, with the shipped classifier's features on MNIST / Fashion-MNIST and
-InceptionV3 elsewhere), plus `confidence` (share of samples the shipped
+InceptionV3 elsewhere), `fcd` (MNIST / Fashion-MNIST only: the Fréchet distance in
+the shipped classifier's feature space whatever the extractor default; the metric to
+keep the best digit generator by, since a collapsed generator cannot win it), plus `confidence` (share of samples the shipped
 MNIST / Fashion-MNIST classifier reads with probability > 0.9), `label_accuracy`
 (conditional GANs: share of samples, generated for the classes in turn, that the
 classifier reads as their requested class) and, for 2-D toy
@@ -41,6 +43,7 @@ import tensorflow as tf
 from tfgan_app.callbacks import EpochSummaryWriter
 from tfgan_app.errors import UsageError
 from tfgan_app.images import to_uint8
+from tfgan_app.names import SHIPPED_CLASSIFIERS
 from tfgan_app.evaluation.coverage import digit_quality_report
 from tfgan_app.evaluation.extractors import ClassifierExtractor, get_extractor
 from tfgan_app.evaluation.mode_coverage import mode_coverage
@@ -51,17 +54,33 @@ from tfgan_app.gans.conditional import ConditionalGAN, labels_in_turn
 
 # Metrics computed from samples, without a feature extractor.
 SAMPLE_METRICS = ("confidence", "label_accuracy", "high_quality", "modes", "coverage")
-ALL_METRICS = METRICS + SAMPLE_METRICS
+# FCD: the Fréchet distance in the shipped MNIST / Fashion-MNIST classifier's feature space ("classifier FID"),
+# always with that classifier. What keep-best on digits should use: a generator drawing one class scores far
+# worse than one drawing all ten, however confidently read its one class is (`confidence` alone rewards it).
+CLASSIFIER_METRICS = ("fcd",)
+ALL_METRICS = METRICS + CLASSIFIER_METRICS + SAMPLE_METRICS
 # The logged value a metric name is judged by when it is monitored, and whether lower is better.
-MONITORED = {"fid": ("fid", True), "kid": ("kid_mean", True), "is": ("is_mean", False),
+MONITORED = {"fid": ("fid", True), "fcd": ("fcd", True), "kid": ("kid_mean", True), "is": ("is_mean", False),
              "pr": ("precision", False), "confidence": ("confidence", False),
              "label_accuracy": ("label_accuracy", False),
              "high_quality": ("high_quality", False), "modes": ("modes", False), "coverage": ("coverage", False)}
 TOY_METRICS = ("high_quality", "modes", "coverage")
 
 
-def parse_eval_metrics(metrics) -> List[str]:
-    """Checks metric names (a comma-separated string or a list) against `ALL_METRICS`."""
+def default_eval_metric(dataset: str) -> str:
+    """The metric `auto` stands for: fcd on MNIST / Fashion-MNIST, coverage on 2-D toy data, else fid."""
+    if dataset in SHIPPED_CLASSIFIERS:
+        return "fcd"
+    return "coverage" if dataset.startswith("toy:") else "fid"
+
+
+def parse_eval_metrics(metrics, dataset: Optional[str] = None) -> List[str]:
+    """Checks metric names (a comma-separated string or a list) against `ALL_METRICS`.
+
+    `auto` (with `dataset`) becomes `default_eval_metric(dataset)`.
+    """
+    if metrics == "auto" and dataset is not None:
+        metrics = default_eval_metric(dataset)
     return parse_metrics(metrics, ALL_METRICS, "--eval_metric", "evaluation metric")
 
 
@@ -70,7 +89,7 @@ class EvaluationCallback(keras.callbacks.Callback):
 
     Args:
       dataset: dataset spec of the real images (as for training).
-      metrics: subset of `ALL_METRICS` (comma-separated or list).
+      metrics: subset of `ALL_METRICS` (comma-separated or list), or "auto" (`default_eval_metric(dataset)`).
       every_n_epochs: evaluation period; the last epoch of `fit` is also evaluated when `best_path` is set.
       num_samples: generated (and real) samples per evaluation.
       extractor: "auto" (shipped classifier for mnist / fashion_mnist, else InceptionV3), or any name
@@ -84,7 +103,7 @@ class EvaluationCallback(keras.callbacks.Callback):
       save_generator: `fn(generator, path)` used to save the best generator (default: `generator.save`).
     """
 
-    def __init__(self, dataset: str, metrics="fid", every_n_epochs: int = 5, num_samples: int = 2000,
+    def __init__(self, dataset: str, metrics="auto", every_n_epochs: int = 5, num_samples: int = 2000,
                  extractor: str = "auto", log_dir: Optional[str] = None, split: str = "train",
                  batch_size: int = 250, seed: int = 0, inception_weights: Optional[str] = "auto",
                  best_path: Optional[str] = None, monitor: Optional[str] = None,
@@ -93,8 +112,18 @@ class EvaluationCallback(keras.callbacks.Callback):
         if every_n_epochs < 1 or num_samples < 2:
             raise UsageError(f"EvaluationCallback needs every_n_epochs >= 1 and num_samples >= 2, received "
                              f"{every_n_epochs} and {num_samples}.")
-        self.dataset, self.metrics = dataset, parse_eval_metrics(metrics)
+        self.dataset, self.metrics = dataset, parse_eval_metrics(metrics, dataset)
         self.feature_metrics = [m for m in self.metrics if m in METRICS]
+        if "fcd" in self.metrics:
+            if dataset not in SHIPPED_CLASSIFIERS:
+                raise UsageError(f"fcd uses the shipped MNIST / Fashion-MNIST classifier; dataset {dataset!r} has "
+                                 "none. Use fid or kid.")
+            if extractor not in ("auto", dataset):
+                raise UsageError(f"fcd is measured with the {dataset} classifier's features; received "
+                                 f"extractor={extractor!r}. Use fid for other features.")
+            extractor = dataset
+            if "fid" not in self.feature_metrics:
+                self.feature_metrics.append("fid")  # computed as fid with the classifier, reported as fcd
         toy = dataset.startswith("toy:")
         if toy and self.feature_metrics:
             raise UsageError(f"Metrics {self.feature_metrics} need images; for the 2-D toy dataset {dataset!r} use "
@@ -165,7 +194,10 @@ class EvaluationCallback(keras.callbacks.Callback):
             self._real = extract(real_source.batches(self.num_samples, self.batch_size, self.seed),
                                  self._extractor, keep)
         fake = extract(source.batches(self.num_samples, self.batch_size, self.seed), self._extractor, keep)
-        return compute_metrics(self._real, fake, self.feature_metrics, seed=self.seed)
+        results = compute_metrics(self._real, fake, self.feature_metrics, seed=self.seed)
+        if "fcd" in self.metrics:
+            results["fcd"] = results["fid"] if "fid" in self.metrics else results.pop("fid")
+        return results
 
     # --- keep the best --------------------------------------------------------------------------
 

@@ -14,8 +14,10 @@ Example:
 """
 
 import dataclasses
+import json
+import os
 import time
-from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import keras
 import numpy as np
@@ -119,10 +121,74 @@ def default_extractor(dataset: str) -> str:
     return dataset if dataset in SHIPPED_CLASSIFIERS else "inception"
 
 
+def _shape(shape) -> str:
+    height, width, channels = shape
+    return f"{height}x{width} {'grayscale' if channels == 1 else 'RGB'}"
+
+
+def _adaptation(have, want) -> str:
+    steps = []
+    if have[-1] != want[-1]:
+        steps.append("converted to grayscale" if want[-1] == 1 else "repeated to 3 channels")
+    if tuple(have[:2]) != tuple(want[:2]):
+        steps.append(f"resized to {want[0]}x{want[1]}")
+    return " and ".join(steps)
+
+
+@dataclasses.dataclass
+class ReferenceStats:
+    """What a saved set of real-image features was made from; a file made otherwise is refused."""
+
+    extractor: str
+    dataset: str
+    split: str
+    num_samples: int
+    image_shape: Tuple[int, int, int]
+    seed: int
+    features: bool
+
+    @classmethod
+    def describe(cls, extractor: str, dataset: str, split: str, num_samples: int, image_shape, seed: int,
+                 features: bool) -> "ReferenceStats":
+        return cls(extractor, dataset, split, int(num_samples), tuple(int(d) for d in image_shape), int(seed),
+                   bool(features))
+
+    def _key(self) -> str:
+        return json.dumps({**dataclasses.asdict(self), "image_shape": list(self.image_shape)}, sort_keys=True)
+
+    def save(self, path: str, real: FeatureSet) -> None:
+        """Writes `real` (moments, and the features when kept) with this description to `path` (.npz)."""
+        arrays = {"description": np.array(self._key()), "count": np.array(real.moments.count),
+                  "mean": real.moments.mean, "covariance": real.moments.covariance}
+        if real.features is not None:
+            arrays["features"] = real.features
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "wb") as f:
+            np.savez(f, **arrays)
+
+    def load(self, path: str) -> FeatureSet:
+        """Reads `path`; raises UsageError unless it was made with this description."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                stored = str(data["description"])
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError, KeyError) as e:
+            raise UsageError(f"--reference_stats={path!r} is not a reference statistics file written by "
+                             f"tfgan evaluate ({e}). Delete it or pass another path.") from e
+        if stored != self._key():
+            theirs, ours = json.loads(stored), json.loads(self._key())
+            differences = ", ".join(f"{k}={theirs.get(k)!r} (now {ours[k]!r})" for k in ours if theirs.get(k) != ours[k])
+            raise UsageError(f"--reference_stats={path!r} was made for another setup: {differences}. Delete it, "
+                             "or pass another path to write new ones.")
+        moments = StreamingMoments.from_moments(int(arrays["count"]), arrays["mean"], arrays["covariance"])
+        return FeatureSet(moments, arrays.get("features"), None)
+
+
 def evaluate(generator: Union[str, ImageSource], dataset: str, metrics="fid,kid,is,pr", num_samples: int = 10000,
              extractor: str = "auto", inception_weights: Optional[str] = "auto", split: str = "train",
              batch_size: int = 250, seed: int = 0, kid_subsets: int = 100, kid_subset_size: int = 1000,
-             is_splits: int = 10, pr_k: int = 3, data_dir: Optional[str] = None, verbose: int = 0) -> Dict:
+             is_splits: int = 10, pr_k: int = 3, data_dir: Optional[str] = None, verbose: int = 0,
+             reference_stats: Optional[str] = None) -> Dict:
     """Scores `num_samples` generated images against `num_samples` real images of `dataset`.
 
     Args:
@@ -133,31 +199,71 @@ def evaluate(generator: Union[str, ImageSource], dataset: str, metrics="fid,kid,
       metrics: subset of "fid", "kid", "is", "pr" (list or comma-separated).
       extractor: "auto" (shipped classifier for mnist / fashion_mnist, else
         "inception"), "inception", "mnist", "fashion_mnist" or a `.keras` classifier path.
-      verbose: 1 prints a progress bar per image set (generated, then real) on stdout.
+      verbose: 1 prints a progress bar per image set (generated, then real) and every note on stdout.
+      reference_stats: a `.npz` file of the real images' features: written after they are extracted if it
+        does not exist, read instead of extracting them if it does. A file made with another extractor,
+        dataset, split, sample count, image shape or seed is refused.
       Other arguments: see `compute_metrics` and `InceptionExtractor`.
 
     Returns a JSON-serialisable dict: `metrics` (numbers), the extractor, sample
-    counts and timing.
+    counts, timing and `notes` (what was adapted: fewer samples than asked, smaller batches or KID
+    subsets, images converted for the extractor).
+
+    Raises:
+      UsageError / MissingResourceError: before any feature is computed, for what cannot be adapted
+        (unknown metrics or extractor, missing Inception weights, an unreadable dataset, a reference
+        statistics file of another setup).
     """
     names = parse_metrics(metrics)
     if num_samples < 2 or batch_size < 1:
         raise UsageError(f"num_samples must be >= 2 and batch_size >= 1, received {num_samples}, {batch_size}.")
     start = time.time()
+    notes: List[str] = []
+    say = (lambda text: (notes.append(text), print(f"note: {text}", flush=True))) if verbose else notes.append
     source = load_image_source(generator) if isinstance(generator, str) else generator
+    # Everything that can be checked is checked before any feature is computed.
+    real_source = None
+    if names != ["is"]:
+        real_source = DatasetSource(dataset, split, source.image_shape, data_dir)
+        available = real_source.num_examples
+        if available is not None and available < num_samples:
+            say(f"{dataset} ({split}) has {available} images, fewer than num_samples={num_samples}: "
+                f"comparing {available} generated with {available} real images.")
+            num_samples = available
+    if batch_size > num_samples:
+        say(f"batch_size={batch_size} is more than the {num_samples} images; using batches of {num_samples}.")
+        batch_size = num_samples
+    if "kid" in names and kid_subset_size > num_samples:
+        say(f"kid_subset_size={kid_subset_size} is more than the {num_samples} images; KID uses subsets of "
+            f"{num_samples}.")
+        kid_subset_size = num_samples
     extractor_name = default_extractor(dataset) if extractor == "auto" else extractor
     feature_extractor = get_extractor(extractor_name, inception_weights, with_probabilities="is" in names)
+    expected = getattr(feature_extractor, "input_shape", None)
+    if expected is not None and tuple(expected) != tuple(source.image_shape):
+        say(f"the {feature_extractor.name} classifier reads {_shape(expected)} images; the "
+            f"{_shape(source.image_shape)} images are {_adaptation(source.image_shape, expected)} before it "
+            "reads them (its features were learnt on its own dataset: compare such scores only with each other).")
     keep = needs_features(names)
+    reference = ReferenceStats.describe(feature_extractor.name, dataset, split, num_samples, source.image_shape,
+                                        seed, keep) if reference_stats else None
+    real = reference.load(reference_stats) if reference and os.path.exists(reference_stats) else None
+
     def progress(title: str) -> Optional[Tuple[str, int]]:
         return (f"{title}: {num_samples} images, {feature_extractor.name} features", num_samples) if verbose else None
 
     fake = extract(source.batches(num_samples, batch_size, seed), feature_extractor, keep,
                    progress(f"Generated images ({source.name})"))
-    real = None
-    if names != ["is"]:
-        real_source = DatasetSource(dataset, split, source.image_shape, data_dir)
+    if real_source is not None and real is None:
         real = extract(real_source.batches(num_samples, batch_size, seed), feature_extractor, keep,
                        progress(f"Real images ({dataset}, {split})"))
+        if reference:
+            reference.save(reference_stats, real)
+            say(f"wrote the reference statistics of {dataset} ({split}) to {reference_stats}; later runs with "
+                "the same --reference_stats read them instead of extracting the real images again.")
+    elif real is not None:
+        say(f"read the reference statistics of {dataset} ({split}) from {reference_stats}.")
     results = compute_metrics(real, fake, names, kid_subsets, kid_subset_size, is_splits, pr_k, seed)
     return {"generator": source.name, "dataset": dataset, "split": split, "extractor": feature_extractor.name,
             "num_generated": fake.count, "num_real": 0 if real is None else real.count,
-            "metrics": results, "seconds": round(time.time() - start, 1)}
+            "metrics": results, "notes": notes, "seconds": round(time.time() - start, 1)}

@@ -146,6 +146,7 @@ class DatasetSource(ImageSource):
         self._size = None if image_shape is None else tuple(image_shape[:2])
         self._channels = None if image_shape is None else int(image_shape[2])
         info = self._load(batch_size=1, seed=0)
+        self.num_examples: Optional[int] = info.num_examples  # None where the loader cannot tell (e.g. TFDS)
         super().__init__(f"{spec} ({split})", info.image_shape)
 
     def _load(self, batch_size: int, seed: int):

@@ -27,6 +27,15 @@ class StreamingMoments:
         self._mean: Optional[np.ndarray] = None
         self._m2: Optional[np.ndarray] = None  # sum of outer products of deviations
 
+    @classmethod
+    def from_moments(cls, count: int, mean: np.ndarray, covariance: np.ndarray) -> "StreamingMoments":
+        """The moments of `count` vectors with `mean` and (unbiased) `covariance`, e.g. read from a file."""
+        moments = cls()
+        moments.count = int(count)
+        moments._mean = np.asarray(mean, np.float64)
+        moments._m2 = np.asarray(covariance, np.float64) * (moments.count - 1)
+        return moments
+
     def update(self, features) -> None:
         """Adds a `[B, D]` batch of feature vectors."""
         x = np.asarray(features, dtype=np.float64)

@@ -18,7 +18,7 @@ have. A separate copy also keeps the raw generator training untouched (the
 optimizer's EMA swaps the average *into* the trained variables when finalised).
 
 Under a `tf.distribute` strategy the update runs in a cross-replica `merge_call`
-and `extended.update`, as Keras' own optimizers apply their updates. Keras keeps
+and `extended.update`, as Keras 2's optimizers applied their updates. Keras keeps
 BatchNormalization moving statistics per replica (each replica's own statistics);
 the EMA blends their mean over the replicas, so every replica's copy of the
 averaged generator holds the same weights.
@@ -64,33 +64,46 @@ def decay_at(step, ema_decay: float, ema_start: int) -> tf.Tensor:
 def update_average(average: keras.Model, model: keras.Model, decay) -> None:
     """θ̄ ← decay·θ̄ + (1 − decay)·θ for every weight of `model` (BN moving statistics included).
 
-    Works in a replica context (inside `train_step` under a strategy) and outside any strategy.
+    Works in a replica context (inside `train_step` under any strategy: default, `MirroredStrategy`,
+    `MultiWorkerMirroredStrategy`) and outside any strategy.
+
+    Under a strategy with more than one replica the update runs in a cross-replica `merge_call`, as
+    Keras 2's optimizers applied their updates: the BatchNormalization moving statistics (which Keras keeps
+    per replica, each from its own part of the batch) are first averaged over the replicas with
+    `extended.reduce_to(MEAN, value, ema_variable)`, the EMA variable as the destination, and
+    then every replica's copy of the EMA variable is blended with `extended.update`. Naming the destination
+    matters: `ReplicaContext.all_reduce` sends a plain tensor to `tensor.device`, which is empty inside a
+    `MultiWorkerMirroredStrategy` step (one local replica per worker), and raised
+    `ValueError: destinations can not be empty`.
+
+    Raises:
+      UsageError: if `average` is not a clone of `model` (a different number of weights).
     """
     targets = [v.value if isinstance(v, keras.Variable) else v for v in average.weights]
     values = [tf.convert_to_tensor(v) for v in model.weights]
-    context = tf.distribute.get_replica_context()
-    if context is not None and context.num_replicas_in_sync > 1:
-        # Trainable weights are identical on every replica, but Keras keeps BatchNormalization moving
-        # statistics per replica (each from its own part of the batch): average them over the replicas,
-        # so every replica's copy of the EMA generator holds the same statistics of the whole batch.
-        moving = [i for i, v in enumerate(model.weights) if not v.trainable]
-        if moving:
-            reduced = context.all_reduce(tf.distribute.ReduceOp.MEAN, [values[i] for i in moving])
-            for i, value in zip(moving, reduced):
-                values[i] = value
     if len(targets) != len(values):
         raise UsageError(f"The averaged generator has {len(targets)} weights but the generator {len(values)}; "
                          "the EMA copy must be a clone of the generator.")
+    # Trainable weights are identical on every replica; BN moving statistics are not (see above).
+    moving = [i for i, v in enumerate(model.weights) if not v.trainable]
+
+    def blend(target, value, decay):
+        decay = tf.cast(decay, target.dtype)
+        return target.assign(decay * target + (1.0 - decay) * tf.cast(value, target.dtype))
 
     def apply(strategy, decay, values):
-        def blend(target, value, decay):
-            decay = tf.cast(decay, target.dtype)
-            return target.assign(decay * target + (1.0 - decay) * tf.cast(value, target.dtype))
-
+        values = list(values)
+        if moving and strategy.num_replicas_in_sync > 1:
+            for i in moving:  # one reduce_to each: batch_reduce_to would do the same, with a warning
+                values[i] = strategy.extended.reduce_to(tf.distribute.ReduceOp.MEAN, values[i], targets[i])
         for target, value in zip(targets, values):
             strategy.extended.update(target, blend, args=(value, decay), group=False)
 
-    tf.__internal__.distribute.interim.maybe_merge_call(apply, tf.distribute.get_strategy(), decay, values)
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+        context.merge_call(apply, args=(decay, values))
+    else:
+        tf.__internal__.distribute.interim.maybe_merge_call(apply, tf.distribute.get_strategy(), decay, values)
 
 
 def standing_statistics(generator: keras.Model, latents: Sequence[tf.Tensor]) -> None:
