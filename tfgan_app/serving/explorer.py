@@ -39,7 +39,7 @@ PREFIX = "/explorer/"
 MODELS_JSON = "models.json"
 # The only files served: a fixed allow-list, so no request path can reach another file.
 FILES = {"index.html": "text/html; charset=utf-8", "explorer.js": "text/javascript; charset=utf-8",
-         "explorer.css": "text/css; charset=utf-8"}
+         "explorer.css": "text/css; charset=utf-8", "latents.js": "text/javascript; charset=utf-8"}
 # Sent with every explorer response: no content sniffing, and the page may only load its own files
 # and talk to its own origin (the REST API, or the proxy in front of it).
 HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache",
