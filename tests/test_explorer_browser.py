@@ -7,7 +7,6 @@ reason, except under CI (CI=true), where a missing browser fails them.
 
 import base64
 import io
-import math
 import os
 import shutil
 import socket
@@ -32,7 +31,7 @@ from tfgan_app.serving.explorer import ExplorerProxy  # noqa: E402
 
 WAIT = 30.0
 DIRECTION_RANGE = 3.0  # explorer.js: sliders span [-3, 3]
-DIRECTION_SEED = 0x0D1EC7  # explorer.js: the first latent direction is gaussian(DIRECTION_SEED) normalised
+DIRECTION_SEED = 0x0D1EC7  # explorer.js: the first latent direction is latentFor(DIRECTION_SEED) normalised
 
 
 def _browser():
@@ -149,30 +148,9 @@ def served(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- the page's latents, in Python
-def _mulberry32(seed: int):
-    """explorer.js's `mulberry32`: uniform floats in [0, 1) (all arithmetic mod 2^32)."""
-    state = seed & 0xFFFFFFFF
-
-    def imul(a, b):
-        return (a * b) & 0xFFFFFFFF
-
-    def uniform():
-        nonlocal state
-        state = (state + 0x6D2B79F5) & 0xFFFFFFFF
-        t = imul(state ^ (state >> 15), state | 1)
-        t ^= (t + imul(t ^ (t >> 7), t | 61)) & 0xFFFFFFFF
-        return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296
-    return uniform
-
-
 def page_gaussian(seed: int, dim: int) -> np.ndarray:
-    """explorer.js's `gaussian(seed, dim)` (Box-Muller on mulberry32)."""
-    uniform, values = _mulberry32(seed), []
-    while len(values) < dim:
-        u, v = 1 - uniform(), uniform()
-        r = math.sqrt(-2 * math.log(u))
-        values += [r * math.cos(2 * math.pi * v), r * math.sin(2 * math.pi * v)]
-    return np.array(values[:dim])
+    """explorer.js's `latentFor(seed, dim)`: the library's `sample_latents(1, dim, seed)` (latents.js)."""
+    return sample_latents(1, dim, seed).numpy()[0].astype(np.float64)
 
 
 # ---------------------------------------------------------------- page helpers

@@ -36,11 +36,14 @@ import keras
 import numpy as np
 from absl import logging
 
+from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, translator_spec
 from tfgan_app.artifacts.layout import SIDECAR_FILE
+from tfgan_app.artifacts.run_dir import load_run
 from tfgan_app.artifacts.tflite_runner import TFLiteGenerator
 from tfgan_app.artifacts.kind import TEXT, model_kind
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.tflite import QUANTIZATIONS, TFLITE_DIR, check_quantizations, convert, tflite_file_name
+from tfgan_app.export.tflite import (QUANTIZATIONS, TFLITE_DIR, check_quantizations, convert, tflite_file_name,
+                                     training_inputs)
 from tfgan_app.serving.explorer import FILES, STATIC_DIR
 
 WEB_DIR = "web"
@@ -193,3 +196,14 @@ def write_web(version_dir: str, name: str, generator: keras.Model, num_classes: 
     with open(os.path.join(explorer, "models.json"), "w") as f:
         json.dump({"models": [name], "device": {name: f"models/{name}/"}}, f, indent=2)
     return web_dir
+
+
+def write_web_for_run(version_dir: str, name: str, run_dir: str, quantizations: Sequence[str] = QUANTIZATIONS,
+                      direction: str = "a_to_b", which: str = "best") -> str:
+    """`write_web` for the generator of a training run (as `export_run` exported it); returns the site's path."""
+    trained = load_run(run_dir, direction, which)
+    calibration = None
+    if "int8" in quantizations and model_kind(trained.generator) == IMAGE_TO_IMAGE:
+        calibration = training_inputs(trained.config, translator_spec(trained.generator)["input_shape"],
+                                      direction=direction)
+    return write_web(version_dir, name, trained.generator, trained.num_classes, quantizations, calibration)

@@ -25,7 +25,7 @@
   const MAX_SEED = 2147483647;
   const DIRECTION_SEED = 0x0d1ec7;
 
-  const state = { name: "", version: "", info: null, directions: [], renderSeq: 0, stripSeq: 0,
+  const state = { name: "", version: "", info: null, directions: [], renderSeq: 0, stripSeq: 0, loadSeq: 0,
                   device: {}, runtime: "server" };
   const RUNTIMES = { device: "on device (LiteRT.js, WebAssembly)", server: "server (TF Serving REST, SavedModel)" };
 
@@ -556,6 +556,10 @@
     $("latent-panel").hidden = true;
     $("i2i-panel").hidden = true;
     state.info = null;
+    const load = ++state.loadSeq; // a later load (another pick while this one waits) wins
+    state.renderSeq++; // and no image of the previous model is drawn any more
+    state.stripSeq++;
+    for (const canvas of [$("output"), $("i2i-output")]) canvas.dataset.renders = "0";
     if (!name) {
       showError("Pick a model from the list or type its name.");
       return;
@@ -570,7 +574,7 @@
         setPrecisions(info.sidecar);
         state.loadedVersion = "";
         await device.model(info, $("precision-select").value); // loads the runtime before the first image
-        showModel(name, info);
+        if (load === state.loadSeq) showModel(name, info);
         return;
       }
       let status;
@@ -592,8 +596,9 @@
                            "generate_from_captions_png, serving_default(images) or translate_png.");
       }
       if (info.conditional && !info.numClasses) info.numClasses = await probeNumClasses(info);
-      showModel(name, serverRunners(info));
+      if (load === state.loadSeq) showModel(name, serverRunners(info));
     } catch (e) {
+      if (load !== state.loadSeq) return;
       setStatus("");
       showError(e.message);
     }
