@@ -7,10 +7,12 @@ reason, except under CI (CI=true), where a missing browser fails them.
 
 import base64
 import io
+import json
 import os
 import shutil
 import socket
 import sys
+import urllib.request
 
 import keras
 import numpy as np
@@ -333,6 +335,21 @@ def test_image_to_image_upload_shows_the_translation(browser, served, tmp_path):
     model_input = (grey / 127.5 - 1.0)[None, ..., None].astype(np.float32)
     expected = to_uint8(keras_images(generators["translator"], model_input))[0, ..., 0]
     assert _matches(_canvas_pixels(browser, "i2i-output"), expected)
+
+
+def test_page_at_root_shows_the_first_model_at_once(browser, served):
+    """Several models served: the page opens on the first listed one, drawn with the seed-0 latent of
+    `sample_latents` (the latent `tfgan generate --seed=0` and generate_png(seed=0) use)."""
+    server, generators = served
+    first = json.loads(urllib.request.urlopen(server.rest_url + "/explorer/models.json").read())["models"][0]
+    browser.get(server.rest_url + "/")
+    _wait(browser, lambda: _renders(browser) >= 1 or _error(browser), "the first model's image, unasked")
+    assert _error(browser) == "" and browser.find_element("id", "model-select").get_attribute("value") == first
+    if first in generators and first != "translator":
+        latent = sample_latents(1, 8, 0).numpy()
+        labels = [0] if first == "cond" else None
+        assert _matches(_canvas_pixels(browser), to_uint8(keras_images(generators[first], latent, labels))[0, ..., 0])
+    assert "server (TF Serving REST" in browser.find_element("id", "status").text
 
 
 @pytest.mark.parametrize("model, expected", [
