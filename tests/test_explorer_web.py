@@ -7,10 +7,9 @@ under CI (CI=true), where they fail.
 """
 
 import functools
+import json
 import http.server
-import io
 import os
-import shutil
 import sys
 import threading
 
@@ -212,3 +211,23 @@ def test_web_folder_is_self_contained(site):
     core = open(os.path.join(folder, "explorer", "litert", "core.js")).read()
     assert "@litertjs/wasm-utils" not in core and "Int8Array" in core
     assert "Apache" in open(os.path.join(folder, "explorer", "litert", "LICENSE.txt")).read()
+
+
+def test_export_command_web_flag(tmp_path, capsys):
+    from _export_fixtures import write_run_dir  # pylint: disable=import-outside-toplevel
+    from tfgan_app.cli.main import main  # pylint: disable=import-outside-toplevel
+    run_dir = write_run_dir(str(tmp_path / "run"), conditional=True, name="tiny")
+    base = str(tmp_path / "export")
+    assert main(["tfgan", "export", f"--run_dir={run_dir}", f"--base={base}", "--web", "--tflite="]) == 2
+    err = capsys.readouterr().err
+    assert "--web" in err and "Traceback" not in err and not os.path.exists(os.path.join(base, "tiny"))
+    _litert_or_skip()
+    assert main(["tfgan", "export", f"--run_dir={run_dir}", f"--base={base}", "--web", "--tflite=float32"]) == 0
+    web_dir = os.path.join(base, "tiny", "1", "web")
+    assert f"Web: {web_dir}" in capsys.readouterr().out
+    with open(os.path.join(web_dir, "explorer", "models.json")) as f:
+        assert json.load(f) == {"models": ["tiny"], "device": {"tiny": "models/tiny/"}}
+    with open(os.path.join(web_dir, "explorer", "models", "tiny", "generator.json")) as f:
+        sidecar = json.load(f)
+    assert sidecar["num_classes"] == NUM_CLASSES and list(sidecar["files"]) == ["float32"]
+    assert sidecar["batch_size"] == 1
