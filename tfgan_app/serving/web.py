@@ -141,8 +141,12 @@ def copy_page(web_dir: str) -> None:
 
 
 def write_model_files(model_dir: str, version_dir: str, generator: keras.Model, num_classes: Optional[int],
-                      quantizations: Sequence[str], calibration_images: Optional[np.ndarray] = None) -> Dict:
-    """Writes batch-`WEB_BATCH_SIZE` `.tflite` files and their sidecar into `model_dir`; returns the sidecar.
+                      quantizations: Sequence[str], calibration_images: Optional[np.ndarray] = None,
+                      batch_size: int = WEB_BATCH_SIZE) -> Dict:
+    """Writes batch-`batch_size` `.tflite` files and their sidecar into `model_dir`; returns the sidecar.
+
+    The page runs any number of images through them, `batch_size` at a time (benchmarks/browser_latency.py
+    times batch 1 and 16).
 
     The sidecar is the export's `tflite/generator.json` (kind, shapes, classes) with these files' own
     entries (`tensor_quantization`: the (scale, zero_point) the page quantizes int8 latents and
@@ -150,13 +154,13 @@ def write_model_files(model_dir: str, version_dir: str, generator: keras.Model, 
     """
     with open(os.path.join(version_dir, TFLITE_DIR, SIDECAR_FILE)) as f:
         sidecar = {key: value for key, value in json.load(f).items() if key not in ("files", "skipped")}
-    sidecar.update({"batch_size": WEB_BATCH_SIZE, "files": {}})
+    sidecar.update({"batch_size": batch_size, "files": {}})
     os.makedirs(model_dir, exist_ok=True)
     for quantization in quantizations:
         path = os.path.join(model_dir, tflite_file_name(quantization))
         with open(path, "wb") as f:
             f.write(convert(generator, quantization, num_classes, calibration_images=calibration_images,
-                            batch_size=WEB_BATCH_SIZE))
+                            batch_size=batch_size))
         sidecar["files"][quantization] = {"file": os.path.basename(path), "size_bytes": os.path.getsize(path),
                                           "tensor_quantization": TFLiteGenerator(path).quantization_params()}
     with open(os.path.join(model_dir, SIDECAR_FILE), "w") as f:
