@@ -147,6 +147,18 @@ def test_latent_export_generates_on_device_as_python_litert(browser, site):
     assert v1_requests == []
 
 
+def test_truncation_on_device_scales_the_latent(browser, site):
+    host, dirs, _, v1_requests = site
+    _open(browser, host, "plain")
+    assert browser.find_element("id", "truncation-row").is_displayed()
+    browser.execute_script("const t = document.getElementById('truncation'); t.value = '0.5';"
+                           "t.dispatchEvent(new Event('input'));")
+    truncated = (_latent(0) * np.float32(0.5)).astype(np.float32)  # GAN.generate(truncation=0.5)
+    expected = to_uint8(_python(dirs["plain"], "plain", "float32", truncated))[0, ..., 0]
+    _wait(browser, lambda: _matches(_canvas_pixels(browser), expected), "the psi = 0.5 image")
+    assert v1_requests == []
+
+
 def test_int8_on_device_matches_its_python_counterpart(browser, site):
     host, dirs, _, v1_requests = site
     _open(browser, host, "plain", "?precision=int8")

@@ -271,7 +271,7 @@
       if (!kind) throw new ApiError(`Model "${name}" is a ${sidecar.kind} model, which the page does not run.`);
       const info = Object.assign({ kind: sidecar.kind, folder: folder, sidecar: sidecar, truncation: null,
                                    numClasses: sidecar.num_classes || null }, kind.info(sidecar));
-      info[kind.runner] = (values, inputs) => this.run(info, values, inputs || {});
+      info[kind.runner] = (values, inputs) => this.run(info, kind.prepare(values, inputs || {}), inputs || {});
       return info;
     },
 
@@ -326,9 +326,12 @@
 
   // How the page runs each kind of device model: its description fields and the runner it gets.
   const DEVICE_KINDS = {
+    // Truncation ψ scales the latents (as `tfgan generate --truncation` and the generate_truncated signatures).
     latent: { runner: "runLatents",
-              info: (s) => ({ latentDim: s.latent_dim, conditional: Boolean(s.num_classes) }) },
-    image_to_image: { runner: "runImages", info: (s) => ({ inputShape: s.input_shape }) },
+              info: (s) => ({ latentDim: s.latent_dim, conditional: Boolean(s.num_classes), truncation: 0 }),
+              prepare: (latents, inputs) => (inputs.truncation === undefined ? latents
+                : latents.map((z) => z.map((x) => Math.fround(Math.fround(x) * Math.fround(inputs.truncation))))) },
+    image_to_image: { runner: "runImages", info: (s) => ({ inputShape: s.input_shape }), prepare: (images) => images },
   };
 
   // numpy's int8 quantization: clip(round_half_even(x / scale) + zero_point, -128, 127), in float32.
