@@ -1,7 +1,9 @@
 """The latent explorer: a static web page on the TF Serving REST API, and a dev proxy to a real server.
 
 The page (`tfgan_app/serving/explorer/`: plain HTML/JS/CSS, no build step, nothing
-fetched from the internet) talks only to TF Serving's REST API (`GET /v1/models/<name>`,
+fetched from the internet) generates on the device with LiteRT.js when its `models.json` lists
+"device" models (the static site of `tfgan export --web`, `tfgan_app/serving/web.py`); served
+here it talks only to TF Serving's REST API (`GET /v1/models/<name>`,
 `.../metadata`, `POST ...:predict`), so it works on `tfgan serve` and next to a real
 `tensorflow_model_server`. TF Serving has no "list models" call, so the page reads the
 model names from `/explorer/models.json`, which whoever serves the page provides.
