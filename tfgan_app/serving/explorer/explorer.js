@@ -214,7 +214,7 @@
     const info = state.info;
     const inputs = {};
     if (info.conditional) inputs.labels = new Array(count).fill(parseInt($("class-id").value, 10) || 0);
-    if (info.kind === "text") inputs.captions = new Array(count).fill($("caption").value);
+    if (KINDS[info.kind].captions) inputs.captions = new Array(count).fill($("caption").value);
     if (info.truncation !== null) {
       const psi = parseFloat($("truncation").value);
       inputs.truncation = info.truncation === 0 ? psi : new Array(count).fill(psi);
@@ -261,13 +261,13 @@
       return this.litert;
     },
 
-    // The page's description of a device model from its generator.json (`DEVICE_KINDS` per kind).
+    // The page's description of a device model from its generator.json (`KINDS[kind].device`).
     async describe(name) {
       const folder = here(state.device[name]);
       const response = await fetch(new URL("generator.json", folder), { cache: "no-store" });
       if (!response.ok) throw new ApiError(`Cannot read ${name}'s generator.json (HTTP ${response.status}).`);
       const sidecar = await response.json();
-      const kind = DEVICE_KINDS[sidecar.kind];
+      const kind = (KINDS[sidecar.kind] || {}).device;
       if (!kind) throw new ApiError(`Model "${name}" is a ${sidecar.kind} model, which the page does not run.`);
       const info = Object.assign({ kind: sidecar.kind, folder: folder, sidecar: sidecar, truncation: null,
                                    numClasses: sidecar.num_classes || null }, kind.info(sidecar));
@@ -324,14 +324,23 @@
     },
   };
 
-  // How the page runs each kind of device model: its description fields and the runner it gets.
-  const DEVICE_KINDS = {
-    // Truncation ψ scales the latents (as `tfgan generate --truncation` and the generate_truncated signatures).
-    latent: { runner: "runLatents",
-              info: (s) => ({ latentDim: s.latent_dim, conditional: Boolean(s.num_classes), truncation: 0 }),
-              prepare: (latents, inputs) => (inputs.truncation === undefined ? latents
-                : latents.map((z) => z.map((x) => Math.fround(Math.fround(x) * Math.fround(inputs.truncation))))) },
-    image_to_image: { runner: "runImages", info: (s) => ({ inputShape: s.input_shape }), prepare: (images) => images },
+  // Everything kind-specific, in one place: the panel, whether it draws from seeds, captions, and how the
+  // device runs it (its description fields from generator.json, the runner it gets, its input preparation;
+  // no `device`: server only).
+  const KINDS = {
+    latent: {
+      show: (info) => showLatent(info), seeded: true, captions: false,
+      // Truncation ψ scales the latents (as `tfgan generate --truncation` and the generate_truncated signatures).
+      device: { runner: "runLatents",
+                info: (s) => ({ latentDim: s.latent_dim, conditional: Boolean(s.num_classes), truncation: 0 }),
+                prepare: (latents, inputs) => (inputs.truncation === undefined ? latents
+                  : latents.map((z) => z.map((x) => Math.fround(Math.fround(x) * Math.fround(inputs.truncation))))) },
+    },
+    text: { show: (info) => showLatent(info), seeded: true, captions: true, device: null },
+    image_to_image: {
+      show: (info) => showImageToImage(info), seeded: false, captions: false,
+      device: { runner: "runImages", info: (s) => ({ inputShape: s.input_shape }), prepare: (images) => images },
+    },
   };
 
   // numpy's int8 quantization: clip(round_half_even(x / scale) + zero_point, -128, 127), in float32.
@@ -418,7 +427,7 @@
   // ---------------------------------------------------------------- latent models
   async function render() {
     const info = state.info;
-    if (!info || info.kind === "image_to_image") return;
+    if (!info || !KINDS[info.kind].seeded) return;
     const seq = ++state.renderSeq;
     const started = performance.now();
     try {
@@ -427,7 +436,7 @@
         images = await info.runLatents([currentLatent()], conditioning(1));
       } else {
         const inputs = Object.assign({ seed: seedValue("seed") }, conditioning(1));
-        if (info.kind !== "text") inputs.num_images = 1;
+        if (!KINDS[info.kind].captions) inputs.num_images = 1; // generate_from_captions_png: one per caption
         reply = await predict(info.pngSignature, inputs);
       }
       if (seq !== state.renderSeq) return; // a newer request is on its way
@@ -607,9 +616,6 @@
     }
   }
 
-  // The panel of each kind of model.
-  const PANELS = { latent: showLatent, text: showLatent, image_to_image: showImageToImage };
-
   function showModel(name, info) {
     state.info = info;
     history.replaceState(null, "", `?model=${encodeURIComponent(name)}` +
@@ -617,7 +623,7 @@
                                    (state.runtime === "server" && state.device[name] ? "&runtime=server" : ""));
     document.body.dataset.kind = info.kind;
     document.body.dataset.runtime = state.runtime;
-    PANELS[info.kind](info);
+    KINDS[info.kind].show(info);
   }
 
   // The runtimes offered for `name`: on device when the page lists its files (the default), and the server.
@@ -643,7 +649,7 @@
   function showLatent(info) {
     $("latent-panel").hidden = false;
     $("class-row").hidden = !info.conditional;
-    $("caption-row").hidden = info.kind !== "text";
+    $("caption-row").hidden = !KINDS[info.kind].captions;
     $("truncation-row").hidden = info.truncation === null;
     $("class-id").max = info.numClasses ? info.numClasses - 1 : "";
     $("class-count").textContent = info.numClasses ? `0 .. ${info.numClasses - 1}` : "class count unknown";
@@ -700,7 +706,7 @@
         showError(`Loading the ${$("precision-select").value} file failed: ${e.message}`);
         return;
       }
-      PANELS[state.info.kind](state.info);
+      KINDS[state.info.kind].show(state.info);
     });
     $("version-select").addEventListener("change", () => {
       state.version = $("version-select").value;
