@@ -15,6 +15,11 @@ if [ "${1:-}" = test ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
     || echo "note: chromium/chromium-driver not installed; the browser test will be skipped (or fail under CI=true)"
 fi
+# npm for LiteRT.js below (tests/test_explorer_web.py needs it; under CI=true a missing runtime fails that test).
+if [ "${1:-}" = test ] && ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null) \
+    || echo "note: npm not installed; tfgan export --web and its tests need LiteRT.js from npm"
+fi
 # LiteRT.js for `tfgan export --web` (the generator in the browser): the npm package @litertjs/core at the version
 # tfgan_app/serving/web.py pins (LITERT_JS_VERSION), into a cache prefix (38 MB of WebAssembly: not vendored).
 litert_version="$(sed -n 's/^LITERT_JS_VERSION = "\(.*\)"/\1/p' tfgan_app/serving/web.py)"
