@@ -5,7 +5,9 @@ import http.client
 import json
 import time
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -19,6 +21,7 @@ from _export_fixtures import LATENT_DIM, keras_images, tiny_generator  # noqa: E
 from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.errors import UsageError  # noqa: E402
 from tfgan_app.export import export_generator  # noqa: E402
+from tfgan_app.latent import sample_latents  # noqa: E402
 from tfgan_app.serving import LocalModelServer, RestClient  # noqa: E402
 from tfgan_app.serving.explorer import (FILES, MAX_BODY_BYTES, STATIC_DIR, ExplorerProxy,  # noqa: E402
                                         models_from_config, static_response)
@@ -162,3 +165,22 @@ def test_explore_arguments_are_checked(tmp_path, capsys):
     assert main(["tfgan", "explore", f"--models_config={tmp_path}/bad.config"]) == 2
     assert "ModelServerConfig" in capsys.readouterr().err
 
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run latents.js outside a browser")
+def test_page_latents_js_is_sample_latents():
+    """latents.js (the page's seed -> latent) reproduces `sample_latents` (TF's stateless Philox normal)."""
+    script = ("require(process.argv[1]); const out = {};"
+              "for (const [num, dim, seed] of JSON.parse(process.argv[2]))"
+              "  out[`${num},${dim},${seed}`] = Array.from(globalThis.tfganLatents.sampleLatents(num, dim, seed));"
+              "console.log(JSON.stringify(out));")
+    cases = [(1, 8, 0), (1, 100, 7), (3, 64, 12345), (2, 7, 2147483647), (1, 128, 99999)]
+    done = subprocess.run(["node", "-e", script, os.path.join(STATIC_DIR, "latents.js"), json.dumps(cases)],
+                          capture_output=True, text=True, check=True, timeout=60)
+    page = json.loads(done.stdout)
+    for num, dim, seed in cases:
+        expected = sample_latents(num, dim, seed).numpy().ravel()
+        js = np.asarray(page[f"{num},{dim},{seed}"], np.float32)
+        # Philox bits are integer-exact; log / sin / cos may differ in the last float32 bit.
+        np.testing.assert_allclose(js, expected, rtol=0, atol=5e-7)
+        assert (js == expected).mean() > 0.9

@@ -7,11 +7,12 @@ reason, except under CI (CI=true), where a missing browser fails them.
 
 import base64
 import io
-import math
+import json
 import os
 import shutil
 import socket
 import sys
+import urllib.request
 
 import keras
 import numpy as np
@@ -32,7 +33,7 @@ from tfgan_app.serving.explorer import ExplorerProxy  # noqa: E402
 
 WAIT = 30.0
 DIRECTION_RANGE = 3.0  # explorer.js: sliders span [-3, 3]
-DIRECTION_SEED = 0x0D1EC7  # explorer.js: the first latent direction is gaussian(DIRECTION_SEED) normalised
+DIRECTION_SEED = 0x0D1EC7  # explorer.js: the first latent direction is latentFor(DIRECTION_SEED) normalised
 
 
 def _browser():
@@ -149,30 +150,9 @@ def served(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- the page's latents, in Python
-def _mulberry32(seed: int):
-    """explorer.js's `mulberry32`: uniform floats in [0, 1) (all arithmetic mod 2^32)."""
-    state = seed & 0xFFFFFFFF
-
-    def imul(a, b):
-        return (a * b) & 0xFFFFFFFF
-
-    def uniform():
-        nonlocal state
-        state = (state + 0x6D2B79F5) & 0xFFFFFFFF
-        t = imul(state ^ (state >> 15), state | 1)
-        t ^= (t + imul(t ^ (t >> 7), t | 61)) & 0xFFFFFFFF
-        return ((t ^ (t >> 14)) & 0xFFFFFFFF) / 4294967296
-    return uniform
-
-
 def page_gaussian(seed: int, dim: int) -> np.ndarray:
-    """explorer.js's `gaussian(seed, dim)` (Box-Muller on mulberry32)."""
-    uniform, values = _mulberry32(seed), []
-    while len(values) < dim:
-        u, v = 1 - uniform(), uniform()
-        r = math.sqrt(-2 * math.log(u))
-        values += [r * math.cos(2 * math.pi * v), r * math.sin(2 * math.pi * v)]
-    return np.array(values[:dim])
+    """explorer.js's `latentFor(seed, dim)`: the library's `sample_latents(1, dim, seed)` (latents.js)."""
+    return sample_latents(1, dim, seed).numpy()[0].astype(np.float64)
 
 
 # ---------------------------------------------------------------- page helpers
@@ -355,6 +335,21 @@ def test_image_to_image_upload_shows_the_translation(browser, served, tmp_path):
     model_input = (grey / 127.5 - 1.0)[None, ..., None].astype(np.float32)
     expected = to_uint8(keras_images(generators["translator"], model_input))[0, ..., 0]
     assert _matches(_canvas_pixels(browser, "i2i-output"), expected)
+
+
+def test_page_at_root_shows_the_first_model_at_once(browser, served):
+    """Several models served: the page opens on the first listed one, drawn with the seed-0 latent of
+    `sample_latents` (the latent `tfgan generate --seed=0` and generate_png(seed=0) use)."""
+    server, generators = served
+    first = json.loads(urllib.request.urlopen(server.rest_url + "/explorer/models.json").read())["models"][0]
+    browser.get(server.rest_url + "/")
+    _wait(browser, lambda: _renders(browser) >= 1 or _error(browser), "the first model's image, unasked")
+    assert _error(browser) == "" and browser.find_element("id", "model-select").get_attribute("value") == first
+    if first in generators and first != "translator":
+        latent = sample_latents(1, 8, 0).numpy()
+        labels = [0] if first == "cond" else None
+        assert _matches(_canvas_pixels(browser), to_uint8(keras_images(generators[first], latent, labels))[0, ..., 0])
+    assert "server (TF Serving REST" in browser.find_element("id", "status").text
 
 
 @pytest.mark.parametrize("model, expected", [

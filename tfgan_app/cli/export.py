@@ -14,6 +14,10 @@ Examples:
   tfgan export --run_dir=runs/dcgan_mnist --base=export
   tfgan export --run_dir=runs/cyclegan_mnist_recolored --direction=b_to_a
   tfgan export --run_dir=runs/dcgan_mnist --generator=last   # not the best_generator.keras of --eval_every
+  tfgan export --run_dir=runs/dcgan_mnist --web   # + <version>/web/: the explorer on LiteRT.js, any static host
+
+--web writes <base>/<name>/<version>/web/, a static site that generates in the visitor's browser (LiteRT.js,
+WebAssembly) from batch-1 copies of the --tflite files, with no server: `python -m http.server -d DIR/web`.
 
 Runs trained with --eval_every export best_generator.keras (the best evaluation) by default;
 --generator=last exports generator.keras (the end of training).
@@ -24,6 +28,7 @@ import json
 from absl import flags
 
 from tfgan_app.cli import quiet
+from tfgan_app.errors import UsageError
 from tfgan_app.names import DIRECTIONS, GENERATOR_CHOICES, QUANTIZATIONS
 
 
@@ -45,6 +50,9 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_enum("generator", "best", list(GENERATOR_CHOICES), "best: best_generator.keras when the run kept "
                       "one (tfgan train --eval_every), else generator.keras; last: generator.keras (end of "
                       "training).", flag_values=fv)
+    flags.DEFINE_boolean("web", False, "Also write <version>/web/: a static site running the generator in the "
+                         "browser with LiteRT.js (npm @litertjs/core, installed by scripts/install.sh), no server.",
+                         flag_values=fv)
 
 
 def run(fv: flags.FlagValues) -> int:
@@ -53,9 +61,13 @@ def run(fv: flags.FlagValues) -> int:
     # deferred so --help does not import TensorFlow
     from tfgan_app.export import export_run  # pylint: disable=import-outside-toplevel
     from tfgan_app.export.tflite import check_quantizations  # pylint: disable=import-outside-toplevel
+    quantizations = check_quantizations(fv.tflite)
+    if fv.web and not quantizations:
+        raise UsageError("--web runs the TFLite files in the browser: keep at least one in --tflite "
+                         f"(e.g. --tflite=float32,int8), received --tflite={','.join(fv.tflite)!r}.")
     with quiet.export_noise_filtered():
         result = export_run(fv.run_dir, name=fv.name, base_dir=fv.base, version=fv.version,
-                            quantizations=check_quantizations(fv.tflite), direction=fv.direction,
+                            quantizations=quantizations, direction=fv.direction,
                             which=fv.generator)
     print(f"SavedModel: {result.version_dir} (model {result.name!r}, version {result.version})")
     print(f"models.config: {result.models_config}")
@@ -65,4 +77,11 @@ def run(fv: flags.FlagValues) -> int:
                   f"({entry['size_bytes']} bytes) parity vs SavedModel: {json.dumps(entry['parity'])}")
         for quantization, reason in result.tflite.get("skipped", {}).items():
             print(f"TFLite {quantization:>7}: skipped ({reason})")
+    if fv.web:
+        from tfgan_app.serving.web import write_web_for_run  # pylint: disable=import-outside-toplevel
+        written = list((result.tflite or {}).get("files", {}))
+        with quiet.export_noise_filtered():
+            web_dir = write_web_for_run(result.version_dir, result.name, fv.run_dir, written, fv.direction,
+                                        fv.generator)
+        print(f"Web: {web_dir} (on-device explorer, {', '.join(written)}): python -m http.server -d {web_dir}")
     return 0

@@ -107,10 +107,12 @@ def input_signature(generator: keras.Model) -> List[tf.TensorSpec]:
     return list(behaviour.input_specs(behaviour.spec(generator)).values())
 
 
-def _frozen_function(generator: keras.Model):
+def _frozen_function(generator: keras.Model, batch_size: Optional[int] = None):
     def call(*inputs):
         return generator(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
-    fn = tf.function(call, input_signature=input_signature(generator))
+    signature = [tf.TensorSpec([batch_size] + list(spec.shape[1:]), spec.dtype, spec.name)
+                 for spec in input_signature(generator)]
+    fn = tf.function(call, input_signature=signature)
     return convert_variables_to_constants_v2(fn.get_concrete_function())
 
 
@@ -162,14 +164,17 @@ def training_inputs(config: Dict, input_shape: Sequence[int], num_images: int = 
 
 def convert(generator: keras.Model, quantization: str, num_classes: Optional[int] = None,
             calibration_samples: int = 256, vocabulary: Optional[Sequence[str]] = None,
-            calibration_images: Optional[np.ndarray] = None) -> bytes:
+            calibration_images: Optional[np.ndarray] = None, batch_size: Optional[int] = None) -> bytes:
     """Converts `generator` to a TFLite flatbuffer with the given quantization.
+
+    `batch_size` None keeps the batch dimension dynamic (the interpreter resizes it); an int fixes it,
+    for runtimes that take static shapes only (LiteRT.js, see `tfgan_app/export/web.py`).
 
     int8 is calibrated one sample per step on `calibration_images` (image-to-image generators: a sample
     of the run's training inputs, `training_inputs`) or else on `model_inputs(..., CALIBRATION_SEED)`.
     """
     check_quantizations([quantization])
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([_frozen_function(generator)])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([_frozen_function(generator, batch_size)])
     if quantization == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
@@ -177,7 +182,8 @@ def convert(generator: keras.Model, quantization: str, num_classes: Optional[int
         inputs = ([np.asarray(calibration_images, np.float32)] if calibration_images is not None else
                   list(model_inputs(generator, calibration_samples, CALIBRATION_SEED, num_classes,
                                     vocabulary).values()))
-        samples = [[x[i:i + 1] for x in inputs] for i in range(len(inputs[0]))]
+        step = batch_size or 1  # a static batch calibrates on batches of its size
+        samples = [[x[i:i + step] for x in inputs] for i in range(0, len(inputs[0]) - step + 1, step)]
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: iter(samples)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

@@ -1,7 +1,9 @@
 """The latent explorer: a static web page on the TF Serving REST API, and a dev proxy to a real server.
 
 The page (`tfgan_app/serving/explorer/`: plain HTML/JS/CSS, no build step, nothing
-fetched from the internet) talks only to TF Serving's REST API (`GET /v1/models/<name>`,
+fetched from the internet) generates on the device with LiteRT.js when its `models.json` lists
+"device" models (the static site of `tfgan export --web`, `tfgan_app/serving/web.py`); served
+here it talks only to TF Serving's REST API (`GET /v1/models/<name>`,
 `.../metadata`, `POST ...:predict`), so it works on `tfgan serve` and next to a real
 `tensorflow_model_server`. TF Serving has no "list models" call, so the page reads the
 model names from `/explorer/models.json`, which whoever serves the page provides.
@@ -39,7 +41,7 @@ PREFIX = "/explorer/"
 MODELS_JSON = "models.json"
 # The only files served: a fixed allow-list, so no request path can reach another file.
 FILES = {"index.html": "text/html; charset=utf-8", "explorer.js": "text/javascript; charset=utf-8",
-         "explorer.css": "text/css; charset=utf-8"}
+         "explorer.css": "text/css; charset=utf-8", "latents.js": "text/javascript; charset=utf-8"}
 # Sent with every explorer response: no content sniffing, and the page may only load its own files
 # and talk to its own origin (the REST API, or the proxy in front of it).
 HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache",

@@ -1,23 +1,33 @@
-// tfgan latent explorer: a page on the TF Serving REST API (no build step, no external files).
+// tfgan latent explorer: generates on the device (LiteRT.js) or through the TF Serving REST API
+// (no build step, no external files).
 //
-// It only calls GET /v1/models/<name>[/versions/N] (status), GET .../metadata (signatures) and
+// On the device (`tfgan export --web`, default when explorer/models.json lists "device" models) it runs the
+// export's batch-1 `.tflite` files with LiteRT.js (explorer/litert/, WebAssembly on the CPU) and never calls
+// `/v1`; the model is described by its generator.json sidecar (tfgan_app/serving/web.py).
+// Through the server it only calls GET /v1/models/<name>[/versions/N] (status), GET .../metadata (signatures) and
 // POST ...:predict, so it works on `tfgan serve` and, via `tfgan explore`, next to a real
 // tensorflow_model_server. The model kind is read off the signatures in the metadata:
 //   latent:          serving_default(latents [+ labels] [+ truncation]) -> images in [-1, 1]
 //   text:            from_captions(latents, captions) -> images
 //   seed only:       generate_png(seed, num_images [+ labels]) / generate_from_captions_png(seed, captions)
 //   image-to-image:  serving_default(images [N, H, W, C]) -> images, or translate_png(png_bytes)
-// Latents are drawn in the page (seeded Gaussian), so a page seed is not `tfgan generate --seed`.
+// A seed's latent is `sample_latents(1, dim, seed)` of tfgan_app/latent.py (latents.js), as in
+// `tfgan generate --seed` and the server's generate_png(seed): the same seed gives the same image.
 "use strict";
 
 (function () {
   const $ = (id) => document.getElementById(id);
+  const SCRIPT_URL = document.currentScript.src;
+  const here = (path) => new URL(path, SCRIPT_URL).href; // next to explorer.js, on any static host
   const NUM_DIRECTIONS = 4;
   const DIRECTION_RANGE = 3;
   const DEBOUNCE_MS = 150;
   const MAX_SEED = 2147483647;
+  const DIRECTION_SEED = 0x0d1ec7;
 
-  const state = { name: "", version: "", info: null, directions: [], renderSeq: 0, stripSeq: 0 };
+  const state = { name: "", version: "", info: null, directions: [], renderSeq: 0, stripSeq: 0, loadSeq: 0,
+                  device: {}, runtime: "server" };
+  const RUNTIMES = { device: "on device (LiteRT.js, WebAssembly)", server: "server (TF Serving REST, SavedModel)" };
 
   // ---------------------------------------------------------------- errors and status
   function showError(message) {
@@ -154,35 +164,16 @@
   }
 
   // ---------------------------------------------------------------- latents
-  function mulberry32(seed) {
-    let a = seed >>> 0;
-    return function () {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+  // `sample_latents(1, dim, seed)[0]` of tfgan_app/latent.py, as a plain array.
+  function latentFor(seed, dim) {
+    return Array.from(window.tfganLatents.sampleLatents(1, dim, seed));
   }
 
-  // `dim` standard-normal numbers for `seed` (Box-Muller on mulberry32).
-  function gaussian(seed, dim) {
-    const uniform = mulberry32(seed);
-    const values = [];
-    while (values.length < dim) {
-      const u = 1 - uniform();
-      const v = uniform();
-      const r = Math.sqrt(-2 * Math.log(u));
-      values.push(r * Math.cos(2 * Math.PI * v), r * Math.sin(2 * Math.PI * v));
-    }
-    return values.slice(0, dim);
-  }
-
-  // `count` orthonormal directions (Gram-Schmidt on seeded Gaussians), fixed for a latent size.
+  // `count` orthonormal directions (Gram-Schmidt on the latents of seeds DIRECTION_SEED + k), fixed for a size.
   function makeDirections(dim, count) {
     const directions = [];
     for (let k = 0; directions.length < Math.min(count, dim) && k < 4 * count; k++) {
-      const d = gaussian(0x0d1ec7 + k, dim);
+      const d = latentFor(DIRECTION_SEED + k, dim);
       for (const e of directions) {
         const dot = d.reduce((s, x, i) => s + x * e[i], 0);
         for (let i = 0; i < dim; i++) d[i] -= dot * e[i];
@@ -210,7 +201,7 @@
   }
 
   function currentLatent() {
-    const z = gaussian(seedValue("seed"), state.info.latentDim);
+    const z = latentFor(seedValue("seed"), state.info.latentDim);
     state.directions.forEach((d, k) => {
       const alpha = parseFloat($(`direction-${k}`).value);
       for (let i = 0; i < z.length; i++) z[i] += alpha * d[i];
@@ -223,12 +214,155 @@
     const info = state.info;
     const inputs = {};
     if (info.conditional) inputs.labels = new Array(count).fill(parseInt($("class-id").value, 10) || 0);
-    if (info.kind === "text") inputs.captions = new Array(count).fill($("caption").value);
+    if (KINDS[info.kind].captions) inputs.captions = new Array(count).fill($("caption").value);
     if (info.truncation !== null) {
       const psi = parseFloat($("truncation").value);
       inputs.truncation = info.truncation === 0 ? psi : new Array(count).fill(psi);
     }
     return inputs;
+  }
+
+  // ---------------------------------------------------------------- runtimes
+  // Where the images come from, and how long they took: "<name> vN: <what>, <ms> ms, <runtime> <precision>".
+  function showTiming(canvas, ms, what) {
+    const precision = state.runtime === "device" ? $("precision-select").value : "float32";
+    canvas.dataset.runtime = state.runtime;
+    canvas.dataset.precision = precision;
+    canvas.dataset.ms = String(ms);
+    setStatus(`${state.name}${state.loadedVersion ? " v" + state.loadedVersion : ""}: ${what}, ${Math.round(ms)} ms, ` +
+              `${RUNTIMES[state.runtime]} ${precision}`);
+  }
+
+  // The REST runners of a model described by its metadata (`describe`).
+  function serverRunners(info) {
+    if (info.latentSignature) {
+      info.runLatents = async (latents, inputs) =>
+        output(await predict(info.latentSignature, Object.assign({ latents: latents }, inputs)), "images");
+    }
+    if (info.floatSignature) {
+      info.runImages = async (images) => output(await predict(info.floatSignature, { images: images }), "images");
+    }
+    return info;
+  }
+
+  // LiteRT.js on this device: the export's batch-N `.tflite` files (explorer/models/<name>/), float32, float16
+  // or int8 (int8 tensors quantized and dequantized with the sidecar's (scale, zero_point), as
+  // tfgan_app/artifacts/tflite_runner.py does: round half to even, clip to [-128, 127]).
+  const device = {
+    litert: null,
+    compiled: {},
+
+    async runtime() {
+      if (!this.litert) {
+        const litert = await import(here("litert/core.js"));
+        await litert.loadLiteRt(here("litert/wasm/"));
+        this.litert = litert;
+      }
+      return this.litert;
+    },
+
+    // The page's description of a device model from its generator.json (`KINDS[kind].device`).
+    async describe(name) {
+      const folder = here(state.device[name]);
+      const response = await fetch(new URL("generator.json", folder), { cache: "no-store" });
+      if (!response.ok) throw new ApiError(`Cannot read ${name}'s generator.json (HTTP ${response.status}).`);
+      const sidecar = await response.json();
+      const kind = (KINDS[sidecar.kind] || {}).device;
+      if (!kind) throw new ApiError(`Model "${name}" is a ${sidecar.kind} model, which the page does not run.`);
+      const info = Object.assign({ kind: sidecar.kind, folder: folder, sidecar: sidecar, truncation: null,
+                                   numClasses: sidecar.num_classes || null }, kind.info(sidecar));
+      info[kind.runner] = (values, inputs) => this.run(info, kind.prepare(values, inputs || {}), inputs || {});
+      return info;
+    },
+
+    async model(info, precision) {
+      const url = new URL(info.sidecar.files[precision].file, info.folder).href;
+      if (!this.compiled[url]) {
+        const litert = await this.runtime();
+        this.compiled[url] = await litert.loadAndCompile(url, { accelerator: "wasm" });
+      }
+      return this.compiled[url];
+    },
+
+    // Images (nested [H][W][C] arrays in [-1, 1]) for `values` (latents or images), `inputs.labels` if any.
+    async run(info, values, inputs, precision) {
+      precision = precision || $("precision-select").value;
+      const litert = await this.runtime();
+      const model = await this.model(info, precision);
+      const [scaleIn, zeroIn] = Object.values(info.sidecar.files[precision].tensor_quantization)[0];
+      const [scaleOut, zeroOut] = info.sidecar.files[precision].tensor_quantization.images;
+      const batch = info.sidecar.batch_size;
+      const details = model.getInputDetails();
+      const main = details.length === 1 ? details[0] : details.find((d) => !d.name.includes("labels"));
+      const imageShape = info.sidecar.image_shape;
+      const images = [];
+      for (let start = 0; start < values.length; start += batch) {
+        const chunk = values.slice(start, start + batch);
+        while (chunk.length < batch) chunk.push(chunk[0]); // a last, partial batch is padded
+        const flat = chunk.flat(Infinity);
+        const data = main.dtype === "int8" ? Int8Array.from(flat, (x) => quantize(x, scaleIn, zeroIn))
+          : Float32Array.from(flat);
+        const tensors = details.map((d) => (d === main ? new litert.Tensor(data, Array.from(d.shape))
+          : new litert.Tensor(Int32Array.from(chunk.map((_, i) => (inputs.labels || [])[start + i] || 0)),
+                              Array.from(d.shape))));
+        let outputs;
+        try {
+          outputs = await model.run(tensors);
+        } finally {
+          tensors.forEach((t) => t.delete());
+        }
+        const out = outputs[0].toTypedArray();
+        outputs.forEach((t) => t.delete());
+        const floats = scaleOut ? Float32Array.from(out, (q) => Math.fround(Math.fround(q - zeroOut) * scaleOut))
+          : Float32Array.from(out);
+        const size = imageShape.reduce((a, b) => a * b, 1);
+        for (let i = 0; i < batch && start + i < values.length; i++) {
+          images.push(nest(floats.subarray(i * size, (i + 1) * size), imageShape));
+        }
+      }
+      return images;
+    },
+  };
+
+  // Everything kind-specific, in one place: the panel, whether it draws from seeds, captions, and how the
+  // device runs it (its description fields from generator.json, the runner it gets, its input preparation;
+  // no `device`: server only).
+  const KINDS = {
+    latent: {
+      show: (info) => showLatent(info), seeded: true, captions: false,
+      // Truncation ψ scales the latents (as `tfgan generate --truncation` and the generate_truncated signatures).
+      device: { runner: "runLatents",
+                info: (s) => ({ latentDim: s.latent_dim, conditional: Boolean(s.num_classes), truncation: 0 }),
+                prepare: (latents, inputs) => (inputs.truncation === undefined ? latents
+                  : latents.map((z) => z.map((x) => Math.fround(Math.fround(x) * Math.fround(inputs.truncation))))) },
+    },
+    text: { show: (info) => showLatent(info), seeded: true, captions: true, device: null },
+    image_to_image: {
+      show: (info) => showImageToImage(info), seeded: false, captions: false,
+      device: { runner: "runImages", info: (s) => ({ inputShape: s.input_shape }), prepare: (images) => images },
+    },
+  };
+
+  // numpy's int8 quantization: clip(round_half_even(x / scale) + zero_point, -128, 127), in float32.
+  function quantize(x, scale, zeroPoint) {
+    const v = Math.fround(Math.fround(x) / Math.fround(scale));
+    let r = Math.round(v);
+    if (Math.abs(v % 1) === 0.5 && r % 2 !== 0) r -= 1; // Math.round rounds halves up
+    return Math.min(127, Math.max(-128, r + zeroPoint));
+  }
+
+  // A flat [H * W * C] image as nested [H][W][C] arrays.
+  function nest(flat, [height, width, channels]) {
+    const image = [];
+    for (let y = 0; y < height; y++) {
+      const row = [];
+      for (let x = 0; x < width; x++) {
+        const o = (y * width + x) * channels;
+        row.push(Array.from(flat.subarray(o, o + channels)));
+      }
+      image.push(row);
+    }
+    return image;
   }
 
   // ---------------------------------------------------------------- images
@@ -293,25 +427,24 @@
   // ---------------------------------------------------------------- latent models
   async function render() {
     const info = state.info;
-    if (!info || info.kind === "image_to_image") return;
+    if (!info || !KINDS[info.kind].seeded) return;
     const seq = ++state.renderSeq;
     const started = performance.now();
     try {
-      let reply;
-      if (info.latentSignature) {
-        reply = await predict(info.latentSignature, Object.assign({ latents: [currentLatent()] }, conditioning(1)));
+      let reply, images;
+      if (info.runLatents) {
+        images = await info.runLatents([currentLatent()], conditioning(1));
       } else {
         const inputs = Object.assign({ seed: seedValue("seed") }, conditioning(1));
-        if (info.kind !== "text") inputs.num_images = 1;
+        if (!KINDS[info.kind].captions) inputs.num_images = 1; // generate_from_captions_png: one per caption
         reply = await predict(info.pngSignature, inputs);
       }
       if (seq !== state.renderSeq) return; // a newer request is on its way
-      if (info.latentSignature) drawFloats($("output"), output(reply, "images")[0]);
+      if (images) drawFloats($("output"), images[0]);
       else await drawPng($("output"), output(reply, "png_bytes")[0]);
       $("download").disabled = false;
       clearError();
-      setStatus(`${state.name} v${state.loadedVersion}: seed ${seedValue("seed")}, ` +
-                `${Math.round(performance.now() - started)} ms`);
+      showTiming($("output"), performance.now() - started, `seed ${seedValue("seed")}`);
     } catch (e) {
       if (seq === state.renderSeq) showError(`Generating from ${state.name} failed: ${e.message}`);
     }
@@ -320,20 +453,20 @@
 
   async function renderStrip() {
     const info = state.info;
-    if (!info || !info.latentSignature) return;
+    if (!info || !info.runLatents) return;
     const seq = ++state.stripSeq;
     const steps = Math.min(16, Math.max(2, parseInt($("steps").value, 10) || 8));
-    const z0 = gaussian(seedValue("seed"), info.latentDim);
-    const z1 = gaussian(seedValue("seed-b"), info.latentDim);
+    const z0 = latentFor(seedValue("seed"), info.latentDim);
+    const z1 = latentFor(seedValue("seed-b"), info.latentDim);
     const latents = [];
     for (let i = 0; i < steps; i++) latents.push(slerp(z0, z1, i / (steps - 1)));
     $("strip-from").textContent = String(seedValue("seed"));
     try {
-      const reply = await predict(info.latentSignature, Object.assign({ latents: latents }, conditioning(steps)));
+      const images = await info.runLatents(latents, conditioning(steps));
       if (seq !== state.stripSeq) return;
       const strip = $("strip");
       strip.replaceChildren();
-      for (const image of output(reply, "images")) {
+      for (const image of images) {
         const canvas = document.createElement("canvas");
         drawFloats(canvas, image);
         strip.appendChild(canvas);
@@ -347,7 +480,7 @@
   function buildDirections() {
     const box = $("directions");
     box.replaceChildren();
-    state.directions = state.info.latentSignature ? makeDirections(state.info.latentDim, NUM_DIRECTIONS) : [];
+    state.directions = state.info.runLatents ? makeDirections(state.info.latentDim, NUM_DIRECTIONS) : [];
     state.directions.forEach((_, k) => {
       const row = document.createElement("label");
       row.className = "direction";
@@ -383,9 +516,10 @@
     input.height = height;
     const context = input.getContext("2d");
     context.drawImage(uploaded, 0, 0, width, height);
+    const started = performance.now();
     try {
       let reply;
-      if (info.floatSignature) {
+      if (info.runImages) {
         const rgba = context.getImageData(0, 0, width, height).data;
         const image = [];
         for (let y = 0; y < height; y++) {
@@ -401,9 +535,9 @@
           image.push(row);
         }
         drawFloats(input, image); // show what the model sees
-        reply = await predict(info.floatSignature, { images: [image] });
+        const images = await info.runImages([image]);
         if (seq !== state.renderSeq) return;
-        drawFloats($("i2i-output"), output(reply, "images")[0]);
+        drawFloats($("i2i-output"), images[0]);
       } else {
         const b64 = input.toDataURL("image/png").split(",")[1];
         reply = await predict(info.pngSignature, { png_bytes: [{ b64: b64 }] });
@@ -412,8 +546,8 @@
       }
       $("i2i-download").disabled = false;
       clearError();
-      setStatus(`${state.name} v${state.loadedVersion}: translated ${uploaded.width}x${uploaded.height} ` +
-                `input at ${width}x${height}`);
+      showTiming($("i2i-output"), performance.now() - started,
+                 `translated ${uploaded.width}x${uploaded.height} input at ${width}x${height}`);
     } catch (e) {
       if (seq === state.renderSeq) showError(`Translating with ${state.name} failed: ${e.message}`);
     }
@@ -434,6 +568,10 @@
     $("latent-panel").hidden = true;
     $("i2i-panel").hidden = true;
     state.info = null;
+    const load = ++state.loadSeq; // a later load (another pick while this one waits) wins
+    state.renderSeq++; // and no image of the previous model is drawn any more
+    state.stripSeq++;
+    for (const canvas of [$("output"), $("i2i-output")]) canvas.dataset.renders = "0";
     if (!name) {
       showError("Pick a model from the list or type its name.");
       return;
@@ -441,7 +579,16 @@
     if (name !== state.name) state.version = "";
     state.name = name;
     setStatus(`Loading ${name} ...`);
+    setRuntimes(name);
     try {
+      if (state.runtime === "device") {
+        const info = await device.describe(name);
+        setPrecisions(info.sidecar);
+        state.loadedVersion = "";
+        await device.model(info, $("precision-select").value); // loads the runtime before the first image
+        if (load === state.loadSeq) showModel(name, info);
+        return;
+      }
       let status;
       try {
         status = await api(modelPath(name, ""));
@@ -461,33 +608,56 @@
                            "generate_from_captions_png, serving_default(images) or translate_png.");
       }
       if (info.conditional && !info.numClasses) info.numClasses = await probeNumClasses(info);
-      state.info = info;
-      history.replaceState(null, "", `?model=${encodeURIComponent(name)}` +
-                                     (state.version ? `&version=${encodeURIComponent(state.version)}` : ""));
-      document.body.dataset.kind = info.kind;
-      if (info.kind === "image_to_image") {
-        showImageToImage(info);
-      } else {
-        showLatent(info);
-      }
+      if (load === state.loadSeq) showModel(name, serverRunners(info));
     } catch (e) {
+      if (load !== state.loadSeq) return;
       setStatus("");
       showError(e.message);
     }
   }
 
+  function showModel(name, info) {
+    state.info = info;
+    history.replaceState(null, "", `?model=${encodeURIComponent(name)}` +
+                                   (state.version ? `&version=${encodeURIComponent(state.version)}` : "") +
+                                   (state.runtime === "server" && state.device[name] ? "&runtime=server" : ""));
+    document.body.dataset.kind = info.kind;
+    document.body.dataset.runtime = state.runtime;
+    KINDS[info.kind].show(info);
+  }
+
+  // The runtimes offered for `name`: on device when the page lists its files (the default), and the server.
+  function setRuntimes(name) {
+    const select = $("runtime-select");
+    const chosen = select.value || state.requestedRuntime;
+    const offered = state.device[name] ? ["device", "server"] : ["server"];
+    select.replaceChildren(...offered.map((r) => new Option(RUNTIMES[r], r)));
+    state.runtime = offered.includes(chosen) ? chosen : offered[0];
+    select.value = state.runtime;
+    $("precision-row").hidden = state.runtime !== "device";
+    $("version-select").disabled = state.runtime === "device";
+  }
+
+  function setPrecisions(sidecar) {
+    const select = $("precision-select");
+    const chosen = select.value || state.requestedPrecision;
+    const files = Object.keys(sidecar.files);
+    select.replaceChildren(...files.map((q) => new Option(q, q)));
+    select.value = files.includes(chosen) ? chosen : files[0];
+  }
+
   function showLatent(info) {
     $("latent-panel").hidden = false;
     $("class-row").hidden = !info.conditional;
-    $("caption-row").hidden = info.kind !== "text";
+    $("caption-row").hidden = !KINDS[info.kind].captions;
     $("truncation-row").hidden = info.truncation === null;
     $("class-id").max = info.numClasses ? info.numClasses - 1 : "";
     $("class-count").textContent = info.numClasses ? `0 .. ${info.numClasses - 1}` : "class count unknown";
-    $("interpolate").parentElement.hidden = !info.latentSignature;
+    $("interpolate").parentElement.hidden = !info.runLatents;
     $("strip").replaceChildren();
     buildDirections();
     render();
-    if (info.latentSignature) renderStrip();
+    if (info.runLatents) renderStrip();
   }
 
   function showImageToImage(info) {
@@ -495,7 +665,7 @@
     $("input-size").textContent = info.inputShape
       ? `resized to ${info.inputShape[1]}x${info.inputShape[0]}, ${info.inputShape[2]} channel(s)`
       : "sent at its own size (the model's input size is not in its metadata)";
-    setStatus(`${state.name} v${state.loadedVersion}: upload an image.`);
+    setStatus(`${state.name}${state.loadedVersion ? " v" + state.loadedVersion : ""}: upload an image.`);
     if (uploaded) translate();
   }
 
@@ -503,8 +673,12 @@
     const select = $("model-select");
     let names = [];
     try {
-      const response = await fetch("/explorer/models.json", { cache: "no-store" });
-      if (response.ok) names = (await response.json()).models || [];
+      const response = await fetch(here("models.json"), { cache: "no-store" });
+      if (response.ok) {
+        const listed = await response.json();
+        names = listed.models || [];
+        state.device = listed.device || {};
+      }
     } catch (e) {
       names = [];
     }
@@ -522,6 +696,17 @@
     $("model-select").addEventListener("change", () => {
       $("model-name").value = "";
       if ($("model-select").value) loadModel($("model-select").value);
+    });
+    $("runtime-select").addEventListener("change", () => loadModel(state.name));
+    $("precision-select").addEventListener("change", async () => {
+      if (!state.info) return;
+      try {
+        await device.model(state.info, $("precision-select").value);
+      } catch (e) {
+        showError(`Loading the ${$("precision-select").value} file failed: ${e.message}`);
+        return;
+      }
+      KINDS[state.info.kind].show(state.info);
     });
     $("version-select").addEventListener("change", () => {
       state.version = $("version-select").value;
@@ -573,17 +758,21 @@
     const query = new URLSearchParams(location.search);
     const requested = query.get("model");
     state.version = query.get("version") || "";
+    state.requestedRuntime = query.get("runtime") || "";
+    state.requestedPrecision = query.get("precision") || "";
     if (requested) {
       if (names.includes(requested)) $("model-select").value = requested;
       else $("model-name").value = requested;
       await loadModel(requested);
-    } else if (names.length === 1) {
-      $("model-select").value = names[0];
+    } else if (names.length) {
+      $("model-select").value = names[0]; // the first model's image at once
       await loadModel(names[0]);
     } else {
-      setStatus(names.length ? "Pick a model." : "No model list from the server: type a model name and press Load.");
+      setStatus("No model list from the server: type a model name and press Load.");
     }
   }
 
+  // For tests and benchmarks/browser_latency.py: the device runtime on a model of this page.
+  window.tfganExplorer = { device: device, describe: (name) => device.describe(name), latentFor: latentFor };
   start();
 })();
