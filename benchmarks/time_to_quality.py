@@ -196,10 +196,16 @@ def ratio_line(scores: Dict[str, Dict[str, float]], marks: List[float]) -> str:
     tutorial_first = next((m for m in marks if scores.get(f"tutorial_{m:g}", {}).get("fcd", float("inf"))
                            <= final["fcd"]), None)
     if tutorial_first is None:
-        best = min((scores[f"tutorial_{m:g}"]["fcd"] for m in marks if f"tutorial_{m:g}" in scores),
-                   default=float("nan"))
-        return (f"ratio: the tutorial did not reach ours' FCD {final['fcd']:.2f} (reached at {ours_first:g} min) "
-                f"within {marks[-1]:g} min (its best: {best:.2f}): > {marks[-1] / ours_first:.1f}x")
+        tutorial_marks = [m for m in marks if f"tutorial_{m:g}" in scores]
+        if not tutorial_marks:
+            return "ratio: the tutorial saved no snapshot"
+        best_mark = min(tutorial_marks, key=lambda m: scores[f"tutorial_{m:g}"]["fcd"])
+        best = scores[f"tutorial_{best_mark:g}"]["fcd"]
+        ours_there = next((m for m in marks if scores.get(f"ours_{m:g}", {}).get("fcd", float("inf")) <= best), None)
+        faster = f"ours reached the tutorial's best FCD {best:.2f} (its {best_mark:g} min) at {ours_there:g} min: " \
+                 f">= {best_mark / ours_there:.1f}x" if ours_there else "ours never reached the tutorial's best"
+        return (f"ratio: the tutorial did not reach ours' final FCD {final['fcd']:.2f} within {marks[-1]:g} min; "
+                f"{faster}")
     return (f"ratio: ours reached FCD {final['fcd']:.2f} at {ours_first:g} min, the tutorial at {tutorial_first:g} "
             f"min: {tutorial_first / ours_first:.1f}x")
 

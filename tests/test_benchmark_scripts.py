@@ -61,8 +61,9 @@ def test_time_to_quality_ratio_line():
     ttq = _load("time_to_quality")
     scores = {"ours_1": {"fcd": 30.0}, "ours_2": {"fcd": 15.0}, "tutorial_1": {"fcd": 80.0},
               "tutorial_2": {"fcd": 40.0}}
-    assert "did not reach ours' FCD 15.00 (reached at 2 min) within 2 min (its best: 40.00): > 1.0x" in \
-        ttq.ratio_line(scores, [1, 2])
+    assert ttq.ratio_line(scores, [1, 2]) == ("ratio: the tutorial did not reach ours' final FCD 15.00 within 2 min; "
+                                              "ours reached the tutorial's best FCD 40.00 (its 2 min) at 1 min: "
+                                              ">= 2.0x")
     scores["tutorial_2"]["fcd"] = 14.0
     assert ttq.ratio_line(scores, [1, 2]).endswith("the tutorial at 2 min: 1.0x")
     scores["ours_1"]["fcd"] = 15.0
