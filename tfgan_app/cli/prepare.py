@@ -13,6 +13,7 @@ Examples:
 
 from absl import flags
 
+from tfgan_app.cli import quiet
 from tfgan_app.names import CROP_MODES
 
 
@@ -39,6 +40,7 @@ def run(fv: flags.FlagValues) -> int:
         raise UsageError(f"--dataset must be folder:/PATH (a folder of images), received --dataset={fv.dataset!r}.")
     if not fv.output:
         raise UsageError("--output is required: the folder to write the TFRecord shards to (e.g. --output=data/faces_64).")
+    quiet.import_tensorflow()
     from tfgan_app.data.tfrecord import prepare_folder  # lazy: imports TensorFlow
 
     size = None if fv.size is None else (fv.size, fv.size)
