@@ -158,11 +158,10 @@ def folder_images(folder: str, image_size: Optional[Sequence[int]] = None, chann
     return dataset, len(paths), (size[0], size[1], channels), classes
 
 
-def decode_files(dataset: tf.data.Dataset, shape: Sequence[int], crop: str = "resize",
-                 deterministic: Optional[bool] = None) -> tf.data.Dataset:
-    """Maps `(path, label)` to `(float32 image [0, 255] of shape, label)` in parallel."""
+def decode_files(dataset: tf.data.Dataset, shape: Sequence[int], crop: str = "resize") -> tf.data.Dataset:
+    """Maps `(path, label)` to `(float32 image [0, 255] of shape, label)` in parallel, keeping the order."""
     return dataset.map(lambda path, label: (decode_file(path, shape[:2], shape[2], crop), label),
-                       num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+                       num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def folder_dataset(folder: str, image_size: Optional[Sequence[int]] = None, channels: Optional[int] = None,
@@ -191,7 +190,7 @@ def folder_dataset(folder: str, image_size: Optional[Sequence[int]] = None, chan
     else:
         if shuffle:
             dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=True)
-        dataset = decode_files(dataset, shape, crop, deterministic=not shuffle)
+        dataset = decode_files(dataset, shape, crop)  # in order: a seeded run is reproducible
     return dataset, count, shape, classes
 
 

@@ -66,9 +66,9 @@ def prepare_folder(folder: str, output: str, image_size: Optional[Sequence[int]]
         raise UsageError(f"{output!r} already holds a prepared dataset ({DESCRIPTION}); pass another --output "
                          "or delete it first.")
     tf.io.gfile.makedirs(output)
-    encoded = decode_files(dataset, shape, crop, deterministic=True).map(
+    encoded = decode_files(dataset, shape, crop).map(
         lambda image, label: (tf.io.encode_png(tf.cast(image, tf.uint8)), label),
-        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(tf.data.AUTOTUNE)
+        num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     names = [shard_name(i, num_shards) for i in range(num_shards)]
     writers = [tf.io.TFRecordWriter(os.path.join(output, name)) for name in names]
     counts = [0] * num_shards
@@ -137,9 +137,8 @@ def tfrecord_dataset(folder: str, shuffle: bool = True, seed: Optional[int] = No
         dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.interleave(tf.data.TFRecordDataset, cycle_length=len(files) if not shuffle else
                                  min(len(files), 16), block_length=1,
-                                 num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
-    dataset = dataset.map(lambda record: _parse(record, shape[2]), num_parallel_calls=tf.data.AUTOTUNE,
-                          deterministic=not shuffle)
+                                 num_parallel_calls=tf.data.AUTOTUNE)  # in order: seeded runs repeat
+    dataset = dataset.map(lambda record: _parse(record, shape[2]), num_parallel_calls=tf.data.AUTOTUNE)
     if shuffle:
         dataset = dataset.shuffle(min(int(description["count"]), 10_000), seed=seed, reshuffle_each_iteration=True)
     return dataset, int(description["count"]), shape, list(description["class_names"])
