@@ -28,7 +28,7 @@ from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.names import CROP_MODES
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
-_CHECK_THREADS = 16
+_CHECK_THREADS = 4  # Pillow's header parsing holds the GIL: more threads only overlap the file reads
 
 
 def _list_images(folder: str) -> List[str]:
@@ -70,8 +70,9 @@ def list_folder(folder: str) -> Tuple[List[str], Optional[List[int]], List[str]]
 
 def _check_one(path: str) -> Tuple[Tuple[int, int], str]:
     """`((height, width), mode)` of an image file, after Pillow verified its structure (no pixels decoded)."""
+    opener = tf.io.gfile.GFile if "://" in path else open  # the built-in open is twice as fast for local files
     try:
-        with tf.io.gfile.GFile(path, "rb") as f, Image.open(f) as image:
+        with opener(path, "rb") as f, Image.open(f) as image:
             size, mode = (image.size[1], image.size[0]), image.mode
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, tf.errors.OpError) as e:
@@ -100,8 +101,8 @@ def check_images(paths: Sequence[str]) -> Tuple[Tuple[int, int], int]:
 
 def fit_to_size(image: tf.Tensor, size: Sequence[int], crop: str = "resize") -> tf.Tensor:
     """Resizes one image `[H, W, C]` to `size` (bilinear), first centre-cropping it to `size`'s aspect ratio
-    if `crop` is "center" (as Keras' `crop_to_aspect_ratio=True`); returns float32 whole numbers in [0, 255]
-    (as 8-bit pixels, so a prepared PNG holds exactly what the folder pipeline gives)."""
+    if `crop` is "center" (as Keras' `crop_to_aspect_ratio=True`); returns uint8 (4x less memory than float32
+    in shuffle buffers and caches; a prepared PNG holds exactly what the folder pipeline gives)."""
     height, width = int(size[0]), int(size[1])
     if crop == "center":
         shape = tf.shape(image)
@@ -110,11 +111,11 @@ def fit_to_size(image: tf.Tensor, size: Sequence[int], crop: str = "resize") -> 
         crop_w = tf.minimum(w, tf.cast(tf.round(tf.cast(h, tf.float64) * width / height), tf.int32))
         image = tf.image.crop_to_bounding_box(image, (h - crop_h) // 2, (w - crop_w) // 2, crop_h, crop_w)
     image = tf.image.resize(image, (height, width), method="bilinear")
-    return tf.clip_by_value(tf.round(image), 0.0, 255.0)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
 
 
 def decode_file(path: tf.Tensor, size: Sequence[int], channels: int, crop: str = "resize") -> tf.Tensor:
-    """Reads and decodes one image file (PNG, JPEG, BMP, GIF first frame, WebP) to float32 `size + (channels,)`."""
+    """Reads and decodes one image file (PNG, JPEG, BMP, GIF first frame, WebP) to uint8 `size + (channels,)`."""
     image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
     image.set_shape([None, None, channels])
     image = fit_to_size(image, size, crop)
@@ -159,7 +160,7 @@ def folder_images(folder: str, image_size: Optional[Sequence[int]] = None, chann
 
 
 def decode_files(dataset: tf.data.Dataset, shape: Sequence[int], crop: str = "resize") -> tf.data.Dataset:
-    """Maps `(path, label)` to `(float32 image [0, 255] of shape, label)` in parallel, keeping the order."""
+    """Maps `(path, label)` to `(uint8 image of shape, label)` in parallel, keeping the order."""
     return dataset.map(lambda path, label: (decode_file(path, shape[:2], shape[2], crop), label),
                        num_parallel_calls=tf.data.AUTOTUNE)
 
@@ -167,7 +168,7 @@ def decode_files(dataset: tf.data.Dataset, shape: Sequence[int], crop: str = "re
 def folder_dataset(folder: str, image_size: Optional[Sequence[int]] = None, channels: Optional[int] = None,
                    crop: str = "resize", shuffle: bool = True, seed: Optional[int] = None,
                    cache: Optional[str] = None) -> Tuple[tf.data.Dataset, int, Tuple[int, int, int], List[str]]:
-    """Streams a folder as an unbatched dataset of `(float32 image in [0, 255], int32 label)`.
+    """Streams a folder as an unbatched dataset of `(uint8 image, int32 label)`.
 
     Without `cache`, the file names are shuffled (all of them: cheap) and then decoded in parallel, so
     memory does not depend on the number of images; with `cache` ("memory" or a file path prefix) the
@@ -210,6 +211,6 @@ def load_folder(folder: str, image_size: Optional[Tuple[int, int]] = None,
     images, labels = np.zeros((count,) + tuple(shape), np.uint8), np.zeros(count, np.int64)
     start = 0
     for x, y in decode_files(dataset, shape).batch(256):
-        images[start:start + len(x)], labels[start:start + len(x)] = np.round(x.numpy()), y.numpy()
+        images[start:start + len(x)], labels[start:start + len(x)] = x.numpy(), y.numpy()
         start += len(x)
     return images, labels if classes else None, classes

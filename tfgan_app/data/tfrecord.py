@@ -22,6 +22,7 @@ from tfgan_app.data.folder import folder_images, decode_files
 from tfgan_app.errors import MissingResourceError, UsageError
 
 DESCRIPTION = "dataset.json"
+SHUFFLE_RECORDS = 5_000  # shuffle buffer, in encoded records (a few KB each at 64x64)
 FORMAT = "tfgan-tfrecord"
 _FEATURES = {"image": tf.io.FixedLenFeature([], tf.string), "label": tf.io.FixedLenFeature([], tf.int64)}
 
@@ -67,7 +68,7 @@ def prepare_folder(folder: str, output: str, image_size: Optional[Sequence[int]]
                          "or delete it first.")
     tf.io.gfile.makedirs(output)
     encoded = decode_files(dataset, shape, crop).map(
-        lambda image, label: (tf.io.encode_png(tf.cast(image, tf.uint8)), label),
+        lambda image, label: (tf.io.encode_png(image), label),
         num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     names = [shard_name(i, num_shards) for i in range(num_shards)]
     writers = [tf.io.TFRecordWriter(os.path.join(output, name)) for name in names]
@@ -116,15 +117,16 @@ def read_description(folder: str) -> Dict[str, Any]:
 def _parse(record: tf.Tensor, channels: int) -> Tuple[tf.Tensor, tf.Tensor]:
     example = tf.io.parse_single_example(record, _FEATURES)
     image = tf.io.decode_png(example["image"], channels=channels)
-    return tf.cast(image, tf.float32), tf.cast(example["label"], tf.int32)
+    return image, tf.cast(example["label"], tf.int32)
 
 
 def tfrecord_dataset(folder: str, shuffle: bool = True, seed: Optional[int] = None
                      ) -> Tuple[tf.data.Dataset, int, Tuple[int, int, int], List[str]]:
-    """Streams a prepared folder as an unbatched dataset of `(float32 image in [0, 255], int32 label)`.
+    """Streams a prepared folder as an unbatched dataset of `(uint8 image, int32 label)`.
 
     Shards are read round-robin (in order without `shuffle`, which gives the folder's order back; in
-    a new order each epoch with it, then through a shuffle buffer of up to 10,000 images).
+    a new order each epoch with it, then through a shuffle buffer of up to `SHUFFLE_RECORDS` encoded
+    records, so memory stays small whatever the dataset's size).
 
     Returns:
       `(dataset, count, (H, W, C), class names)`.
@@ -138,7 +140,8 @@ def tfrecord_dataset(folder: str, shuffle: bool = True, seed: Optional[int] = No
     dataset = dataset.interleave(tf.data.TFRecordDataset, cycle_length=len(files) if not shuffle else
                                  min(len(files), 16), block_length=1,
                                  num_parallel_calls=tf.data.AUTOTUNE)  # in order: seeded runs repeat
-    dataset = dataset.map(lambda record: _parse(record, shape[2]), num_parallel_calls=tf.data.AUTOTUNE)
     if shuffle:
-        dataset = dataset.shuffle(min(int(description["count"]), 10_000), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(min(int(description["count"]), SHUFFLE_RECORDS), seed=seed,
+                                  reshuffle_each_iteration=True)
+    dataset = dataset.map(lambda record: _parse(record, shape[2]), num_parallel_calls=tf.data.AUTOTUNE)
     return dataset, int(description["count"]), shape, list(description["class_names"])
