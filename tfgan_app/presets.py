@@ -53,7 +53,7 @@ class Preset:
       gan_options: keyword arguments of that GAN class (e.g. {"d_steps": 5}).
       generator, discriminator: architecture names in `tfgan_app.architectures`.
       generator_options, discriminator_options: keyword arguments of the builders.
-      dataset: dataset spec (`mnist`, `fashion_mnist`, `tfds:NAME`, `folder:/PATH`).
+      dataset: dataset spec (`mnist`, `fashion_mnist`, `tfds:NAME`, `folder:/PATH`, `tfrecord:DIR`, ...).
       image_size: `[H, W]` to resize images to, or null for the dataset's size.
       channels: 1 or 3 to convert images, or null for the dataset's channels.
       data: image options of the dataset (`tfgan_app.data.DATA_OPTIONS`): {"mirror": true} for random x-flips,
