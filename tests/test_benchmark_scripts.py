@@ -1,4 +1,4 @@
-"""The #25 benchmark commands stay runnable: benchmarks/gpu_check.py (no GPU here) and time_to_quality.py."""
+"""The #25/#28 benchmark commands stay runnable: gpu_check.py (no GPU here), time_to_quality.py, input_pipeline.py."""
 
 import importlib.util
 import os
@@ -68,3 +68,14 @@ def test_time_to_quality_ratio_line():
     assert ttq.ratio_line(scores, [1, 2]).endswith("the tutorial at 2 min: 1.0x")
     scores["ours_1"]["fcd"] = 15.0
     assert ttq.ratio_line(scores, [1, 2]).endswith("ours reached FCD 15.00 at 1 min, the tutorial at 2 min: 2.0x")
+
+
+def test_input_pipeline_generates_its_images_and_measures_both_sources(tmp_path):
+    bench = _load("input_pipeline")
+    folder = str(tmp_path / "images")
+    bench.write_images(folder, bench.BATCH, size=16)
+    assert sorted(os.listdir(folder)) == ["a", "b"] and len(os.listdir(os.path.join(folder, "a"))) == bench.BATCH // 2
+    from tfgan_app.data.tfrecord import prepare_folder  # pylint: disable=import-outside-toplevel
+    prepare_folder(folder, str(tmp_path / "packed"))
+    for spec in (f"folder:{folder}", f"tfrecord:{tmp_path / 'packed'}"):
+        assert bench._pipeline_rate({"spec": spec, "batches": 1})["pipeline_images_s"] > 0

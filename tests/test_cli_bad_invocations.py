@@ -91,12 +91,23 @@ CASES = [
     (["evaluate", "--generator={run}", "--is_splits=0"], r"is_splits.*" + POSITIVE),
     (["evaluate", "--generator={run}", "--batch_size=0"], r"batch_size.*" + POSITIVE),
     (["evaluate", "--generator={root}/missing", "--dataset=mnist"], r"does not exist"),
+    # prepare: sizes, shard counts, specs, paths
+    (["prepare", "--dataset=folder:{root}", "--output={root}/p", "--size=0"], r"size.*\[1, 4096\]"),
+    (["prepare", "--dataset=folder:{root}", "--output={root}/p", "--shards=0"], r"shards.*\[1, 100000\]"),
+    (["prepare", "--dataset=folder:{root}", "--output={root}/p", "--channels=4"], r"channels.*1 \(grayscale\)"),
+    (["prepare", "--dataset=folder:{root}", "--output={root}/p", "--crop=stretch"], r"crop"),
+    (["prepare", "--dataset=mnist", "--output={root}/p"], r"--dataset must be folder:/PATH"),
+    (["prepare", "--dataset=folder:{root}"], r"--output is required"),
+    (["prepare", "--dataset=folder:{root}/missing", "--output={root}/p"], r"does not exist"),
+    (["prepare", "--dataset=folder:{root}", "--output={root}/p"], r"No images"),
+    (["train", "--dataset=tfrecord:{root}", "--output_dir={root}/run"], r"No prepared dataset"),
 ]
 
 
 def test_the_table_is_large_and_covers_every_command():
     assert len(CASES) >= 40
-    assert {args[0] for args, _ in CASES} == {"serve", "explore", "export", "generate", "train", "evaluate"}
+    assert {args[0] for args, _ in CASES} == {"serve", "explore", "export", "generate", "train", "evaluate",
+                                                "prepare"}
 
 
 @pytest.fixture(scope="module")

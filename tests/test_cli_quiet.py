@@ -22,7 +22,8 @@ def _env(**extra):
 
 
 @pytest.mark.parametrize("args", [["train", "--help"], ["generate", "--help"], ["evaluate", "--help"],
-                                  ["export", "--help"], ["serve", "--help"], ["train", "--list_models"]])
+                                  ["export", "--help"], ["serve", "--help"], ["train", "--list_models"],
+                                  ["prepare", "--help"]])
 def test_help_and_listing_do_not_import_tensorflow(args):
     code = ("import sys, io, contextlib\n"
             "from tfgan_app.cli.main import main\n"

@@ -12,6 +12,8 @@ Example:
 
 # tfgan_app.distribute: tf.distribute strategies by name.
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+# tfgan_app.data.folder: how an image is fitted to the training size (stretched, or centre-cropped first).
+CROP_MODES = ("resize", "center")
 # tfgan_app.evaluation: metric names and the feature extractors.
 METRICS = ("fid", "kid", "is", "pr")
 SHIPPED_CLASSIFIERS = ("mnist", "fashion_mnist")

@@ -53,9 +53,11 @@ class Preset:
       gan_options: keyword arguments of that GAN class (e.g. {"d_steps": 5}).
       generator, discriminator: architecture names in `tfgan_app.architectures`.
       generator_options, discriminator_options: keyword arguments of the builders.
-      dataset: dataset spec (`mnist`, `fashion_mnist`, `tfds:NAME`, `folder:/PATH`).
+      dataset: dataset spec (`mnist`, `fashion_mnist`, `tfds:NAME`, `folder:/PATH`, `tfrecord:DIR`, ...).
       image_size: `[H, W]` to resize images to, or null for the dataset's size.
       channels: 1 or 3 to convert images, or null for the dataset's channels.
+      data: image options of the dataset (`tfgan_app.data.DATA_OPTIONS`): {"mirror": true} for random x-flips,
+        {"crop": "center"} to centre-crop instead of stretching, {"cache": "memory"} to keep decoded images.
       latent_dim: size of z.
       conditional: train a label-conditioned GAN (G and D see labels).
       loss: a name in `tfgan_app.losses.LOSSES`.
@@ -80,6 +82,7 @@ class Preset:
     dataset: str = "mnist"
     image_size: Optional[List[int]] = None
     channels: Optional[int] = None
+    data: Dict[str, Any] = dataclasses.field(default_factory=dict)
     latent_dim: int = 100
     conditional: bool = False
     loss: str = "non_saturating"
@@ -112,7 +115,7 @@ class Preset:
         if self.channels not in (None, 1, 3):
             raise UsageError(f"channels must be 1, 3 or null, received {self.channels!r}.")
         check_precision_name(self.mixed_precision)
-        for field in ("gan_options", "generator_options", "discriminator_options"):
+        for field in ("gan_options", "generator_options", "discriminator_options", "data"):
             if not isinstance(getattr(self, field), dict):
                 raise UsageError(f"{field} must be an object of keyword arguments (e.g. {{\"base_filters\": 32}}, "
                                  f"or {{}} for none), received {getattr(self, field)!r}.")

@@ -129,7 +129,7 @@ class TrainResult:
 def load_data(preset: Preset, split: str = "train") -> data.DatasetInfo:
     """Loads the preset's dataset as training batches."""
     return data.load_dataset(preset.dataset, preset.batch_size, split=split, image_size=preset.image_size,
-                             channels=preset.channels, seed=preset.seed)
+                             channels=preset.channels, seed=preset.seed, options=preset.data)
 
 
 # Constructor arguments `build_gan` / `from_preset` pass themselves; a preset's gan_options cannot set them.

@@ -57,6 +57,9 @@ RANGES: Dict[str, Range] = {
     "truncation": Range(0, 1, "a number in [0, 1] (1: no truncation)"),
     "max_body_bytes": Range(1024, MAX_INT64, "a number of bytes >= 1024"),
     "max_image_pixels": _POSITIVE,
+    "size": Range(1, 4096, "an image height and width in [1, 4096]"),
+    "shards": Range(1, 100_000, "a number of files in [1, 100000]"),
+    "channels": Range(1, 3, "1 (grayscale) or 3 (RGB), an integer in [1, 3]"),
 }
 
 
