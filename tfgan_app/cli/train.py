@@ -65,8 +65,8 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_string("model", DEFAULT_MODEL, "Preset name in models/ (see --list_models) or a preset .json path.",
                         flag_values=fv)
     flags.DEFINE_bool("list_models", False, "List the available presets and exit.", flag_values=fv)
-    flags.DEFINE_string("dataset", None, "Dataset spec: mnist, fashion_mnist, tfds:NAME, folder:/PATH or tfrecord:DIR (from tfgan prepare) "
-                        "(default: the preset's).", flag_values=fv)
+    flags.DEFINE_string("dataset", None, "Dataset spec: mnist, fashion_mnist, tfds:NAME, folder:/PATH or "
+                        "tfrecord:DIR (from tfgan prepare) (default: the preset's).", flag_values=fv)
     flags.DEFINE_integer("epochs", None, "Epochs to train (default: the preset's).", flag_values=fv)
     flags.DEFINE_integer("steps_per_epoch", None, "Batches per epoch, exactly (the data is repeated as needed; "
                          "default: one full pass over the data).",
