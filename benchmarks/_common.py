@@ -79,6 +79,18 @@ def run_isolated(script: str, config: Dict[str, Any], timeout: float = 900.0,
     return {"error": f"exit code {proc.returncode}: {tail}"}
 
 
+def dispatch_worker(worker: Optional[str], workers: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]]) -> bool:
+    """In a `--worker=JSON` child: runs `workers[config["role"]](config)`, emits its result, returns True.
+
+    Returns False (nothing run) in the driver process, where `worker` is None.
+    """
+    if not worker:
+        return False
+    config = json.loads(worker)
+    emit(workers[config["role"]](config))
+    return True
+
+
 def _format(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"

@@ -33,7 +33,7 @@ import time
 from typing import Any, Dict, List
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import emit, run_isolated  # noqa: E402  pylint: disable=wrong-import-position
+from _common import dispatch_worker, run_isolated  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _devices(config: Dict[str, Any]):
@@ -125,9 +125,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--cpu", action="store_true", help="measure on the CPU (no GPU needed): a dry run")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        config = json.loads(args.worker)
-        emit(WORKERS[config["role"]](config))
+    if dispatch_worker(args.worker, WORKERS):
         return 0
     if args.steps < 1 or args.calls < 1:
         parser.error(f"--steps and --calls must be positive; received steps={args.steps}, calls={args.calls}")

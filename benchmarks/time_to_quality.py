@@ -34,7 +34,7 @@ import time
 from typing import Any, Dict, List
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import machine_summary, run_isolated  # noqa: E402  pylint: disable=wrong-import-position
+from _common import dispatch_worker, machine_summary, run_isolated  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _clock(kind: str):
@@ -219,10 +219,7 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--out", default=None, help="folder for the snapshots (default: a temporary folder)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        config = json.loads(args.worker)
-        from _common import emit  # pylint: disable=import-outside-toplevel
-        emit(WORKERS[config["role"]](config))
+    if dispatch_worker(args.worker, WORKERS):
         return 0
     if not (args.minutes > 0 and 0 < args.every <= args.minutes and args.num_samples >= 100):
         parser.error(f"need minutes > 0, 0 < every <= minutes, num_samples >= 100; received minutes={args.minutes}, "
