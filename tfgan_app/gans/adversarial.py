@@ -318,11 +318,19 @@ class AdversarialModel(keras.Model):
 
     def discriminate(self, samples: tf.Tensor, condition, training: bool = True) -> tf.Tensor:
         """D's outputs for `samples`; in training, after instance noise and DiffAugment when those are set."""
+        samples = self.perturb(samples, training)
+        return self.discriminator(self.discriminator_inputs(samples, condition), training=training)
+
+    def perturb(self, samples: tf.Tensor, training: bool = True) -> tf.Tensor:
+        """The samples D is shown: in training, with instance noise and DiffAugment when those are set.
+
+        Auto-encoder discriminators (`tfgan_app.gans.energy`) compare their reconstruction with these.
+        """
         if training and self.instance_noise:
             samples = self.add_instance_noise(samples)
         if training and self.diff_augment:
             samples = self.augment(samples)
-        return self.discriminator(self.discriminator_inputs(samples, condition), training=training)
+        return samples
 
     def augment(self, samples: tf.Tensor) -> tf.Tensor:
         """DiffAugment of a batch for one training D call (a fresh stateless seed per call of the step)."""
