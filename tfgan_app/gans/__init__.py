@@ -17,6 +17,7 @@ from tfgan_app.gans.adversarial import AdversarialModel
 from tfgan_app.gans.base import GAN
 from tfgan_app.gans.conditional import ConditionalGAN
 from tfgan_app.gans.cyclegan import CycleGAN
+from tfgan_app.gans.energy import BEGAN, EBGAN
 from tfgan_app.gans.image_to_image import ImageToImageGAN
 from tfgan_app.gans.improved import TECHNIQUE_OPTIONS
 from tfgan_app.gans.infogan import InfoGAN
@@ -45,6 +46,8 @@ GAN_CLASSES: Dict[str, Type[AdversarialModel]] = {
     "srgan": SRGAN,
     "stylegan": StyleGAN,
     "text_conditioned": TextConditionedGAN,
+    "began": BEGAN,
+    "ebgan": EBGAN,
 }
 
 # Files saved before the Improved-GAN techniques were constructor options name the class
