@@ -22,7 +22,8 @@ Variants override only what differs, through these hooks:
 | `unpack_batch(data)` | images = first element of the batch, condition = None |
 | `training_fakes(real, condition, stream, counter)` | the family's: G(latents) or G(input images) |
 | `discriminator_inputs(samples, condition)` | `samples` (what D is called with; its input order) |
-| `discriminate(images, condition, training)` | `discriminator(discriminator_inputs(images, condition))` |
+| `discriminate(images, condition, training)` | `discriminator(discriminator_inputs(perturb(images), condition))` |
+| `perturb(samples, training)` | in training, instance noise then DiffAugment when set (what D is shown; auto-encoder Ds reconstruct it) |
 | `discriminator_loss(real_logits, fake_logits, real, fake, condition)` | the compiled loss pair's D loss (per example) |
 | `discriminator_penalty(real, fake, condition)` | 0 (e.g. gradient penalty, scalar) |
 | `adversarial_generator_loss(fake_logits, fake, real, condition)` | the compiled loss pair's G loss (per example) |
