@@ -208,6 +208,29 @@ def pulling_away_term(codes: tf.Tensor) -> tf.Tensor:
     return off_diagonal / (n * (n - 1.0))
 
 
+# --- context-encoder inpainting (Pathak et al. 2016) -------------------------------------------
+
+def hole_reconstruction_loss(targets: tf.Tensor, outputs: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    """‖M̂ ⊙ (x − F((1 − M̂) ⊙ x))‖² per example, averaged over the hole's values: `[B]`.
+
+    Only the hole counts: what the generator does outside the mask (where the input already shows
+    the image) does not change the loss.
+
+    Args:
+      targets: the full images x `[B, H, W, C]`.
+      outputs: the generator's fills F(masked x), same shape.
+      mask: M̂, 1 in the hole and 0 elsewhere, broadcastable to the images (e.g. `[1, H, W, 1]`).
+
+    Returns:
+      The per-example mean squared error over the hole (float32 `[B]`).
+    """
+    mask = tf.broadcast_to(tf.cast(mask, tf.float32), tf.shape(targets))
+    squared = tf.square(tf.cast(targets, tf.float32) - tf.cast(outputs, tf.float32)) * mask
+    batch = tf.shape(squared)[0]
+    hole = tf.reduce_sum(tf.reshape(mask, [batch, -1]), axis=1)
+    return tf.reduce_sum(tf.reshape(squared, [batch, -1]), axis=1) / tf.maximum(hole, 1.0)
+
+
 # --- registry ----------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
