@@ -84,3 +84,35 @@ def test_preset_trains_from_the_cli_and_exports_as_image_to_image(tmp_path, caps
         assert all(e["parity"]["meets_threshold"] for e in json.load(f)["files"].values())
     signature = tf.saved_model.load(version).signatures["serving_default"]
     assert list(signature.structured_input_signature[1].values())[0].shape.as_list() == [None, 28, 28, 1]
+
+
+def test_generate_mask_fills_the_hole_of_user_images_and_keeps_the_rest(tmp_path, capsys):
+    from PIL import Image
+    from tfgan_app.images import from_uint8
+    run, inputs = tmp_path / "run", tmp_path / "inputs"
+    os.makedirs(run)
+    generator = unet_generator((8, 8, 1), base_filters=4)
+    generator.save(str(run / "generator.keras"))
+    with open(run / "config.json", "w") as f:
+        json.dump({"name": "tiny_inpaint", "image_shape": [8, 8, 1], "input_shape": [8, 8, 1]}, f)
+    os.makedirs(inputs)
+    pixels = np.random.default_rng(0).integers(0, 256, (2, 8, 8), np.uint8)
+    for i, image in enumerate(pixels):
+        Image.fromarray(image).save(inputs / f"d{i}.png")
+    for mask in ("center", "random"):
+        out = tmp_path / mask
+        assert main(["tfgan", "generate", f"--model={run}", f"--inputs={inputs}", f"--mask={mask}",
+                     f"--output_dir={out}"] + (["--seed=1"] if mask == "random" else [])) == 0
+        written = np.stack([np.asarray(Image.open(out / f"d{i}.png").convert("L")) for i in range(2)])
+        holes = np.stack([np.asarray(Image.open(out / f"d{i}.png").convert("L")) != pixels[i] for i in range(2)])
+        if mask == "center":
+            hole = center_mask(8, 8).numpy()[0, :, :, 0].astype(bool)
+            np.testing.assert_array_equal(written[:, ~hole], pixels[:, ~hole])  # the user's pixels outside
+            assert holes[:, hole].mean() > 0.5  # the generator's fill inside
+            expected = np.asarray(generator(from_uint8(pixels[..., None]) * (1 - center_mask(8, 8).numpy())))
+            np.testing.assert_allclose(from_uint8(written)[:, hole], expected[:, hole, 0], atol=1 / 127.5 + 1e-6)
+        else:
+            assert 0 < holes.mean() < 0.5  # one block of a quarter of the pixels changes
+    capsys.readouterr()
+    assert main(["tfgan", "generate", f"--model={run}", "--mask=center", f"--output_dir={tmp_path / 'x'}"]) == 2
+    assert "--mask=center" in capsys.readouterr().err

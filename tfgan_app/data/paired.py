@@ -36,7 +36,7 @@ from tfgan_app.data.folder import load_folder
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.images import tf_from_uint8
 
-__all__ = ["PAIRED_DATASETS", "load_paired", "sobel_edges", "downsample", "center_mask", "fill_hole"]
+__all__ = ["PAIRED_DATASETS", "load_paired", "sobel_edges", "downsample", "center_mask", "fill_hole", "MASKS", "hole_masks"]
 
 
 def shuffled_batches(arrays, batch_size: int, shuffle: bool, seed: Optional[int]) -> tf.data.Dataset:
@@ -89,6 +89,33 @@ def center_mask(height: int, width: int) -> tf.Tensor:
 def fill_hole(images: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
     """`images` `[B, H, W, C]` in [-1, 1] with the pixels where `mask` is 1 set to 0 (mid-grey): (1 − M̂) ⊙ x."""
     return tf.cast(images, tf.float32) * (1.0 - tf.cast(mask, tf.float32))
+
+
+MASKS = ("center", "random")
+
+
+def hole_masks(kind: str, num: int, height: int, width: int, seed: int = 0) -> np.ndarray:
+    """`num` inpainting holes as float32 `[num, height, width, 1]` (1 in the hole).
+
+    Args:
+      kind: "center" (the training hole, `center_mask`) or "random" (a half-height × half-width block at a
+        random position per image, Pathak et al.'s random-block masks with one block).
+      num, height, width: how many masks and their size.
+      seed: seed of the random positions.
+
+    Raises:
+      UsageError: for another kind.
+    """
+    if kind not in MASKS:
+        raise UsageError(f"mask must be one of {', '.join(MASKS)}. Received: mask={kind!r}")
+    if kind == "center":
+        return np.repeat(center_mask(height, width).numpy(), num, axis=0)
+    rng = np.random.default_rng(seed)
+    masks = np.zeros((num, height, width, 1), np.float32)
+    for mask in masks:
+        top, left = rng.integers(0, height - height // 2 + 1), rng.integers(0, width - width // 2 + 1)
+        mask[top:top + height // 2, left:left + width // 2] = 1.0
+    return masks
 
 
 def _inpaint_input(images: tf.Tensor) -> tf.Tensor:
