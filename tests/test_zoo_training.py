@@ -128,7 +128,7 @@ def test_sgan_classifier_learns_from_few_labels():
 
 
 ZOO_PRESETS = ["lsgan_mnist", "wgan_mnist", "wgan_gp_mnist", "sngan_mnist", "ragan_mnist", "acgan_mnist",
-               "infogan_mnist", "sgan_mnist", "unrolled_ring8", "minibatch_grid25"]
+               "infogan_mnist", "sgan_mnist", "unrolled_ring8", "minibatch_grid25", "began_mnist", "ebgan_mnist"]
 
 
 @pytest.fixture

@@ -161,6 +161,76 @@ def r1_penalty(discriminator_fn: Callable[[tf.Tensor], tf.Tensor], real: tf.Tens
     return tf.reduce_sum(tf.square(grads), axis=1)
 
 
+# --- auto-encoder energies (EBGAN: Zhao et al. 2017; BEGAN: Berthelot et al. 2017) -------------
+
+def reconstruction_energy(images: tf.Tensor, reconstructions: tf.Tensor, power: int = 1) -> tf.Tensor:
+    """Energy of an auto-encoder discriminator: mean |v − D(v)|^p over the pixels of each example, `[B]`.
+
+    BEGAN's L(v) is the pixel-wise L1 energy (p = 1); EBGAN's D(x) = ‖Dec(Enc(x)) − x‖² is the squared
+    one (p = 2), taken here as a per-pixel mean so that its margin does not depend on the image size.
+
+    Args:
+      images: the discriminator's inputs `[B, ...]`.
+      reconstructions: its auto-encoder outputs, same shape.
+      power: 1 (L1) or 2 (squared L2).
+
+    Returns:
+      The per-example energy `[B]` (float32).
+
+    Raises:
+      UsageError: for a power other than 1 or 2.
+    """
+    if power not in (1, 2):
+        raise UsageError(f"power must be 1 (L1, BEGAN) or 2 (squared L2, EBGAN). Received: power={power!r}")
+    difference = tf.cast(images, tf.float32) - tf.cast(reconstructions, tf.float32)
+    return per_example_mean(tf.abs(difference) if power == 1 else tf.square(difference))
+
+
+def pulling_away_term(codes: tf.Tensor) -> tf.Tensor:
+    """EBGAN's pulling-away term f_PT = 1/(N(N−1)) Σ_{i≠j} (S_iᵀS_j / (‖S_i‖‖S_j‖))² (a scalar).
+
+    The mean squared cosine similarity between the codes of different examples of a batch: it is
+    low when the generated batch spreads over orthogonal directions of the encoder's code space,
+    which discourages mode collapse.
+
+    Args:
+      codes: the encoder codes S of a generated batch, `[N, ...]` with N ≥ 2 (flattened per example).
+
+    Returns:
+      f_PT, a float32 scalar in [0, 1].
+    """
+    codes = tf.cast(tf.convert_to_tensor(codes), tf.float32)
+    codes = tf.reshape(codes, [tf.shape(codes)[0], -1])
+    unit = tf.math.l2_normalize(codes, axis=1)
+    cosines = tf.matmul(unit, unit, transpose_b=True)  # [N, N], ones on the diagonal
+    n = tf.cast(tf.shape(codes)[0], tf.float32)
+    off_diagonal = tf.reduce_sum(tf.square(cosines)) - tf.reduce_sum(tf.square(tf.linalg.diag_part(cosines)))
+    return off_diagonal / (n * (n - 1.0))
+
+
+# --- context-encoder inpainting (Pathak et al. 2016) -------------------------------------------
+
+def hole_reconstruction_loss(targets: tf.Tensor, outputs: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    """‖M̂ ⊙ (x − F((1 − M̂) ⊙ x))‖² per example, averaged over the hole's values: `[B]`.
+
+    Only the hole counts: what the generator does outside the mask (where the input already shows
+    the image) does not change the loss.
+
+    Args:
+      targets: the full images x `[B, H, W, C]`.
+      outputs: the generator's fills F(masked x), same shape.
+      mask: M̂, 1 in the hole and 0 elsewhere, broadcastable to the images (e.g. `[1, H, W, 1]`).
+
+    Returns:
+      The per-example mean squared error over the hole (float32 `[B]`).
+    """
+    mask = tf.broadcast_to(tf.cast(mask, tf.float32), tf.shape(targets))
+    squared = tf.square(tf.cast(targets, tf.float32) - tf.cast(outputs, tf.float32)) * mask
+    batch = tf.shape(squared)[0]
+    hole = tf.reduce_sum(tf.reshape(mask, [batch, -1]), axis=1)
+    return tf.reduce_sum(tf.reshape(squared, [batch, -1]), axis=1) / tf.maximum(hole, 1.0)
+
+
 # --- registry ----------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Callable, Dict
 
 import keras
 
+from tfgan_app.architectures.autoencoder import autoencoder_discriminator
 from tfgan_app.architectures.dcgan import dcgan_discriminator, dcgan_generator
 from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
 from tfgan_app.architectures.patchgan import patchgan_discriminator
@@ -29,7 +30,7 @@ GENERATORS: Dict[str, Callable[..., keras.Model]] = {
     "dcgan": dcgan_generator, "mlp": mlp_generator, "stylegan": stylegan_generator, "infogan": infogan_generator}
 DISCRIMINATORS: Dict[str, Callable[..., keras.Model]] = {
     "dcgan": dcgan_discriminator, "mlp": mlp_discriminator, "stylegan": stylegan_discriminator,
-    "extended": extended_discriminator}
+    "extended": extended_discriminator, "autoencoder": autoencoder_discriminator}
 
 
 # Builders the image-to-image and text GAN classes call in `from_preset`, by preset name (for option checks).
@@ -93,4 +94,5 @@ __all__ = ["GENERATORS", "DISCRIMINATORS", "PRESET_BUILDERS", "build_generator",
            "check_builder_options",
            "dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator",
            "stylegan_generator", "stylegan_discriminator", "extended_discriminator", "infogan_generator",
-           "unet_generator", "patchgan_discriminator", "srgan_generator", "text_generator", "text_discriminator"]
+           "unet_generator", "patchgan_discriminator", "srgan_generator", "text_generator", "text_discriminator",
+           "autoencoder_discriminator"]

@@ -85,6 +85,10 @@ def define_flags(fv: flags.FlagValues) -> None:
     flags.DEFINE_string("inputs", None, "Image-to-image models only: the images to translate, a file, a folder or a "
                         "glob (quote it), e.g. --inputs=\"edges/*.png\"; writes <output_dir>/<input name>.png each.",
                         flag_values=fv)
+    flags.DEFINE_enum("mask", None, ["center", "random"], "With --inputs, for an inpainting model (inpaint_mnist): "
+                      "blank a hole in each input (center: the central quarter it was trained on; random: a block "
+                      "of that size at a random place, from --seed) and write the input with the hole filled.",
+                      flag_values=fv)
     flags.DEFINE_bool("resize", False, "With --inputs: resize inputs of another size to the model's input size "
                       "(bilinear); without it such an input is an error that says the expected size.", flag_values=fv)
     flags.DEFINE_string("tflite_threads", None, ".tflite models only: interpreter threads, a positive integer or "
@@ -193,7 +197,8 @@ def _translate(fv: flags.FlagValues, threads) -> int:
     from tfgan_app.artifacts.generators import open_generator
     from tfgan_app.export.translation import resolve_inputs, translate_files
     # pylint: enable=import-outside-toplevel
-    given = [f"--{name}" for name in LATENT_ONLY_FLAGS if fv[name].present]
+    given = [f"--{name}" for name in LATENT_ONLY_FLAGS
+             if fv[name].present and not (name == "seed" and fv.mask == "random")]  # --seed places random holes
     if given:
         raise UsageError(f"--inputs translates images with an image-to-image model; {', '.join(given)} apply to "
                          "latent models only: drop them.")
@@ -205,7 +210,7 @@ def _translate(fv: flags.FlagValues, threads) -> int:
     writable_dir(fv.output_dir, "--output_dir")
     with open_generator(fv.model, timeout=fv.timeout, tflite_threads=threads) as generator:
         written = translate_files(generator, paths, fv.output_dir, resize=fv.resize,
-                                  batch_size=min(fv.batch_size, len(paths)))
+                                  batch_size=min(fv.batch_size, len(paths)), mask=fv.mask, seed=fv.seed)
         print(f"Translated {len(written)} image(s) into {fv.output_dir}/ ({generator.form} "
               f"{generator.kind} generator, input {'x'.join(map(str, generator.input_shape))})")
     return 0
@@ -213,6 +218,9 @@ def _translate(fv: flags.FlagValues, threads) -> int:
 
 def run(fv: flags.FlagValues) -> int:
     """Generates and writes the requested PNGs; prints their paths."""
+    if fv.mask and not fv.inputs:
+        raise UsageError(f"--mask={fv.mask} blanks and fills holes in --inputs images (an inpainting model); pass "
+                         "--inputs=<file, folder or glob> --output_dir=DIR, or drop --mask.")
     if fv.inputs or fv.resize:
         if not fv.inputs:
             raise UsageError("--resize applies to --inputs (image-to-image translation) only; drop it or pass "

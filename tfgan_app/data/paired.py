@@ -5,6 +5,7 @@
 | `mnist_edges`, `fashion_edges` | Sobel edge map of the image → the 28x28 image |
 | `mnist_lowres`, `fashion_lowres` | 14x14 image (2x area down-sampling) → the 28x28 image |
 | `mnist_lowres_x4`, `fashion_lowres_x4` | 7x7 image (4x area down-sampling) → the 28x28 image |
+| `mnist_inpaint`, `fashion_inpaint` | the image with its central hole (`center_mask`) set to 0 → the 28x28 image |
 | `folder:/PATH` | pix2pix layout: `PATH/<split>/*.jpg`, each file the target and input side by side |
 
 The derived sets are built offline from MNIST / Fashion-MNIST (`tfgan_app.data.load_mnist`).
@@ -35,7 +36,7 @@ from tfgan_app.data.folder import load_folder
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.images import tf_from_uint8
 
-__all__ = ["PAIRED_DATASETS", "load_paired", "sobel_edges", "downsample"]
+__all__ = ["PAIRED_DATASETS", "load_paired", "sobel_edges", "downsample", "center_mask", "fill_hole", "MASKS", "hole_masks"]
 
 
 def shuffled_batches(arrays, batch_size: int, shuffle: bool, seed: Optional[int]) -> tf.data.Dataset:
@@ -75,12 +76,59 @@ def downsample(images: tf.Tensor, factor: int) -> tf.Tensor:
     return tf.image.resize(images, (height // factor, width // factor), method="area")
 
 
+def center_mask(height: int, width: int) -> tf.Tensor:
+    """The context encoder's central hole (Pathak et al. 2016): 1 on the central half-height × half-width
+    block (a quarter of the pixels), 0 elsewhere, as float32 `[1, height, width, 1]`."""
+    rows = tf.range(height)[:, None]
+    cols = tf.range(width)[None, :]
+    inside = ((rows >= height // 4) & (rows < height // 4 + height // 2)
+              & (cols >= width // 4) & (cols < width // 4 + width // 2))
+    return tf.cast(inside, tf.float32)[None, :, :, None]
+
+
+def fill_hole(images: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    """`images` `[B, H, W, C]` in [-1, 1] with the pixels where `mask` is 1 set to 0 (mid-grey): (1 − M̂) ⊙ x."""
+    return tf.cast(images, tf.float32) * (1.0 - tf.cast(mask, tf.float32))
+
+
+MASKS = ("center", "random")
+
+
+def hole_masks(kind: str, num: int, height: int, width: int, seed: int = 0) -> np.ndarray:
+    """`num` inpainting holes as float32 `[num, height, width, 1]` (1 in the hole).
+
+    Args:
+      kind: "center" (the training hole, `center_mask`) or "random" (a half-height × half-width block at a
+        random position per image, Pathak et al.'s random-block masks with one block).
+      num, height, width: how many masks and their size.
+      seed: seed of the random positions.
+
+    Raises:
+      UsageError: for another kind.
+    """
+    if kind not in MASKS:
+        raise UsageError(f"mask must be one of {', '.join(MASKS)}. Received: mask={kind!r}")
+    if kind == "center":
+        return np.repeat(center_mask(height, width).numpy(), num, axis=0)
+    rng = np.random.default_rng(seed)
+    masks = np.zeros((num, height, width, 1), np.float32)
+    for mask in masks:
+        top, left = rng.integers(0, height - height // 2 + 1), rng.integers(0, width - width // 2 + 1)
+        mask[top:top + height // 2, left:left + width // 2] = 1.0
+    return masks
+
+
+def _inpaint_input(images: tf.Tensor) -> tf.Tensor:
+    return fill_hole(images, center_mask(images.shape[1], images.shape[2]))
+
+
 _SOURCES: Dict[str, Callable[[str], Tuple[np.ndarray, np.ndarray]]] = {
     "mnist": load_mnist, "fashion": load_fashion_mnist}
 _TRANSFORMS: Dict[str, Callable[[tf.Tensor], tf.Tensor]] = {
     "edges": sobel_edges,
     "lowres": lambda images: downsample(images, 2),
     "lowres_x4": lambda images: downsample(images, 4),
+    "inpaint": _inpaint_input,
 }
 PAIRED_DATASETS: Tuple[str, ...] = tuple(f"{s}_{t}" for s in _SOURCES for t in _TRANSFORMS) + ("folder:/PATH",)
 
@@ -112,7 +160,8 @@ def load_paired(name: str, batch_size: int, split: str = "train", seed: Optional
     """Builds `(input, target)` batches of a paired dataset (see the module docstring).
 
     Args:
-      name: `mnist_edges`, `mnist_lowres`, `mnist_lowres_x4`, the `fashion_*` versions, or `folder:/PATH`.
+      name: `mnist_edges`, `mnist_lowres`, `mnist_lowres_x4`, `mnist_inpaint`, the `fashion_*` versions, or
+        `folder:/PATH`.
       batch_size: pairs per batch.
       split: `train` or `test`.
       seed: shuffle seed.

@@ -21,6 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from tfgan_app.artifacts.generators import Generator
 from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE
 from tfgan_app.data.folder import IMAGE_EXTENSIONS
+from tfgan_app.data.paired import hole_masks
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.images import from_uint8, save_png
 
@@ -80,10 +81,14 @@ def read_input_image(path: str, input_shape: Sequence[int], resize: bool) -> np.
 
 def translate_files(generator: Generator, paths: Sequence[str], output_dir: str, resize: bool = False,
                     batch_size: int = DEFAULT_TRANSLATE_BATCH,
-                    on_file: Optional[Callable[[str, str], None]] = None) -> List[str]:
+                    on_file: Optional[Callable[[str, str], None]] = None, mask: Optional[str] = None,
+                    seed: int = 0) -> List[str]:
     """Translates each of `paths` with `generator` and writes `output_dir/<name>.png`; returns the written paths.
 
     Every input is read and checked before anything is written. `on_file(input, output)` is called per file.
+    With `mask` ("center" or "random", `tfgan_app.data.paired.hole_masks` with `seed`), the inputs are
+    inpainted: each image gets its hole blanked, the generator fills it, and the written image is the
+    input outside the hole and the generator's fill inside it.
     """
     if generator.kind != IMAGE_TO_IMAGE:
         raise UsageError(f"--inputs needs an image-to-image generator (pix2pix, SRGAN, CycleGAN); this "
@@ -93,9 +98,15 @@ def translate_files(generator: Generator, paths: Sequence[str], output_dir: str,
         raise UsageError(f"Expected --batch_size >= 1, received {batch_size}.")
     _check_unique_names(paths)
     images = np.stack([read_input_image(path, generator.input_shape, resize) for path in paths])
+    holes = None if mask is None else hole_masks(mask, len(images), images.shape[1], images.shape[2], seed)
     written = []
     for start in range(0, len(paths), batch_size):
-        translated = generator.translate(images[start:start + batch_size])
+        batch = images[start:start + batch_size]
+        if holes is None:
+            translated = generator.translate(batch)
+        else:
+            hole = holes[start:start + batch_size]
+            translated = batch * (1.0 - hole) + np.asarray(generator.translate(batch * (1.0 - hole))) * hole
         for path, image in zip(paths[start:start + batch_size], translated):
             out = save_png(os.path.join(output_dir, output_name(path)), image)
             written.append(out)

@@ -17,9 +17,11 @@ from tfgan_app.gans.adversarial import AdversarialModel
 from tfgan_app.gans.base import GAN
 from tfgan_app.gans.conditional import ConditionalGAN
 from tfgan_app.gans.cyclegan import CycleGAN
+from tfgan_app.gans.energy import BEGAN, EBGAN
 from tfgan_app.gans.image_to_image import ImageToImageGAN
 from tfgan_app.gans.improved import TECHNIQUE_OPTIONS
 from tfgan_app.gans.infogan import InfoGAN
+from tfgan_app.gans.inpainting import ContextEncoder
 from tfgan_app.gans.packing import packed_shape
 from tfgan_app.gans.pix2pix import Pix2Pix
 from tfgan_app.gans.relativistic import RelativisticGAN
@@ -45,6 +47,9 @@ GAN_CLASSES: Dict[str, Type[AdversarialModel]] = {
     "srgan": SRGAN,
     "stylegan": StyleGAN,
     "text_conditioned": TextConditionedGAN,
+    "began": BEGAN,
+    "ebgan": EBGAN,
+    "context_encoder": ContextEncoder,
 }
 
 # Files saved before the Improved-GAN techniques were constructor options name the class

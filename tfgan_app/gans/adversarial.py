@@ -22,7 +22,8 @@ Variants override only what differs, through these hooks:
 | `unpack_batch(data)` | images = first element of the batch, condition = None |
 | `training_fakes(real, condition, stream, counter)` | the family's: G(latents) or G(input images) |
 | `discriminator_inputs(samples, condition)` | `samples` (what D is called with; its input order) |
-| `discriminate(images, condition, training)` | `discriminator(discriminator_inputs(images, condition))` |
+| `discriminate(images, condition, training)` | `discriminator(discriminator_inputs(perturb(images), condition))` |
+| `perturb(samples, training)` | in training, instance noise then DiffAugment when set (what D is shown; auto-encoder Ds reconstruct it) |
 | `discriminator_loss(real_logits, fake_logits, real, fake, condition)` | the compiled loss pair's D loss (per example) |
 | `discriminator_penalty(real, fake, condition)` | 0 (e.g. gradient penalty, scalar) |
 | `adversarial_generator_loss(fake_logits, fake, real, condition)` | the compiled loss pair's G loss (per example) |
@@ -318,11 +319,19 @@ class AdversarialModel(keras.Model):
 
     def discriminate(self, samples: tf.Tensor, condition, training: bool = True) -> tf.Tensor:
         """D's outputs for `samples`; in training, after instance noise and DiffAugment when those are set."""
+        samples = self.perturb(samples, training)
+        return self.discriminator(self.discriminator_inputs(samples, condition), training=training)
+
+    def perturb(self, samples: tf.Tensor, training: bool = True) -> tf.Tensor:
+        """The samples D is shown: in training, with instance noise and DiffAugment when those are set.
+
+        Auto-encoder discriminators (`tfgan_app.gans.energy`) compare their reconstruction with these.
+        """
         if training and self.instance_noise:
             samples = self.add_instance_noise(samples)
         if training and self.diff_augment:
             samples = self.augment(samples)
-        return self.discriminator(self.discriminator_inputs(samples, condition), training=training)
+        return samples
 
     def augment(self, samples: tf.Tensor) -> tf.Tensor:
         """DiffAugment of a batch for one training D call (a fresh stateless seed per call of the step)."""
