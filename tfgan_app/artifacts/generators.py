@@ -44,6 +44,7 @@ from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, is_condition
                                       translator_spec)
 from tfgan_app.artifacts.layout import METADATA_FILE, list_versions, read_metadata, read_sidecar, served_num_classes
 from tfgan_app.artifacts.remote import DEFAULT_TIMEOUT, GrpcClient, RestClient
+from tfgan_app.artifacts.savedmodel_loader import SessionSavedModel, load_savedmodel
 from tfgan_app.artifacts.run_dir import load_keras_generator, run_vocabulary
 from tfgan_app.artifacts.tflite_runner import TFLiteGenerator
 from tfgan_app.data.captions import make_vectorizer
@@ -183,32 +184,40 @@ def _keras_source(path: str, num_classes: Optional[int], config: Optional[Dict] 
 
 
 def _savedmodel_source(path: str) -> Generator:
-    signatures = tf.saved_model.load(path).signatures
-    serving = signatures.get("serving_default")
-    if serving is None:
+    """A SavedModel, loaded with TF Serving's session semantics (`load_savedmodel`): what TF Serving rejects, this
+    rejects with the same `ServingCompatibilityError`."""
+    model = load_savedmodel(path)
+    try:
+        return _savedmodel_generator(path, model)
+    except BaseException:
+        model.close()
+        raise
+
+
+def _savedmodel_generator(path: str, model: SessionSavedModel) -> Generator:
+    if "serving_default" not in model.signature_defs:
         raise MissingResourceError(f"SavedModel {path!r} has no serving_default signature; "
                                    "export it with `tfgan export`.")
-    specs = serving.structured_input_signature[1]
+    specs = model.signature_defs["serving_default"].inputs
     metadata = _savedmodel_metadata(path)
     # The kind the export wrote; a SavedModel without a description (not written by `tfgan export`, or
     # before kinds were recorded) is read by its input names below.
     kind = read_kind(metadata, os.path.join(path, METADATA_FILE)) if metadata else None
     if kind == IMAGE_TO_IMAGE:
-        return Generator("savedmodel", lambda images, _: serving(images=tf.constant(images))["images"].numpy(),
-                         None, False, input_shape=metadata["input_shape"])
+        return Generator("savedmodel", lambda images, _: model.run("serving_default", {"images": images})["images"],
+                         None, False, input_shape=metadata["input_shape"], close=model.close)
     if "latents" not in specs:
         raise MissingResourceError(f"SavedModel {path!r} takes {sorted(specs)}, not 'latents'; "
                                    "it was not written by `tfgan export`.")
+    latent_dim = model.input_shape("serving_default", "latents")[-1]
     if kind == TEXT or (kind is None and "tokens" in specs):
-        return _savedmodel_text_source(path, signatures.get("from_captions"), int(specs["latents"].shape[-1]))
+        return _savedmodel_text_source(path, model, latent_dim)
     num_classes = metadata.get("num_classes")
 
     def run(latents, labels):
-        feed = {"latents": tf.constant(latents)}
-        if labels is not None:
-            feed["labels"] = tf.constant(labels)
-        return serving(**feed)["images"].numpy()
-    return Generator("savedmodel", run, int(specs["latents"].shape[-1]), "labels" in specs, num_classes)
+        feed = {"latents": latents} if labels is None else {"latents": latents, "labels": labels}
+        return model.run("serving_default", feed)["images"]
+    return Generator("savedmodel", run, latent_dim, "labels" in specs, num_classes, close=model.close)
 
 
 def _savedmodel_metadata(path: str) -> Dict:
@@ -223,14 +232,14 @@ def _savedmodel_metadata(path: str) -> Dict:
                                    f"description `tfgan export` writes: {e}); re-export it with `tfgan export`.") from e
 
 
-def _savedmodel_text_source(path: str, from_captions: Optional[Callable], latent_dim: int) -> Generator:
-    if from_captions is None:
+def _savedmodel_text_source(path: str, model: SessionSavedModel, latent_dim: int) -> Generator:
+    if "from_captions" not in model.signature_defs:
         raise MissingResourceError(f"SavedModel {path!r} takes caption tokens but has no from_captions signature; "
                                    "re-export it with `tfgan export`.")
 
     def run(latents, captions):
-        return from_captions(latents=tf.constant(latents), captions=tf.constant(captions, tf.string))["images"].numpy()
-    return Generator("savedmodel", run, latent_dim, False, captioned=True)
+        return model.run("from_captions", {"latents": latents, "captions": np.asarray(captions, object)})["images"]
+    return Generator("savedmodel", run, latent_dim, False, captioned=True, close=model.close)
 
 
 def _tflite_source(path: str, num_threads=None) -> Generator:
