@@ -329,7 +329,7 @@ def open_generator(spec: str, num_classes: Optional[int] = None, timeout: float 
         timeout: seconds per request to a served model.
         tflite_threads: a positive int or "auto" (None: the default), the `TFLiteGenerator` thread count of a
             `.tflite` file.
-        which: for a run directory, "best" or "final" (`run_generator_path`); None reads `generator.keras`.
+        which: for a run directory, "best" or "last" (`run_generator_path`); None reads `generator.keras`.
 
     Returns:
         A `Generator`; its `config` is the run's config.json for a run directory.

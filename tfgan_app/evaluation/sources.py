@@ -179,7 +179,7 @@ def load_image_source(spec: str, which: str = "best") -> ImageSource:
 
     Args:
         spec: `folder:/path`, an image folder, or any generator spec `open_generator` reads.
-        which: for a run directory, "best" (its kept best generator when it has one) or "final".
+        which: for a run directory, "best" (its kept best generator when it has one) or "last".
 
     Returns:
         An `ArraySource` for images, else a `GeneratorSource`.
