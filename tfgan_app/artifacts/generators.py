@@ -40,11 +40,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, is_conditional, model_kind, read_kind, text_spec,
-                                      translator_spec)
+from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, embedding_classes, is_conditional, model_kind,
+                                      read_kind, text_spec, translator_spec)
 from tfgan_app.artifacts.layout import METADATA_FILE, list_versions, read_metadata, read_sidecar, served_num_classes
 from tfgan_app.artifacts.remote import DEFAULT_TIMEOUT, GrpcClient, RestClient
-from tfgan_app.artifacts.run_dir import load_keras_generator, run_vocabulary
+from tfgan_app.artifacts.savedmodel_loader import SessionSavedModel, load_savedmodel
+from tfgan_app.artifacts.run_dir import load_keras_generator, run_generator_path, run_vocabulary
 from tfgan_app.artifacts.tflite_runner import TFLiteGenerator
 from tfgan_app.data.captions import make_vectorizer
 from tfgan_app.errors import MissingResourceError, UsageError
@@ -65,6 +66,7 @@ class Generator:
         num_classes: class count when known (None for unconditional or unknown).
         captioned: whether one caption string per image is required (text-conditioned generators).
         input_shape: `[H, W, C]` of the images an image-to-image generator takes (None otherwise).
+        config: the training run's config.json when opened from a run directory (None otherwise).
     """
 
     def __init__(self, form: str, run: Callable, latent_dim: Optional[int], conditional: bool,
@@ -75,6 +77,7 @@ class Generator:
         self.input_shape = None if input_shape is None else [int(d) for d in input_shape]
         self.kind = IMAGE_TO_IMAGE if input_shape is not None else TEXT if captioned else LATENT
         self._close, self._batch = close, batch
+        self.config: Optional[Dict] = None
 
     def describe(self) -> Dict:
         """What the generator takes: `form`, `kind`, and `latent_dim` / `num_classes` or `input_shape`."""
@@ -175,6 +178,8 @@ def _keras_source(path: str, num_classes: Optional[int], config: Optional[Dict] 
     if kind == TEXT:
         return _keras_text_source(generator, path, config)
     conditional = is_conditional(generator)
+    if conditional and not num_classes:
+        num_classes = embedding_classes(generator)
 
     def run(latents, labels):
         return np.asarray(generator(latents if labels is None else [latents, labels], training=False))
@@ -183,32 +188,40 @@ def _keras_source(path: str, num_classes: Optional[int], config: Optional[Dict] 
 
 
 def _savedmodel_source(path: str) -> Generator:
-    signatures = tf.saved_model.load(path).signatures
-    serving = signatures.get("serving_default")
-    if serving is None:
+    """A SavedModel, loaded with TF Serving's session semantics (`load_savedmodel`): what TF Serving rejects, this
+    rejects with the same `ServingCompatibilityError`."""
+    model = load_savedmodel(path)
+    try:
+        return _savedmodel_generator(path, model)
+    except BaseException:
+        model.close()
+        raise
+
+
+def _savedmodel_generator(path: str, model: SessionSavedModel) -> Generator:
+    if "serving_default" not in model.signature_defs:
         raise MissingResourceError(f"SavedModel {path!r} has no serving_default signature; "
                                    "export it with `tfgan export`.")
-    specs = serving.structured_input_signature[1]
+    specs = model.signature_defs["serving_default"].inputs
     metadata = _savedmodel_metadata(path)
     # The kind the export wrote; a SavedModel without a description (not written by `tfgan export`, or
     # before kinds were recorded) is read by its input names below.
     kind = read_kind(metadata, os.path.join(path, METADATA_FILE)) if metadata else None
     if kind == IMAGE_TO_IMAGE:
-        return Generator("savedmodel", lambda images, _: serving(images=tf.constant(images))["images"].numpy(),
-                         None, False, input_shape=metadata["input_shape"])
+        return Generator("savedmodel", lambda images, _: model.run("serving_default", {"images": images})["images"],
+                         None, False, input_shape=metadata["input_shape"], close=model.close)
     if "latents" not in specs:
         raise MissingResourceError(f"SavedModel {path!r} takes {sorted(specs)}, not 'latents'; "
                                    "it was not written by `tfgan export`.")
+    latent_dim = model.input_shape("serving_default", "latents")[-1]
     if kind == TEXT or (kind is None and "tokens" in specs):
-        return _savedmodel_text_source(path, signatures.get("from_captions"), int(specs["latents"].shape[-1]))
+        return _savedmodel_text_source(path, model, latent_dim)
     num_classes = metadata.get("num_classes")
 
     def run(latents, labels):
-        feed = {"latents": tf.constant(latents)}
-        if labels is not None:
-            feed["labels"] = tf.constant(labels)
-        return serving(**feed)["images"].numpy()
-    return Generator("savedmodel", run, int(specs["latents"].shape[-1]), "labels" in specs, num_classes)
+        feed = {"latents": latents} if labels is None else {"latents": latents, "labels": labels}
+        return model.run("serving_default", feed)["images"]
+    return Generator("savedmodel", run, latent_dim, "labels" in specs, num_classes, close=model.close)
 
 
 def _savedmodel_metadata(path: str) -> Dict:
@@ -223,14 +236,14 @@ def _savedmodel_metadata(path: str) -> Dict:
                                    f"description `tfgan export` writes: {e}); re-export it with `tfgan export`.") from e
 
 
-def _savedmodel_text_source(path: str, from_captions: Optional[Callable], latent_dim: int) -> Generator:
-    if from_captions is None:
+def _savedmodel_text_source(path: str, model: SessionSavedModel, latent_dim: int) -> Generator:
+    if "from_captions" not in model.signature_defs:
         raise MissingResourceError(f"SavedModel {path!r} takes caption tokens but has no from_captions signature; "
                                    "re-export it with `tfgan export`.")
 
     def run(latents, captions):
-        return from_captions(latents=tf.constant(latents), captions=tf.constant(captions, tf.string))["images"].numpy()
-    return Generator("savedmodel", run, latent_dim, False, captioned=True)
+        return model.run("from_captions", {"latents": latents, "captions": np.asarray(captions, object)})["images"]
+    return Generator("savedmodel", run, latent_dim, False, captioned=True, close=model.close)
 
 
 def _tflite_source(path: str, num_threads=None) -> Generator:
@@ -289,6 +302,10 @@ def _remote_source(match, timeout: float) -> Generator:
     return Generator(kind, run, latent_dim, "labels" in inputs, num_classes, close, REMOTE_BATCH)
 
 
+class NoGeneratorError(MissingResourceError):
+    """The spec names no generator (no .keras/.tflite file, run directory, SavedModel or served model)."""
+
+
 def _run_config(run_dir: str) -> Dict:
     """The run directory's config.json (empty if there is none)."""
     path = os.path.join(run_dir, "config.json")
@@ -302,11 +319,25 @@ def _run_config(run_dir: str) -> Dict:
 
 
 def open_generator(spec: str, num_classes: Optional[int] = None, timeout: float = DEFAULT_TIMEOUT,
-                tflite_threads=None) -> Generator:
-    """Opens a generator artifact or served model (see module doc); `num_classes` overrides what it says.
+                   tflite_threads=None, which: Optional[str] = None) -> Generator:
+    """Opens a generator artifact or served model (see module doc): the package's only generator-spec parser.
 
-    `tflite_threads` (a positive int or "auto"; None: the default) is the `TFLiteGenerator` thread count
-    of a `.tflite` file; `UsageError` for any other artifact, which it would not affect.
+    Args:
+        spec: a `.keras` or `.tflite` file, a run directory, a SavedModel (version or model folder), or a
+            served model URL (module doc).
+        num_classes: overrides the class count the artifact says.
+        timeout: seconds per request to a served model.
+        tflite_threads: a positive int or "auto" (None: the default), the `TFLiteGenerator` thread count of a
+            `.tflite` file.
+        which: for a run directory, "best" or "last" (`run_generator_path`); None reads `generator.keras`.
+
+    Returns:
+        A `Generator`; its `config` is the run's config.json for a run directory.
+
+    Raises:
+        UsageError: a malformed URL, or `tflite_threads` for another artifact.
+        NoGeneratorError: `spec` names no generator.
+        ServingCompatibilityError: a SavedModel TF Serving would reject.
     """
     if tflite_threads is not None and not spec.endswith(".tflite"):
         raise UsageError(f"A TFLite thread count applies to .tflite files only, received tflite_threads="
@@ -325,11 +356,13 @@ def open_generator(spec: str, num_classes: Optional[int] = None, timeout: float 
         source = _savedmodel_source(spec)
     elif os.path.isfile(os.path.join(spec, "generator.keras")):
         config = _run_config(spec)
-        source = _keras_source(os.path.join(spec, "generator.keras"), num_classes or config.get("num_classes"), config)
+        path = os.path.join(spec, "generator.keras") if which is None else run_generator_path(spec, which)
+        source = _keras_source(path, num_classes or config.get("num_classes"), config)
+        source.config = config
     elif list_versions(spec):
         source = _savedmodel_source(os.path.join(spec, str(list_versions(spec)[-1])))
     else:
-        raise MissingResourceError(
+        raise NoGeneratorError(
             f"Could not find a generator at {spec!r}. Expected a .keras or .tflite file, a run directory with "
             "generator.keras, an exported SavedModel directory (export/<name>[/<version>]), or a served model "
             "URL http://host:port/<name> / grpc://host:port/<name>.")

@@ -19,7 +19,7 @@ Example:
 """
 
 import enum
-from typing import Dict
+from typing import Dict, Optional
 
 import keras
 
@@ -55,6 +55,14 @@ def is_text_conditioned(generator: keras.Model) -> bool:
 def is_conditional(generator: keras.Model) -> bool:
     """True for a class-conditional latent generator (`[latents [None, D], labels [None]]`)."""
     return len(generator.inputs) == 2 and not is_text_conditioned(generator)
+
+
+def embedding_classes(generator: keras.Model) -> Optional[int]:
+    """The class count of a conditional generator, read from its label `Embedding` (None if it has none)."""
+    for layer in generator.layers:
+        if isinstance(layer, keras.layers.Embedding):
+            return int(layer.input_dim)
+    return None
 
 
 def read_kind(description: Dict, source: str) -> Kind:

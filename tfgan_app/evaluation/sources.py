@@ -6,14 +6,12 @@ extractors. Generator outputs in [-1, 1] are quantised with
 like with like.
 
 `load_image_source(spec)` accepts, for `tfgan evaluate --generator=...`:
-* a training run directory (`config.json` + `generator.keras`; a text-conditioned run
-  generates class i from the caption of class i),
-* a `.keras` generator file,
-* a SavedModel directory with a `serving_default` signature (or a TF Serving
-  model folder of numbered versions: the highest version is used), a `.tflite` file or a served
-  model `http://host:port/<name>` / `grpc://host:port/<name>`, all opened by
-  `tfgan_app.artifacts.open_generator` (the same loader as `tfgan generate`),
-* a folder of images (`folder:/path` or a plain folder path).
+* any generator spec, parsed and opened by `tfgan_app.artifacts.open_generator` (the only spec parser, the
+  same as `tfgan generate`): a training run directory (its best generator when it kept one; a
+  text-conditioned run generates class i from the caption of class i), a `.keras` generator file, a
+  SavedModel directory or TF Serving model folder, a `.tflite` file, or a served model
+  `http://host:port/<name>` / `grpc://host:port/<name>`;
+* a folder of images (`folder:/path`, or a folder that holds no generator).
 
 Latents are `tfgan_app.latent.sample_latents(num, latent_dim, seed)`, so the
 evaluated images are those of `GAN.generate(num, seed)`; conditional
@@ -33,13 +31,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app.data import load_dataset
-from tfgan_app.data.captions import CLASS_NAMES, captions_for, make_vectorizer
+from tfgan_app.data.captions import CLASS_NAMES, captions_for
 from tfgan_app.data.folder import load_folder
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.artifacts.generators import open_generator
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, is_conditional
-from tfgan_app.artifacts.layout import list_versions
-from tfgan_app.artifacts.run_dir import TrainedGenerator, load_keras_generator, load_run
+from tfgan_app.artifacts.generators import Generator, NoGeneratorError, open_generator
+from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, embedding_classes, is_conditional
 from tfgan_app.gans.conditional import labels_in_turn
 from tfgan_app.images import to_uint8
 from tfgan_app.latent import sample_latents
@@ -64,24 +60,6 @@ class GeneratorSource(ImageSource):
                  image_shape: Tuple[int, int, int]) -> None:
         super().__init__(name, image_shape)
         self.generate, self.latent_dim, self.num_classes = generate, latent_dim, num_classes
-
-    @classmethod
-    def from_captioned_run(cls, trained: TrainedGenerator) -> "GeneratorSource":
-        """Wraps a text-conditioned run's generator: label i becomes the caption of class i of its
-        `captions:NAME` dataset ("a handwritten seven"), so class-balanced scores apply unchanged."""
-        dataset = str(trained.config.get("dataset", ""))
-        name = dataset.split(":", 1)[1] if dataset.startswith("captions:") else ""
-        if name not in CLASS_NAMES:
-            raise UsageError(f"Text-conditioned run {trained.name!r} has dataset {dataset!r}; evaluate needs "
-                             f"captions:NAME with NAME in {sorted(CLASS_NAMES)} to caption each class.")
-        vectorizer = make_vectorizer(trained.vocabulary, int(trained.generator.inputs[1].shape[-1]))
-        class_tokens = tf.cast(vectorizer(captions_for(name, range(len(CLASS_NAMES[name])))), tf.int32)
-
-        def generate(latents, labels):
-            return trained.generator([latents, tf.gather(class_tokens, labels)], training=False)
-
-        return cls(trained.name, generate, int(trained.generator.inputs[0].shape[-1]), len(CLASS_NAMES[name]),
-                   tuple(trained.generator.outputs[0].shape[1:]))
 
     @classmethod
     def from_keras(cls, generator: keras.Model, name: str = "generator",
@@ -113,11 +91,11 @@ class GeneratorSource(ImageSource):
 
 def _num_classes_of(generator: keras.Model) -> int:
     """Number of classes of a conditional Keras generator, read from its label embedding."""
-    for layer in generator.layers:
-        if isinstance(layer, keras.layers.Embedding):
-            return int(layer.input_dim)
-    raise UsageError(f"Cannot tell how many classes conditional generator {generator.name!r} has (no Embedding "
-                     "layer). Evaluate its training run directory instead, whose config.json says num_classes.")
+    num_classes = embedding_classes(generator)
+    if num_classes is None:
+        raise UsageError(f"Cannot tell how many classes conditional generator {generator.name!r} has (no Embedding "
+                         "layer). Evaluate its training run directory instead, whose config.json says num_classes.")
+    return num_classes
 
 
 class ArraySource(ImageSource):
@@ -164,51 +142,70 @@ class DatasetSource(ImageSource):
             yield batch
 
 
-def _opened_source(spec: str) -> GeneratorSource:
-    """A SavedModel, TF Serving model folder, `.tflite` file or served model, through `open_generator`."""
-    generator = open_generator(spec)
-    if generator.kind == IMAGE_TO_IMAGE or generator.captioned:
-        generator.close()
+def _generator_source(spec: str, generator: Generator) -> GeneratorSource:
+    """A latent generator opened by `open_generator` as an `ImageSource`; labels in turn, or for a
+    text-conditioned run the caption of class i for label i (`GeneratorSource.from_captioned_run`'s rule)."""
+    config = generator.config or {}
+    name = str(config.get("name") or os.path.basename(os.path.normpath(spec)))
+    if generator.kind == IMAGE_TO_IMAGE or (generator.captioned and not config):
         raise UsageError(f"{spec!r} is a {generator.kind} generator; evaluate scores latent generators from "
                          "latents (a text-conditioned run is evaluated from its run directory).")
-    if generator.conditional and not generator.num_classes:
-        generator.close()
-        raise MissingResourceError(f"Conditional generator {spec!r} does not say its class count (num_classes "
-                                   "in assets.extra/tfgan_model.json or generator.json); re-export it with "
-                                   "`tfgan export`.")
+    if generator.captioned:
+        dataset = str(config.get("dataset", ""))
+        captions = dataset.split(":", 1)[1] if dataset.startswith("captions:") else ""
+        if captions not in CLASS_NAMES:
+            raise UsageError(f"Text-conditioned run {name!r} has dataset {dataset!r}; evaluate needs "
+                             f"captions:NAME with NAME in {sorted(CLASS_NAMES)} to caption each class.")
+        num_classes = len(CLASS_NAMES[captions])
 
-    def generate(latents, labels):
-        return generator(np.asarray(latents), None if labels is None else np.asarray(labels))
+        def generate(latents, labels):
+            return generator(np.asarray(latents), captions=captions_for(captions, np.asarray(labels)))
+    else:
+        if generator.conditional and not generator.num_classes:
+            raise MissingResourceError(f"Conditional generator {spec!r} does not say its class count (num_classes "
+                                       "in assets.extra/tfgan_model.json or generator.json); re-export it with "
+                                       "`tfgan export`.")
+        num_classes = generator.num_classes if generator.conditional else None
 
-    probe = generate(sample_latents(1, generator.latent_dim, 0), np.zeros([1], np.int32) if generator.conditional
-                     else None)
-    return GeneratorSource(os.path.basename(os.path.normpath(spec)), generate, generator.latent_dim,
-                           generator.num_classes if generator.conditional else None, probe.shape[1:])
+        def generate(latents, labels):
+            return generator(np.asarray(latents), None if labels is None else np.asarray(labels))
+
+    probe = generate(sample_latents(1, generator.latent_dim, 0), np.zeros([1], np.int32) if num_classes else None)
+    return GeneratorSource(name, generate, generator.latent_dim, num_classes, probe.shape[1:])
 
 
-def load_image_source(spec: str) -> ImageSource:
-    """Opens what `--generator` names (see the module docstring) as an `ImageSource`."""
+def load_image_source(spec: str, which: str = "best") -> ImageSource:
+    """Opens what `--generator` names (see the module docstring) as an `ImageSource`.
+
+    Args:
+        spec: `folder:/path`, an image folder, or any generator spec `open_generator` reads.
+        which: for a run directory, "best" (its kept best generator when it has one) or "last".
+
+    Returns:
+        An `ArraySource` for images, else a `GeneratorSource`.
+
+    Raises:
+        MissingResourceError: `spec` does not exist (or names an unusable generator).
+        UsageError: a file that is no generator, or a generator evaluate cannot score.
+    """
     if spec.startswith("folder:"):
         return _folder_source(spec[len("folder:"):])
-    if "://" in spec or spec.endswith(".tflite"):
-        return _opened_source(spec)
-    if os.path.isfile(spec):
-        if not spec.endswith(".keras"):
+    try:
+        generator = open_generator(spec, which=which)
+    except NoGeneratorError:
+        if os.path.isdir(spec):
+            return _folder_source(spec)
+        if os.path.isfile(spec):
             raise UsageError(f"Expected a .keras generator file, a run directory, a SavedModel or an image "
-                             f"folder, received the file {spec!r}.")
-        return GeneratorSource.from_keras(load_keras_generator(spec), os.path.basename(spec))
-    if not os.path.isdir(spec):
+                             f"folder, received the file {spec!r}.") from None
         raise MissingResourceError(
             f"{spec!r} does not exist. Pass --generator=RUN_DIR (written by `tfgan train`), a .keras generator, "
-            "a SavedModel directory (e.g. export/NAME/1) or an image folder (folder:/path).")
-    if os.path.isfile(os.path.join(spec, "config.json")):
-        trained = load_run(spec)
-        if trained.vocabulary:
-            return GeneratorSource.from_captioned_run(trained)
-        return GeneratorSource.from_keras(trained.generator, trained.name, trained.num_classes)
-    if os.path.isfile(os.path.join(spec, "saved_model.pb")) or list_versions(spec):
-        return _opened_source(spec)
-    return _folder_source(spec)
+            "a SavedModel directory (e.g. export/NAME/1) or an image folder (folder:/path).") from None
+    try:
+        return _generator_source(spec, generator)
+    except BaseException:
+        generator.close()
+        raise
 
 
 def _folder_source(folder: str) -> ArraySource:

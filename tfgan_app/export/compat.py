@@ -7,7 +7,7 @@ variables) and the init op (lookup tables), then `Session::Run`s each signature'
 so it accepts SavedModels whose graph variables the restore op never writes (issue #19:
 "FAILED_PRECONDITION: Could not find variable batch_normalization/gamma").
 `check_session_load` loads a version directory the session way, from Python, in a fresh
-`tf.Graph`: `tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)`, then runs every
+`tf.Graph`, with the package's one loader (`tfgan_app.artifacts.savedmodel_loader`), then runs every
 signature once on `example_inputs`, and raises `ServingCompatibilityError` on the first failure.
 The C++ loader itself is exercised by `tests/test_tfserving_loader.py`.
 
@@ -20,26 +20,10 @@ dtype('uint8')
 from typing import Dict, Optional, Sequence
 
 import numpy as np
-import tensorflow as tf
 
-from tfgan_app.errors import TfganError
 from tfgan_app.artifacts.layout import read_metadata
+from tfgan_app.artifacts.savedmodel_loader import SERVE_TAG, ServingCompatibilityError, load_savedmodel  # noqa: F401
 from tfgan_app.export.savedmodel import example_inputs
-
-SERVE_TAG = "serve"
-
-
-class ServingCompatibilityError(TfganError, RuntimeError):
-    """A SavedModel that TensorFlow's session loader (TF Serving, `saved_model_cli run`) cannot load or run."""
-
-
-def _first_line(error: Exception) -> str:
-    """`FailedPreconditionError: Could not find variable ...`: the error's class and its first informative line."""
-    text = getattr(error, "message", None) or str(error)
-    lines = [line.strip() for line in text.splitlines()
-             if line.strip() and line.strip() != "Graph execution error:" and not line.startswith("Detected at")]
-    line = (lines[0] if lines else text).split(" Debug info:")[0]
-    return f"{type(error).__name__}: {line}"
 
 
 def check_session_load(path: str, signatures: Optional[Sequence[str]] = None,
@@ -60,27 +44,10 @@ def check_session_load(path: str, signatures: Optional[Sequence[str]] = None,
     """
     metadata = read_metadata(path)
     names = list(signatures) if signatures is not None else list(metadata["signatures"])
-    inputs = {name: example_inputs(name, metadata, num_images) for name in names}  # eager, before the graph
-    results = {}
-    graph = tf.Graph()
-    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
-        try:
-            meta_graph = tf.compat.v1.saved_model.loader.load(session, [SERVE_TAG], path)
-        except (tf.errors.OpError, RuntimeError, ValueError) as e:
-            raise ServingCompatibilityError(f"SavedModel {path!r} does not load in TensorFlow's session loader "
-                                            f"(TF Serving): {_first_line(e)}") from e
-        for name in names:
-            if name not in meta_graph.signature_def:
-                raise ServingCompatibilityError(
-                    f"SavedModel {path!r} has no signature {name!r}; it has {sorted(meta_graph.signature_def)}.")
-            signature = meta_graph.signature_def[name]
-            feeds = {signature.inputs[key].name: value
-                     for key, value in inputs[name].items()}
-            fetches = {alias: info.name for alias, info in signature.outputs.items()}
-            try:
-                results[name] = session.run(fetches, feeds)
-            except tf.errors.OpError as e:
-                raise ServingCompatibilityError(
-                    f"Signature {name!r} of SavedModel {path!r} fails in TensorFlow's session loader "
-                    f"(TF Serving): {_first_line(e)}") from e
-    return results
+    inputs = {name: example_inputs(name, metadata, num_images) for name in names}
+    with load_savedmodel(path) as model:
+        missing = [name for name in names if name not in model.signature_defs]
+        if missing:
+            raise ServingCompatibilityError(
+                f"SavedModel {path!r} has no signature {missing[0]!r}; it has {sorted(model.signature_defs)}.")
+        return {name: model.run(name, inputs[name]) for name in names}

@@ -58,6 +58,7 @@ from tensorflow.lite.python.convert_phase import ConverterError
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
 from tfgan_app.artifacts.layout import SIDECAR_FILE, read_metadata
+from tfgan_app.artifacts.savedmodel_loader import load_savedmodel
 from tfgan_app.artifacts.tflite_runner import DEFAULT_THREADS, THREADS_AUTO, TFLiteGenerator
 from tfgan_app.data import load_dataset
 from tfgan_app.errors import MissingResourceError, TfganError, UsageError
@@ -243,11 +244,11 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
     quantizations = check_quantizations(quantizations)
     out_dir = os.path.join(version_dir, TFLITE_DIR)
     os.makedirs(out_dir, exist_ok=True)
-    serving = tf.saved_model.load(version_dir).signatures["serving_default"]
     kind = model_kind(generator)
     behaviour = export_kind(kind)
     inputs = model_inputs(generator, parity_samples, PARITY_SEED, num_classes, vocabulary)
-    reference = serving(**{name: tf.constant(value) for name, value in inputs.items()})["images"].numpy()
+    with load_savedmodel(version_dir) as serving:  # as TF Serving runs it (the package's one SavedModel loader)
+        reference = serving.run("serving_default", inputs)["images"]
     model = {key: value for key, value in read_metadata(version_dir).items() if key != "signatures"}
     description = behaviour.tflite_description(num_classes, parity_samples)
     description["parity"]["thresholds"] = PARITY_THRESHOLDS

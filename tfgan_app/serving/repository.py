@@ -44,11 +44,11 @@ import tensorflow as tf
 from absl import logging
 from tensorflow.core.framework import types_pb2
 from tensorflow.core.protobuf import meta_graph_pb2
-from tensorflow.python.util import deprecation
 
 from tfgan_app.errors import UsageError
 from tfgan_app.export.serving_config import is_model_name
 from tfgan_app.export.warmup import WARMUP_FILE, read_warmup
+from tfgan_app.artifacts.savedmodel_loader import ServingCompatibilityError, load_savedmodel
 from tfgan_app.artifacts.codec import DTYPES, check_tensor_proto, protos_to_arrays
 from tfgan_app.images import declared_size
 
@@ -57,8 +57,6 @@ from tfgan_app.names import DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS  #
 from tfgan_app.names import DEFAULT_MAX_IMAGE_PIXELS  # noqa: E402  (TF-free, CLI flags)
 # Scalar inputs that set how many images a signature makes; bounded like a batch dimension.
 COUNT_INPUTS = ("num_images",)
-# Internal signature of TF2 SavedModels; TF Serving does not expose it either.
-INIT_OP_SIGNATURE = "__saved_model_init_op"
 # Files whose names, sizes and mtimes identify one version's content.
 _WATCHED = ("saved_model.pb", "fingerprint.pb", "variables", WARMUP_FILE)
 
@@ -113,14 +111,10 @@ class ServableVersion:
         self.image_size: Optional[Tuple[int, int]] = None
         self._refs_lock = threading.Lock()
         self._refs, self._retired, self.closed = 0, False, False
-        self._graph = tf.Graph()
-        self._session = tf.compat.v1.Session(graph=self._graph)
+        model = load_savedmodel(path)  # TF Serving's session semantics (module doc)
+        self._session = model.session
         try:
-            # The TF1 loader on purpose (TF Serving's semantics, module doc); its deprecation warning is not news.
-            with self._graph.as_default(), deprecation.silence():
-                meta_graph = tf.compat.v1.saved_model.load(self._session, ["serve"], path)
-            self.signature_defs: Mapping[str, meta_graph_pb2.SignatureDef] = {
-                key: value for key, value in meta_graph.signature_def.items() if key != INIT_OP_SIGNATURE}
+            self.signature_defs: Mapping[str, meta_graph_pb2.SignatureDef] = model.signature_defs
             self.image_size = _image_size(self.signature_defs)
             if os.path.isfile(os.path.join(path, WARMUP_FILE)):
                 for log in read_warmup(path):
@@ -356,6 +350,8 @@ def _error_code(error: BaseException) -> str:
     """TF Serving's `error_code` name (a `tensorflow.error.Code`) for a load failure."""
     if isinstance(error, RequestError):
         return error.grpc_code.name
+    if isinstance(error, ServingCompatibilityError) and error.__cause__ is not None:
+        error = error.__cause__  # the loader's one-line error wraps TensorFlow's
     return next((code for cls, code in _OP_CODES.items() if isinstance(error, cls)), "UNKNOWN")
 
 
@@ -508,8 +504,9 @@ class ModelRepository:
             servable = ServableVersion(name, version, path, self.max_batch_size, self.max_tensor_bytes,
                                        self.max_image_pixels)
         except Exception as e:  # pylint: disable=broad-except  # any load failure is reported, not raised
-            message = self.relative(f"Loading {name} version {version} failed: {type(e).__name__}: "
-                                    f"{_short_message(e)}")
+            # The loader's own line as `tfgan generate` / `evaluate` print it; anything else with its class.
+            reason = str(e) if isinstance(e, ServingCompatibilityError) else f"{type(e).__name__}: {_short_message(e)}"
+            message = self.relative(f"Loading {name} version {version} failed: {reason}")
             logging.warning("%s", message)
             failed = VersionState(version, END, _error_code(e), message, fingerprint)
             with self._lock:
