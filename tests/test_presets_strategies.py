@@ -6,8 +6,9 @@ matrix takes about half its CPU time on two cores). Each run
 shrinks the preset to 2 steps of a global batch of 8 (`epochs=1`, `steps_per_epoch=2`),
 writes its run folder, reloads `gan.keras` and `generator.keras` and exports the run for
 TF Serving (SavedModel only: the TFLite converter is tested elsewhere). Datasets the
-machine lacks are stood in for: `tfds:cifar10` by `tfds.testing.mock_data`, and
-pix2pix_facades' `paired:folder:/data/facades` (the user's own folder) by `paired:mnist_edges`.
+machine lacks are stood in for: `tfds:cifar10` by `tfds.testing.mock_data`,
+pix2pix_facades' `paired:folder:/data/facades` (the user's own folder) by `paired:mnist_edges`,
+and dcgan_rgb64's `folder:images` (the user's own folder) by a folder of 16 RGB PNGs made here.
 The 2-D toy presets (`toy:*`) train, save and reload; their export is refused in one line
 (a generator of points has no image to serve).
 """
@@ -25,7 +26,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESETS = sorted(f[:-5] for f in os.listdir(os.path.join(ROOT, "models")) if f.endswith(".json"))
 STRATEGIES = ("default", "mirrored")
 SHRINK = ["epochs=1", "steps_per_epoch=2", "batch_size=8"]
-STAND_INS = {"pix2pix_facades": ["dataset=\"paired:mnist_edges\""]}
+STAND_INS = {"pix2pix_facades": ["dataset=\"paired:mnist_edges\""],
+             "dcgan_rgb64": ["dataset=\"folder:{root}/rgb_images\""]}  # {root}: the matrix's folder
+
+
+def _write_rgb_folder(folder) -> None:
+    """16 random 40x48 RGB PNGs in two class sub-folders (the preset crops and resizes them to 64x64)."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    from PIL import Image  # pylint: disable=import-outside-toplevel
+    rng = np.random.default_rng(0)
+    for i in range(16):
+        os.makedirs(os.path.join(folder, "ab"[i % 2]), exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(
+            os.path.join(folder, "ab"[i % 2], f"{i:02d}.png"))
 
 
 def _train_one(name: str, strategy_name: str, root: str, strategy) -> dict:
@@ -35,7 +48,8 @@ def _train_one(name: str, strategy_name: str, root: str, strategy) -> dict:
     from tfgan_app.cli.main import main  # pylint: disable=import-outside-toplevel
 
     out = os.path.join(root, name, strategy_name)
-    preset = presets.apply_overrides(presets.load_preset(name), SHRINK + STAND_INS.get(name, []))
+    stand_ins = [item.format(root=root) for item in STAND_INS.get(name, [])]
+    preset = presets.apply_overrides(presets.load_preset(name), SHRINK + stand_ins)
     mock = tfds.testing.mock_data(num_examples=16) if preset.dataset.startswith("tfds:") else contextlib.nullcontext()
     with mock:
         training.train(preset, out, strategy=strategy, verbose=0)
@@ -68,6 +82,7 @@ def _run(root: str, strategy_name: str, names) -> dict:
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory):
     root = tmp_path_factory.mktemp("presets")
+    _write_rgb_folder(os.path.join(str(root), "rgb_images"))
     processes = {strategy: subprocess.Popen([sys.executable, __file__, str(root), strategy, *PRESETS], cwd=ROOT,
                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                  for strategy in STRATEGIES}
