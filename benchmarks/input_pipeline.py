@@ -127,6 +127,8 @@ def main(argv: List[str]) -> int:
     print(f"Machine: {_common.machine_summary()}")
     step = _common.run_isolated(script, {"mode": "step", "steps": steps})
     rows = []
+    if args.dir:
+        os.makedirs(args.dir, exist_ok=True)  # a folder the user names may not exist yet
     with tempfile.TemporaryDirectory(dir=args.dir) as root:
         for count in (int(s) for s in args.sizes.split(",") if s):
             folder, packed = os.path.join(root, f"images_{count}"), os.path.join(root, f"packed_{count}")
