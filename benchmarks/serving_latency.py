@@ -374,12 +374,7 @@ def mixed(args) -> Dict:
             for client in clients.values():
                 client.close()
         started = time.monotonic()
-        workers = [threading.Thread(target=work, args=(w, args.requests // 4 + (w < args.requests % 4)))
-                   for w in range(4)]
-        for t in workers:
-            t.start()
-        for t in workers:
-            t.join()
+        _run_clients(work, args.requests, 4)
         stop.set()
         sampler.join(timeout=5)
         end = rss_mb(process.pid)
@@ -396,6 +391,16 @@ def mixed(args) -> Dict:
             process.terminate()
             process.wait(timeout=30)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _run_clients(work, requests: int, clients: int) -> None:
+    """Runs `work(index, count)` in `clients` threads that share `requests` as evenly as possible; waits for all."""
+    threads = [threading.Thread(target=work, args=(c, requests // clients + (c < requests % clients)))
+               for c in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def _churn_loop(stop: threading.Event, version_dir: str, period: float) -> int:
@@ -464,12 +469,7 @@ def churn(args) -> Dict:
             _churn_loop(stop, os.path.join(base, MODEL, "2"), args.churn_seconds)))
         started = time.monotonic()
         churner.start()
-        workers = [threading.Thread(target=work, args=(w, args.requests // 8 + (w < args.requests % 8)))
-                   for w in range(8)]
-        for t in workers:
-            t.start()
-        for t in workers:
-            t.join()
+        _run_clients(work, args.requests, 8)
         stop.set()
         churner.join()
         latencies.sort()
