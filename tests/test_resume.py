@@ -81,7 +81,7 @@ def test_killed_before_its_first_backup_restarts_cleanly(tmp_path):
     preset, run = _preset(tmp_path), str(tmp_path / "run")
     with pytest.raises(_Crash):
         training.train(preset, run, verbose=0, backup_every_steps=None, extra_callbacks=[_CrashAt(2)])
-    assert training.start_point(run, os.path.join(run, "backup")).kind == "restart"
+    assert training.start_point(run, os.path.join(run, "backup")).mode == "restart"
     result = training.train(preset, run, verbose=0)
     assert len(result.history["d_loss"]) == EPOCHS and os.path.isfile(result.generator_path)
 

@@ -106,6 +106,9 @@ class LatentCodes(keras.layers.Layer):
                 "num_continuous": self.num_continuous}
 
 
+_SWAPS = {"layer": lambda: keras.layers.LayerNormalization(name="layer_norm"), "none": lambda: None}
+
+
 @keras.saving.register_keras_serializable(package="tfgan_app")
 class NormalizationSwap(keras.layers.Layer):
     """Stands in for a `BatchNormalization` layer when a model is rewritten: layer norm or nothing.
@@ -122,10 +125,10 @@ class NormalizationSwap(keras.layers.Layer):
 
     def __init__(self, kind: str = "layer", **kwargs):
         super().__init__(**kwargs)
-        if kind not in ("layer", "none"):
+        if kind not in _SWAPS:
             raise ValueError(f"kind must be 'layer' or 'none', received {kind!r}.")
         self.kind = kind
-        self.norm = keras.layers.LayerNormalization(name="layer_norm") if kind == "layer" else None
+        self.norm = _SWAPS[kind]()
 
     def build(self, input_shape):
         if self.norm is not None:

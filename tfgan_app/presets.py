@@ -29,6 +29,8 @@ from tfgan_app.hardware import AUTO, check_precision_name
 
 MODELS_DIR_ENV = "TFGAN_MODELS_DIR"
 
+_NAMED_PARAMETERS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
 
 PACKAGED_MODELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models")
 SOURCE_MODELS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models")
@@ -142,16 +144,16 @@ def keyword_parameters(function: Callable) -> Dict[str, inspect.Parameter]:
     """
     if not inspect.isclass(function):
         return {name: p for name, p in inspect.signature(function).parameters.items()
-                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+                if p.kind in _NAMED_PARAMETERS}
     parameters: Dict[str, inspect.Parameter] = {}
     for cls in function.__mro__:
         if not cls.__module__.startswith("tfgan_app") or "__init__" not in vars(cls):
             continue
         signature = inspect.signature(cls.__init__)
         for name, p in signature.parameters.items():
-            if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            if name != "self" and p.kind in _NAMED_PARAMETERS:
                 parameters.setdefault(name, p)
-        if not any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values()):
+        if inspect.Parameter.VAR_KEYWORD not in {p.kind for p in signature.parameters.values()}:
             break
     return parameters
 

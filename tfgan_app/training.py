@@ -76,14 +76,14 @@ BACKUP_EVERY_STEPS = 500  # default: a backup every this many steps (and at ever
 class StartPoint:
     """Where a run in a run folder starts, read from its files before anything is built.
 
-    kind: "new" (empty folder, or `overwrite`), "resume" (an interrupted run, from its backup),
+    mode: "new" (empty folder, or `overwrite`), "resume" (an interrupted run, from its backup),
       "restart" (an interrupted run that stopped before its first backup: it starts over), "continue"
       (a finished run trained for more epochs, from its `gan.keras`) or "finished" (refused without
       `resume` / `overwrite`).
     epoch, batches_done: the 0-based epoch and the batches of it already trained.
     """
 
-    kind: str
+    mode: str
     epoch: int = 0
     batches_done: int = 0
     source: str = ""
@@ -98,7 +98,7 @@ class StartPoint:
                            "its first backup",
                 "continue": f"Continuing the finished run in {output_dir} from {self.source} (after epoch "
                             f"{self.epoch})",
-                "finished": f"Run folder {output_dir} holds a finished run"}[self.kind]
+                "finished": f"Run folder {output_dir} holds a finished run"}[self.mode]
 
 
 @dataclasses.dataclass
@@ -335,7 +335,7 @@ def prepare_run_dir(output_dir: str, config: Dict[str, Any], backup: str, overwr
     Raises:
       UsageError: naming `--overwrite`, or the config fields that differ from the previous run's.
     """
-    check_not_finished(output_dir, overwrite, resume=start.kind in ("continue", "resume"))
+    check_not_finished(output_dir, overwrite, resume=start.mode in ("continue", "resume"))
     previous = _read_json(os.path.join(output_dir, "config.json"))
     fresh_hint = "Pass --overwrite to delete it and start over, or pick another --output_dir."
     if overwrite:
@@ -345,7 +345,7 @@ def prepare_run_dir(output_dir: str, config: Dict[str, Any], backup: str, overwr
             and os.path.dirname(os.path.abspath(backup)) != os.path.abspath(output_dir):
         raise UsageError(f"--backup_dir {backup!r} holds other files, and a backup folder is deleted when "
                          "training completes; pass a new or empty folder.")
-    if start.kind == "resume":
+    if start.mode == "resume":
         backed_up = _read_json(os.path.join(backup, BACKUP_CONFIG))
         if backed_up is None:
             raise UsageError(f"Backup folder {backup!r} holds a backup without its run config ({BACKUP_CONFIG}), "
@@ -356,13 +356,13 @@ def prepare_run_dir(output_dir: str, config: Dict[str, Any], backup: str, overwr
         if previous is not None:
             _check_same_run(f"Run folder {output_dir!r} (unlike its backup {backup!r}) holds the files", previous,
                             config, "Pass the --output_dir of the interrupted run, or --overwrite to start over.")
-    elif start.kind == "continue":
+    elif start.mode == "continue":
         _check_same_run(f"Run folder {output_dir!r} holds a finished run", previous, config, "--resume continues a "
                         "run with its own preset and flags; only --epochs may change.")
         if config["epochs"] <= start.epoch:
             raise UsageError(f"Run folder {output_dir!r} already trained {start.epoch} epochs; pass --epochs "
                              f"greater than that to continue it. Received: epochs={config['epochs']}")
-    elif start.kind == "restart":
+    elif start.mode == "restart":
         leftovers = _run_artifacts(output_dir)
         if previous is None:
             raise UsageError(f"Run folder {output_dir!r} holds files of an unknown run ({', '.join(leftovers)}) "
@@ -465,7 +465,7 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
         gan = build_gan(preset, info.image_shape, info.num_classes, info)
     config = run_config(preset, info, gan, precision.policy)
     prepare_run_dir(output_dir, config, backup, overwrite, start)
-    if start.kind in ("resume", "continue") and evaluation is not None:
+    if start.mode in ("resume", "continue") and evaluation is not None:
         evaluation.resume_best()  # the first evaluation after resuming must beat the interrupted run's best
     with open(os.path.join(output_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
@@ -485,7 +485,7 @@ def train(preset: Preset, output_dir: str, strategy: Optional[tf.distribute.Stra
     backup_callback = gan_callbacks.ResumableBackup(
         backup, save_freq=backup_every_steps if backup_every_steps and steps_per_epoch else "epoch",
         first_epoch_offset=start.batches_done, steps_per_epoch=steps_per_epoch)
-    if start.kind == "continue":  # the finished run's state, as the backup a resumed run starts from
+    if start.mode == "continue":  # the finished run's state, as the backup a resumed run starts from
         gan.load_weights(start.source)
         backup_callback.set_model(gan)
         backup_callback.write(start.epoch, 0)

@@ -66,11 +66,11 @@ def json_to_array(value: Any, dtype_name: str) -> np.ndarray:
         raise JsonTensorError(f"Expected numbers for a {dtype_name} tensor, received {array.dtype} values "
                               "(ragged lists or strings?).")
     if dtype is np.bool_:
-        if array.dtype.kind != "b":
+        if not np.issubdtype(array.dtype, np.bool_):
             raise JsonTensorError(f"Expected true/false for a {dtype_name} tensor, received numbers.")
         return array
     if np.issubdtype(dtype, np.integer):
-        if array.dtype.kind == "f" and (not np.all(np.isfinite(array)) or not np.all(array == np.round(array))):
+        if np.issubdtype(array.dtype, np.floating) and (not np.all(np.isfinite(array)) or not np.all(array == np.round(array))):
             raise JsonTensorError(f"Expected integers for a {dtype_name} tensor, received fractional values.")
         info = np.iinfo(dtype)
         if array.size and (array.min() < info.min or array.max() > info.max):
@@ -78,7 +78,7 @@ def json_to_array(value: Any, dtype_name: str) -> np.ndarray:
                                   f"received values in [{array.min()}, {array.max()}].")
     elif array.size and array.dtype.kind in "iu" and np.abs(array).max() > np.finfo(dtype).max:
         raise JsonTensorError(f"Expected values within the {dtype_name} range, received {np.abs(array).max()}.")
-    elif array.size and array.dtype.kind == "f":
+    elif array.size and np.issubdtype(array.dtype, np.floating):
         finite = array[np.isfinite(array)]
         if finite.size and np.abs(finite).max() > np.finfo(dtype).max:
             raise JsonTensorError(f"Expected values within the {dtype_name} range, received {np.abs(finite).max()}.")

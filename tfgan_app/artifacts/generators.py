@@ -34,20 +34,20 @@ Example:
 import json
 import os
 import re
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, embedding_classes, is_conditional, model_kind,
-                                      read_kind, text_spec, translator_spec)
+from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, Kind, embedding_classes, is_conditional,
+                                      model_kind, read_kind, signature_kind, text_spec, translator_spec)
 from tfgan_app.artifacts.layout import METADATA_FILE, list_versions, read_metadata, read_sidecar, served_num_classes
 from tfgan_app.artifacts.remote import DEFAULT_TIMEOUT, GrpcClient, RestClient
 from tfgan_app.artifacts.savedmodel_loader import SessionSavedModel, load_savedmodel
 from tfgan_app.artifacts.run_dir import load_keras_generator, run_generator_path, run_vocabulary
 from tfgan_app.artifacts.tflite_runner import TFLiteGenerator
-from tfgan_app.data.captions import make_vectorizer
+from tfgan_app.data.captions import CLASS_NAMES, captions_for, make_vectorizer
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.latent import interpolate, sample_latents
 
@@ -56,11 +56,18 @@ REMOTE_BATCH = 64
 
 
 class Generator:
-    """Latents (+ labels, or + captions) -> float images in [-1, 1], or images -> images, whatever the artifact.
+    """A trained generator, whatever artifact it was read from; one subclass per kind.
+
+    `open_generator` reads the kind once (from the export's description, or for a foreign artifact from
+    its input names) and builds that kind's class: `LatentGenerator` (optionally class-conditional),
+    `TextGenerator` or `ImageToImageGenerator`. Their methods do the kind-specific work, so callers never
+    branch on the kind: `__call__` samples from latents, `translate` maps images, `labels_for` /
+    `captions_for` check and cycle conditions, `check_samples` / `check_translates` refuse the wrong use in
+    one line, `class_sampler` gives evaluation its per-class sampler.
 
     Attributes:
         form: the artifact read: "keras", "savedmodel", "tflite", "rest" or "grpc".
-        kind: `Kind.LATENT` (conditional when `conditional`), `Kind.TEXT` or `Kind.IMAGE_TO_IMAGE`.
+        kind: the class's `Kind`.
         latent_dim: size of one latent vector (None for image-to-image generators).
         conditional: whether labels are required.
         num_classes: class count when known (None for unconditional or unknown).
@@ -69,72 +76,79 @@ class Generator:
         config: the training run's config.json when opened from a run directory (None otherwise).
     """
 
-    def __init__(self, form: str, run: Callable, latent_dim: Optional[int], conditional: bool,
-                 num_classes: Optional[int] = None, close: Optional[Callable] = None, batch: int = 0,
-                 captioned: bool = False, input_shape: Optional[Sequence[int]] = None):
-        self.form, self._run, self.latent_dim = form, run, latent_dim
-        self.conditional, self.num_classes, self.captioned = conditional, num_classes, captioned
-        self.input_shape = None if input_shape is None else [int(d) for d in input_shape]
-        self.kind = IMAGE_TO_IMAGE if input_shape is not None else TEXT if captioned else LATENT
-        self._close, self._batch = close, batch
+    kind: Kind
+    captioned = False
+
+    def __init__(self, form: str, run: Callable, close: Optional[Callable] = None, batch: int = 0):
+        self.form, self._run, self._close, self._batch = form, run, close, batch
+        self.latent_dim: Optional[int] = None
+        self.conditional, self.num_classes = False, None
+        self.input_shape: Optional[List[int]] = None
         self.config: Optional[Dict] = None
 
     def describe(self) -> Dict:
         """What the generator takes: `form`, `kind`, and `latent_dim` / `num_classes` or `input_shape`."""
-        if self.kind == IMAGE_TO_IMAGE:
-            return {"form": self.form, "kind": str(self.kind), "input_shape": self.input_shape}
-        return {"form": self.form, "kind": str(self.kind), "latent_dim": self.latent_dim,
-                "conditional": self.conditional, "num_classes": self.num_classes}
+        raise NotImplementedError
+
+    def _in_batches(self, primary: np.ndarray, condition: Optional[np.ndarray]) -> np.ndarray:
+        """`run` over `primary` (and `condition`) in chunks of the source's batch size (all at once if 0)."""
+        step = self._batch or max(len(primary), 1)
+        return np.concatenate([self._run(primary[i:i + step], None if condition is None else condition[i:i + step])
+                               for i in range(0, len(primary), step)]).astype(np.float32)
+
+    def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None,
+                 captions: Optional[Sequence[str]] = None) -> np.ndarray:
+        """Float32 images `[N, H, W, C]` in [-1, 1] for float latents `[N, latent_dim]` (+ labels or captions).
+
+        Raises:
+            UsageError: an image-to-image generator, latents of another shape, or a missing or wrong condition.
+        """
+        raise NotImplementedError
 
     def translate(self, images: np.ndarray) -> np.ndarray:
         """Image-to-image generators: float images `[N, H, W, C]` in [-1, 1] -> translated images in [-1, 1].
 
-        Raises `UsageError` for a latent or text generator, or images not of `input_shape`.
+        Raises:
+            UsageError: a latent or text generator, or images not of `input_shape`.
         """
-        if self.kind != IMAGE_TO_IMAGE:
-            raise UsageError(f"This {self.form} generator is a {self.kind} generator: it samples images from "
-                             "latents (--num_images), it does not translate --inputs.")
-        images = np.asarray(images, np.float32)
-        if images.ndim != 4 or list(images.shape[1:]) != self.input_shape:
-            raise UsageError(f"Expected images of shape [N, {', '.join(map(str, self.input_shape))}], "
-                             f"received {images.shape}.")
-        step = self._batch or max(len(images), 1)
-        return np.concatenate([self._run(images[i:i + step], None)
-                               for i in range(0, len(images), step)]).astype(np.float32)
+        self.check_translates()
+        raise NotImplementedError
 
-    def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None,
-                 captions: Optional[Sequence[str]] = None) -> np.ndarray:
-        if self.kind == IMAGE_TO_IMAGE:
-            raise UsageError(f"This {self.form} generator is an image-to-image generator (input images of shape "
-                             f"{tuple(self.input_shape)}, e.g. pix2pix, SRGAN or CycleGAN), which has no latents to "
-                             "sample images from; translate images with `tfgan generate --inputs=...` "
-                             "(Generator.translate).")
-        latents = np.asarray(latents, np.float32)
-        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
-            raise UsageError(f"Expected latents of shape [N, {self.latent_dim}], received {latents.shape}.")
-        condition = self._condition(len(latents), labels, captions)
-        step = self._batch or max(len(latents), 1)
-        chunks = [self._run(latents[i:i + step], None if condition is None else condition[i:i + step])
-                  for i in range(0, len(latents), step)]
-        return np.concatenate(chunks).astype(np.float32)
+    def check_samples(self, spec: str) -> None:
+        """Raises `UsageError` unless the generator samples images from latents (`tfgan generate`)."""
 
-    def _condition(self, num: int, labels, captions) -> Optional[np.ndarray]:
-        """The int32 labels or the caption strings the generator takes with `num` latents (None if neither)."""
-        if self.captioned and captions is None:
-            raise UsageError("This generator is text-conditioned: pass one caption per image (--captions=...).")
-        if not self.captioned and captions is not None:
-            raise UsageError("This generator is not text-conditioned: do not pass captions.")
-        if self.conditional and labels is None:
-            raise UsageError("This generator is conditional: pass one label per image (--labels=...).")
-        if not self.conditional and labels is not None:
-            raise UsageError("This generator takes captions, not labels." if self.captioned
-                             else "This generator is unconditional: do not pass labels.")
-        if captions is None:
-            return None if labels is None else np.asarray(labels, np.int32).reshape([-1])
-        captions = np.asarray(captions, dtype=object).reshape([-1])
-        if len(captions) != num:
-            raise UsageError(f"Expected one caption per latent ({num}), received {len(captions)} captions.")
-        return captions
+    def check_translates(self) -> None:
+        """Raises `UsageError` unless the generator translates images (`tfgan generate --inputs`)."""
+        raise UsageError(f"--inputs needs an image-to-image generator (pix2pix, SRGAN, CycleGAN); this "
+                         f"{self.form} generator is a {self.kind} generator, which samples images from "
+                         "latents: drop --inputs and use --num_images.")
+
+    def labels_for(self, num_images: int, labels: Optional[Sequence[int]]) -> Optional[np.ndarray]:
+        """Labels for `num_images` images (None if the generator takes none); `UsageError` if not applicable."""
+        if labels:
+            raise UsageError(f"--labels was given but the {self.form} generator is {self._no_labels}; drop --labels.")
+        return None
+
+    _no_labels = "unconditional"
+
+    def captions_for(self, num_images: int, captions: Optional[Sequence[str]]) -> Optional[np.ndarray]:
+        """Captions for `num_images` images (None for generators that take none); `UsageError` if not applicable."""
+        if captions:
+            raise UsageError(f"--captions was given but the {self.form} generator is not text-conditioned; "
+                             "drop --captions (class-conditional models take --labels).")
+        return None
+
+    def class_sampler(self, spec: str) -> Tuple[Optional[int], Callable]:
+        """`(num_classes, generate(latents, labels))` for scoring per class (`tfgan evaluate`); num_classes is None
+        for an unconditional generator, whose `generate` ignores labels.
+
+        Raises:
+            UsageError: the generator cannot be scored from latents.
+        """
+        raise NotImplementedError
+
+    def set_num_classes(self, num_classes: int) -> None:
+        """Overrides the class count the artifact says (`open_generator(num_classes=...)`); latent generators only."""
 
     def close(self) -> None:
         """Releases connections (remote sources)."""
@@ -148,43 +162,296 @@ class Generator:
         self.close()
 
 
+class LatentGenerator(Generator):
+    """Latents `[N, latent_dim]` (+ int labels `[N]` when `conditional`) -> images.
+
+    Example:
+    >>> with open_generator("export/cgan_mnist") as g:
+    ...     images = g(sample_latents(10, g.latent_dim).numpy(), g.labels_for(10, None))
+    """
+
+    kind = LATENT
+
+    def __init__(self, form: str, run: Callable, latent_dim: int, conditional: bool = False,
+                 num_classes: Optional[int] = None, close: Optional[Callable] = None, batch: int = 0):
+        super().__init__(form, run, close, batch)
+        self.latent_dim, self.conditional = int(latent_dim), bool(conditional)
+        self.num_classes = num_classes if conditional else None
+
+    def describe(self) -> Dict:
+        return {"form": self.form, "kind": str(self.kind), "latent_dim": self.latent_dim,
+                "conditional": self.conditional, "num_classes": self.num_classes}
+
+    def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None,
+                 captions: Optional[Sequence[str]] = None) -> np.ndarray:
+        latents = np.asarray(latents, np.float32)
+        if latents.ndim != 2 or latents.shape[1] != self.latent_dim:
+            raise UsageError(f"Expected latents of shape [N, {self.latent_dim}], received {latents.shape}.")
+        return self._in_batches(latents, self._condition(len(latents), labels, captions))
+
+    def _condition(self, num: int, labels, captions) -> Optional[np.ndarray]:
+        """The int32 labels the generator takes with `num` latents (None if unconditional)."""
+        if captions is not None:
+            raise UsageError("This generator is not text-conditioned: do not pass captions.")
+        if self.conditional and labels is None:
+            raise UsageError("This generator is conditional: pass one label per image (--labels=...).")
+        if not self.conditional and labels is not None:
+            raise UsageError("This generator is unconditional: do not pass labels.")
+        return None if labels is None else np.asarray(labels, np.int32).reshape([-1])
+
+    def labels_for(self, num_images: int, labels: Optional[Sequence[int]]) -> Optional[np.ndarray]:
+        """As `ConditionalGAN.generate` picks them: None if unconditional, `labels` cycled to `num_images` (one
+        value is repeated), or 0, 1, ..., num_classes-1 repeated by default."""
+        if not self.conditional:
+            return super().labels_for(num_images, labels)
+        if not labels:
+            if not self.num_classes:
+                raise UsageError(f"The {self.form} generator is conditional and its class count is unknown; "
+                                 "pass --labels=0,1,... (one per image, or one for all).")
+            return (np.arange(num_images) % self.num_classes).astype(np.int32)
+        values = [int(v) for v in labels]
+        if any(v < 0 or (self.num_classes and v >= self.num_classes) for v in values):
+            raise UsageError(f"Labels must be in [0, {self.num_classes or 'num_classes'}), received {values}.")
+        return np.resize(np.asarray(values, np.int32), num_images)
+
+    def class_sampler(self, spec: str) -> Tuple[Optional[int], Callable]:
+        if self.conditional and not self.num_classes:
+            raise MissingResourceError(f"Conditional generator {spec!r} does not say its class count (num_classes "
+                                       "in assets.extra/tfgan_model.json or generator.json); re-export it with "
+                                       "`tfgan export`.")
+
+        def generate(latents, labels):
+            return self(np.asarray(latents), None if labels is None else np.asarray(labels))
+        return self.num_classes, generate
+
+    def set_num_classes(self, num_classes: int) -> None:
+        self.num_classes = num_classes
+
+    @classmethod
+    def from_keras(cls, generator: keras.Model, path: str, config: Optional[Dict],
+                   num_classes: Optional[int]) -> "Generator":
+        """A `.keras` generator (`config`: its run's config.json, None for a bare file)."""
+        conditional = is_conditional(generator)
+
+        def run(latents, labels):
+            return np.asarray(generator(latents if labels is None else [latents, labels], training=False))
+        return cls("keras", run, int(generator.inputs[0].shape[-1]), conditional,
+                   (num_classes or embedding_classes(generator)) if conditional else None)
+
+    @classmethod
+    def from_savedmodel(cls, path: str, model: SessionSavedModel, metadata: Dict) -> "Generator":
+        """A SavedModel's `serving_default` (latents [+ labels])."""
+        inputs = model.signature_defs["serving_default"].inputs
+
+        def run(latents, labels):
+            feed = {"latents": latents} if labels is None else {"latents": latents, "labels": labels}
+            return model.run("serving_default", feed)["images"]
+        return cls("savedmodel", run, _latent_dim(path, model), "labels" in inputs, metadata.get("num_classes"),
+                   close=model.close)
+
+    @classmethod
+    def from_tflite(cls, path: str, runner: TFLiteGenerator, sidecar: Dict) -> "Generator":
+        """A `.tflite` file run by `runner`; the class count comes from its sidecar."""
+        return cls("tflite", runner, runner.latent_dim, runner.conditional, sidecar.get("num_classes"))
+
+    @classmethod
+    def from_remote(cls, served: "_Served") -> "Generator":
+        """A served model (TF Serving REST or gRPC)."""
+        conditional = "labels" in served.inputs
+
+        def run(latents, labels):
+            feed = {"latents": latents} if labels is None else {"latents": latents, "labels": labels}
+            return served.predict(feed)
+        return cls(served.form, run, served.latent_dim(), conditional,
+                   served_num_classes(served.signatures) if conditional else None, served.close, REMOTE_BATCH)
+
+
+class TextGenerator(LatentGenerator):
+    """Latents `[N, latent_dim]` + one caption string per latent -> images.
+
+    Each form turns captions into the training token ids: `.keras` (through its run directory's config.json
+    vocabulary) and `.tflite` (the sidecar's vocabulary) with `tfgan_app.data.captions.make_vectorizer`,
+    SavedModels and served models in the graph (their `from_captions` signature).
+    """
+
+    kind = TEXT
+    captioned = True
+    _no_labels = "text-conditioned (pass --captions instead)"
+
+    def __init__(self, form: str, run: Callable, latent_dim: int, close: Optional[Callable] = None, batch: int = 0):
+        super().__init__(form, run, latent_dim, False, None, close, batch)
+
+    def _condition(self, num: int, labels, captions) -> np.ndarray:
+        if captions is None:
+            raise UsageError("This generator is text-conditioned: pass one caption per image (--captions=...).")
+        if labels is not None:
+            raise UsageError("This generator takes captions, not labels.")
+        captions = np.asarray(captions, dtype=object).reshape([-1])
+        if len(captions) != num:
+            raise UsageError(f"Expected one caption per latent ({num}), received {len(captions)} captions.")
+        return captions
+
+    def labels_for(self, num_images: int, labels: Optional[Sequence[int]]) -> Optional[np.ndarray]:
+        return Generator.labels_for(self, num_images, labels)
+
+    def captions_for(self, num_images: int, captions: Optional[Sequence[str]]) -> np.ndarray:
+        """`captions` cycled to `num_images`, as `TextConditionedGAN.generate` cycles them."""
+        if not captions:
+            raise UsageError(f"The {self.form} generator is text-conditioned: pass --captions=\"a handwritten seven;"
+                             "the digit one\" (';'-separated, cycled over the images).")
+        return np.resize(np.asarray(list(captions), dtype=object), num_images)
+
+    def class_sampler(self, spec: str) -> Tuple[Optional[int], Callable]:
+        """Class i is captioned with the caption of class i of the run's `captions:NAME` dataset."""
+        dataset = str((self.config or {}).get("dataset", ""))
+        if not self.config:
+            raise UsageError(f"{spec!r} is a {self.kind} generator; evaluate scores latent generators from latents "
+                             "(a text-conditioned run is evaluated from its run directory).")
+        captions = dataset.split(":", 1)[1] if dataset.startswith("captions:") else ""
+        if captions not in CLASS_NAMES:
+            raise UsageError(f"Text-conditioned run {spec!r} has dataset {dataset!r}; evaluate needs "
+                             f"captions:NAME with NAME in {sorted(CLASS_NAMES)} to caption each class.")
+
+        def generate(latents, labels):
+            return self(np.asarray(latents), captions=captions_for(captions, np.asarray(labels)))
+        return len(CLASS_NAMES[captions]), generate
+
+    def set_num_classes(self, num_classes: int) -> None:
+        """Text generators take captions: a class count does not apply (ignored)."""
+
+    @classmethod
+    def from_keras(cls, generator: keras.Model, path: str, config: Optional[Dict],
+                   num_classes: Optional[int]) -> "Generator":
+        if config is None:
+            raise UsageError(f"{path!r} is a text-conditioned generator and its caption vocabulary is in the run's "
+                             "config.json: pass the run directory (--model=RUN_DIR) instead of the .keras file.")
+        spec = text_spec(generator)
+        length = spec["sequence_length"]
+        tokens = _caption_tokens(run_vocabulary(config, os.path.join(os.path.dirname(path), "config.json"), length),
+                                 length)
+
+        def run(latents, captions):
+            return np.asarray(generator([latents, tokens(captions)], training=False))
+        return cls("keras", run, spec["latent_dim"])
+
+    @classmethod
+    def from_savedmodel(cls, path: str, model: SessionSavedModel, metadata: Dict) -> "Generator":
+        if "from_captions" not in model.signature_defs:
+            raise MissingResourceError(f"SavedModel {path!r} takes caption tokens but has no from_captions "
+                                       "signature; re-export it with `tfgan export`.")
+
+        def run(latents, captions):
+            return model.run("from_captions", {"latents": latents, "captions": np.asarray(captions, object)})["images"]
+        return cls("savedmodel", run, _latent_dim(path, model), close=model.close)
+
+    @classmethod
+    def from_tflite(cls, path: str, runner: TFLiteGenerator, sidecar: Dict) -> "Generator":
+        if not sidecar.get("vocabulary"):
+            raise MissingResourceError(f"{path!r} is a text-conditioned generator whose caption vocabulary is in the "
+                                       "generator.json written next to it by `tfgan export`, which is missing or "
+                                       "lacks 'vocabulary'; keep that sidecar beside the .tflite file.")
+        tokens = _caption_tokens(sidecar["vocabulary"], runner.sequence_length)
+        return cls("tflite", lambda latents, captions: runner(latents, tokens=tokens(captions)), runner.latent_dim)
+
+    @classmethod
+    def from_remote(cls, served: "_Served") -> "Generator":
+        if "from_captions" not in served.signatures:
+            raise MissingResourceError(f"Served model {served.name} takes caption tokens but has no from_captions "
+                                       "signature; re-export it with `tfgan export`.")
+
+        def run(latents, captions):
+            return served.predict({"latents": latents, "captions": captions}, signature="from_captions")
+        return cls(served.form, run, served.latent_dim(), served.close, REMOTE_BATCH)
+
+
+class ImageToImageGenerator(Generator):
+    """Float images `[N, H, W, C]` in [-1, 1] of `input_shape` -> images (pix2pix, SRGAN, CycleGAN, inpainting).
+
+    Example:
+    >>> with open_generator("export/pix2pix_mnist_edges") as g:
+    ...     translated = g.translate(np.zeros([1, *g.input_shape], np.float32))
+    """
+
+    kind = IMAGE_TO_IMAGE
+
+    def __init__(self, form: str, run: Callable, input_shape: Sequence[int], close: Optional[Callable] = None,
+                 batch: int = 0):
+        super().__init__(form, run, close, batch)
+        self.input_shape = [int(d) for d in input_shape]
+
+    def describe(self) -> Dict:
+        return {"form": self.form, "kind": str(self.kind), "input_shape": self.input_shape}
+
+    def __call__(self, latents: np.ndarray, labels: Optional[np.ndarray] = None,
+                 captions: Optional[Sequence[str]] = None) -> np.ndarray:
+        raise UsageError(f"This {self.form} generator is an image-to-image generator (input images of shape "
+                         f"{tuple(self.input_shape)}, e.g. pix2pix, SRGAN or CycleGAN), which has no latents to "
+                         "sample images from; translate images with `tfgan generate --inputs=...` "
+                         "(Generator.translate).")
+
+    def translate(self, images: np.ndarray) -> np.ndarray:
+        images = np.asarray(images, np.float32)
+        if images.ndim != 4 or list(images.shape[1:]) != self.input_shape:
+            raise UsageError(f"Expected images of shape [N, {', '.join(map(str, self.input_shape))}], "
+                             f"received {images.shape}.")
+        return self._in_batches(images, None)
+
+    def check_samples(self, spec: str) -> None:
+        raise UsageError(f"{spec!r} is an image-to-image generator (input images "
+                         f"{'x'.join(map(str, self.input_shape))}): it translates images, it does not sample "
+                         "them; pass --inputs=<file, folder or glob> --output_dir=DIR.")
+
+    def check_translates(self) -> None:
+        return None
+
+    def class_sampler(self, spec: str) -> Tuple[Optional[int], Callable]:
+        raise UsageError(f"{spec!r} is an {self.kind} generator; evaluate scores latent generators from latents "
+                         "(a text-conditioned run is evaluated from its run directory).")
+
+    @classmethod
+    def from_keras(cls, generator: keras.Model, path: str, config: Optional[Dict],
+                   num_classes: Optional[int]) -> "Generator":
+        return cls("keras", lambda images, _: np.asarray(generator(images, training=False)),
+                   translator_spec(generator)["input_shape"])
+
+    @classmethod
+    def from_savedmodel(cls, path: str, model: SessionSavedModel, metadata: Dict) -> "Generator":
+        shape = metadata.get("input_shape") or model.input_shape("serving_default", "images")[1:]
+        return cls("savedmodel", lambda images, _: model.run("serving_default", {"images": images})["images"],
+                   shape, close=model.close)
+
+    @classmethod
+    def from_tflite(cls, path: str, runner: TFLiteGenerator, sidecar: Dict) -> "Generator":
+        return cls("tflite", lambda images, _: runner(images), runner.input_shape)
+
+    @classmethod
+    def from_remote(cls, served: "_Served") -> "Generator":
+        shape = [int(d["size"]) for d in served.inputs["images"]["tensor_shape"]["dim"][1:]]
+        return cls(served.form, lambda images, _: served.predict({"images": images}), shape, served.close,
+                   REMOTE_BATCH)
+
+
+GENERATOR_CLASSES: Dict[Kind, Type[Generator]] = {
+    LATENT: LatentGenerator, TEXT: TextGenerator, IMAGE_TO_IMAGE: ImageToImageGenerator}
+
+
 def _caption_tokens(vocabulary: Sequence[str], sequence_length: int) -> Callable[[np.ndarray], np.ndarray]:
     """Caption strings -> int32 token ids `[N, sequence_length]`, as in training (`make_vectorizer`)."""
     vectorizer = make_vectorizer(vocabulary, sequence_length)
     return lambda captions: np.asarray(vectorizer(tf.constant(captions, tf.string)), np.int32)
 
 
-def _keras_text_source(generator: keras.Model, path: str, config: Optional[Dict]) -> Generator:
-    if config is None:
-        raise UsageError(f"{path!r} is a text-conditioned generator and its caption vocabulary is in the run's "
-                         "config.json: pass the run directory (--model=RUN_DIR) instead of the .keras file.")
-    spec = text_spec(generator)
-    length = spec["sequence_length"]
-    tokens = _caption_tokens(run_vocabulary(config, os.path.join(os.path.dirname(path), "config.json"), length),
-                             length)
-
-    def run(latents, captions):
-        return np.asarray(generator([latents, tokens(captions)], training=False))
-    return Generator("keras", run, spec["latent_dim"], False, captioned=True)
+def _latent_dim(path: str, model: SessionSavedModel) -> int:
+    if "latents" not in model.signature_defs["serving_default"].inputs:
+        raise MissingResourceError(f"SavedModel {path!r} takes {sorted(model.signature_defs['serving_default'].inputs)}"
+                                   ", not 'latents'; it was not written by `tfgan export`.")
+    return model.input_shape("serving_default", "latents")[-1]
 
 
 def _keras_source(path: str, num_classes: Optional[int], config: Optional[Dict] = None) -> Generator:
     """A `.keras` generator; `config` is its run directory's config.json (None for a bare file)."""
     generator = load_keras_generator(path)
-    kind = model_kind(generator)
-    if kind == IMAGE_TO_IMAGE:
-        return Generator("keras", lambda images, _: np.asarray(generator(images, training=False)), None, False,
-                         input_shape=translator_spec(generator)["input_shape"])
-    if kind == TEXT:
-        return _keras_text_source(generator, path, config)
-    conditional = is_conditional(generator)
-    if conditional and not num_classes:
-        num_classes = embedding_classes(generator)
-
-    def run(latents, labels):
-        return np.asarray(generator(latents if labels is None else [latents, labels], training=False))
-    return Generator("keras", run, int(generator.inputs[0].shape[-1]), conditional,
-                           num_classes if conditional else None)
+    return GENERATOR_CLASSES[model_kind(generator)].from_keras(generator, path, config, num_classes)
 
 
 def _savedmodel_source(path: str) -> Generator:
@@ -192,36 +459,18 @@ def _savedmodel_source(path: str) -> Generator:
     rejects with the same `ServingCompatibilityError`."""
     model = load_savedmodel(path)
     try:
-        return _savedmodel_generator(path, model)
+        if "serving_default" not in model.signature_defs:
+            raise MissingResourceError(f"SavedModel {path!r} has no serving_default signature; "
+                                       "export it with `tfgan export`.")
+        metadata = _savedmodel_metadata(path)
+        # The kind the export wrote; a SavedModel without a description (not written by `tfgan export`, or
+        # before kinds were recorded) is decided once from its input names.
+        kind = (read_kind(metadata, os.path.join(path, METADATA_FILE)) if metadata else
+                signature_kind(model.signature_defs["serving_default"].inputs, f"SavedModel {path!r}"))
+        return GENERATOR_CLASSES[kind].from_savedmodel(path, model, metadata)
     except BaseException:
         model.close()
         raise
-
-
-def _savedmodel_generator(path: str, model: SessionSavedModel) -> Generator:
-    if "serving_default" not in model.signature_defs:
-        raise MissingResourceError(f"SavedModel {path!r} has no serving_default signature; "
-                                   "export it with `tfgan export`.")
-    specs = model.signature_defs["serving_default"].inputs
-    metadata = _savedmodel_metadata(path)
-    # The kind the export wrote; a SavedModel without a description (not written by `tfgan export`, or
-    # before kinds were recorded) is read by its input names below.
-    kind = read_kind(metadata, os.path.join(path, METADATA_FILE)) if metadata else None
-    if kind == IMAGE_TO_IMAGE:
-        return Generator("savedmodel", lambda images, _: model.run("serving_default", {"images": images})["images"],
-                         None, False, input_shape=metadata["input_shape"], close=model.close)
-    if "latents" not in specs:
-        raise MissingResourceError(f"SavedModel {path!r} takes {sorted(specs)}, not 'latents'; "
-                                   "it was not written by `tfgan export`.")
-    latent_dim = model.input_shape("serving_default", "latents")[-1]
-    if kind == TEXT or (kind is None and "tokens" in specs):
-        return _savedmodel_text_source(path, model, latent_dim)
-    num_classes = metadata.get("num_classes")
-
-    def run(latents, labels):
-        feed = {"latents": latents} if labels is None else {"latents": latents, "labels": labels}
-        return model.run("serving_default", feed)["images"]
-    return Generator("savedmodel", run, latent_dim, "labels" in specs, num_classes, close=model.close)
 
 
 def _savedmodel_metadata(path: str) -> Dict:
@@ -236,70 +485,40 @@ def _savedmodel_metadata(path: str) -> Dict:
                                    f"description `tfgan export` writes: {e}); re-export it with `tfgan export`.") from e
 
 
-def _savedmodel_text_source(path: str, model: SessionSavedModel, latent_dim: int) -> Generator:
-    if "from_captions" not in model.signature_defs:
-        raise MissingResourceError(f"SavedModel {path!r} takes caption tokens but has no from_captions signature; "
-                                   "re-export it with `tfgan export`.")
-
-    def run(latents, captions):
-        return model.run("from_captions", {"latents": latents, "captions": np.asarray(captions, object)})["images"]
-    return Generator("savedmodel", run, latent_dim, False, captioned=True, close=model.close)
-
-
 def _tflite_source(path: str, num_threads=None) -> Generator:
     runner = TFLiteGenerator(path, num_threads)
-    sidecar = read_sidecar(path) or {}
-    if runner.kind == IMAGE_TO_IMAGE:
-        return Generator("tflite", lambda images, _: runner(images), None, False, input_shape=runner.input_shape)
-    if runner.kind == TEXT:
-        if not sidecar.get("vocabulary"):
-            raise MissingResourceError(f"{path!r} is a text-conditioned generator whose caption vocabulary is in the "
-                                       "generator.json written next to it by `tfgan export`, which is missing or "
-                                       "lacks 'vocabulary'; keep that sidecar beside the .tflite file.")
-        tokens = _caption_tokens(sidecar["vocabulary"], runner.sequence_length)
-        return Generator("tflite", lambda latents, captions: runner(latents, tokens=tokens(captions)),
-                               runner.latent_dim, False, captioned=True)
-    return Generator("tflite", runner, runner.latent_dim, runner.conditional, sidecar.get("num_classes"))
+    return GENERATOR_CLASSES[runner.kind].from_tflite(path, runner, read_sidecar(path) or {})
+
+
+class _Served:
+    """A model on a TF Serving endpoint: its signatures, read once, and `predict`."""
+
+    def __init__(self, match, timeout: float):
+        self.name, self.version = match["name"], int(match["version"]) if match["version"] else None
+        if match["scheme"] == "grpc":
+            self._client = GrpcClient(match["host"], timeout)
+            self.form, self.close = "grpc", self._client.close
+        else:
+            self._client = RestClient(f"{match['scheme']}://{match['host']}", timeout)
+            self.form, self.close = "rest", None
+        self.signatures = self._client.metadata(self.name, self.version)["metadata"]["signature_def"]["signature_def"]
+        if "serving_default" not in self.signatures:
+            raise MissingResourceError(f"Served model {self.name} has no serving_default signature (signatures: "
+                                       f"{sorted(self.signatures)}); export it with `tfgan export`.")
+        self.inputs = self.signatures["serving_default"].get("inputs", {})
+
+    def latent_dim(self) -> int:
+        return int(self.inputs["latents"]["tensor_shape"]["dim"][-1]["size"])
+
+    def predict(self, feed: Dict, signature: str = "serving_default") -> np.ndarray:
+        return self._client.predict(self.name, feed, self.version, signature=signature)["images"]
 
 
 def _remote_source(match, timeout: float) -> Generator:
-    name, version = match["name"], int(match["version"]) if match["version"] else None
-    if match["scheme"] == "grpc":
-        client = GrpcClient(match["host"], timeout)
-        kind, close = "grpc", client.close
-    else:
-        client = RestClient(f"{match['scheme']}://{match['host']}", timeout)
-        kind, close = "rest", None
-    signatures = client.metadata(name, version)["metadata"]["signature_def"]["signature_def"]
-    if "serving_default" not in signatures:
-        raise MissingResourceError(f"Served model {name} has no serving_default signature (signatures: "
-                                   f"{sorted(signatures)}); export it with `tfgan export`.")
-    inputs = signatures["serving_default"].get("inputs", {})
-    if "images" in inputs and "latents" not in inputs:
-        input_shape = [int(d["size"]) for d in inputs["images"]["tensor_shape"]["dim"][1:]]
-
-        def run_images(images, _):
-            return client.predict(name, {"images": images}, version)["images"]
-        return Generator(kind, run_images, None, False, None, close, REMOTE_BATCH, input_shape=input_shape)
-    if "latents" not in inputs:
-        raise MissingResourceError(f"Served model {name} has no serving_default signature with 'latents' "
-                                   f"(inputs: {sorted(inputs)}); was it exported with `tfgan export`?")
-    latent_dim = int(inputs["latents"]["tensor_shape"]["dim"][-1]["size"])
-    if "tokens" in inputs:
-        if "from_captions" not in signatures:
-            raise MissingResourceError(f"Served model {name} takes caption tokens but has no from_captions "
-                                       "signature; re-export it with `tfgan export`.")
-
-        def run_captions(latents, captions):
-            return client.predict(name, {"latents": latents, "captions": captions}, version,
-                                  signature="from_captions")["images"]
-        return Generator(kind, run_captions, latent_dim, False, None, close, REMOTE_BATCH, captioned=True)
-
-    def run(latents, labels):
-        feed = {"latents": latents} if labels is None else {"latents": latents, "labels": labels}
-        return client.predict(name, feed, version)["images"]
-    num_classes = served_num_classes(signatures) if "labels" in inputs else None
-    return Generator(kind, run, latent_dim, "labels" in inputs, num_classes, close, REMOTE_BATCH)
+    served = _Served(match, timeout)
+    # TF Serving's metadata carries the signatures only, so the kind of a served model is decided once from those.
+    kind = signature_kind(served.inputs, f"Served model {served.name}")
+    return GENERATOR_CLASSES[kind].from_remote(served)
 
 
 class NoGeneratorError(MissingResourceError):
@@ -366,43 +585,22 @@ def open_generator(spec: str, num_classes: Optional[int] = None, timeout: float 
             f"Could not find a generator at {spec!r}. Expected a .keras or .tflite file, a run directory with "
             "generator.keras, an exported SavedModel directory (export/<name>[/<version>]), or a served model "
             "URL http://host:port/<name> / grpc://host:port/<name>.")
-    if num_classes and source.kind == LATENT:
-        source.num_classes = num_classes
+    if num_classes:
+        source.set_num_classes(num_classes)
     return source
 
 
 def resolve_labels(source: Generator, num_images: int, labels: Optional[Sequence[int]]) -> Optional[np.ndarray]:
-    """Labels for `num_images` images, as `ConditionalGAN.generate` picks them: None if unconditional,
-    `labels` cycled to `num_images` (one value is repeated), or 0, 1, ..., num_classes-1 repeated by default."""
-    if not source.conditional:
-        if labels:
-            what = "text-conditioned (pass --captions instead)" if source.captioned else "unconditional"
-            raise UsageError(f"--labels was given but the {source.form} generator is {what}; drop --labels.")
-        return None
-    if not labels:
-        if not source.num_classes:
-            raise UsageError(f"The {source.form} generator is conditional and its class count is unknown; "
-                             "pass --labels=0,1,... (one per image, or one for all).")
-        return (np.arange(num_images) % source.num_classes).astype(np.int32)
-    values = [int(v) for v in labels]
-    if any(v < 0 or (source.num_classes and v >= source.num_classes) for v in values):
-        raise UsageError(f"Labels must be in [0, {source.num_classes or 'num_classes'}), received {values}.")
-    return np.resize(np.asarray(values, np.int32), num_images)
+    """`source.labels_for(num_images, labels)`: labels as `ConditionalGAN.generate` picks them (None if the
+    generator takes none)."""
+    return source.labels_for(num_images, labels)
 
 
 def resolve_captions(source: Generator, num_images: int,
                      captions: Optional[Sequence[str]]) -> Optional[np.ndarray]:
-    """Captions for `num_images` images, cycled like `TextConditionedGAN.generate` cycles them; None for
-    generators that are not text-conditioned. `UsageError` if captions are missing or not applicable."""
-    if not source.captioned:
-        if captions:
-            raise UsageError(f"--captions was given but the {source.form} generator is not text-conditioned; "
-                             "drop --captions (class-conditional models take --labels).")
-        return None
-    if not captions:
-        raise UsageError(f"The {source.form} generator is text-conditioned: pass --captions=\"a handwritten seven;"
-                         "the digit one\" (';'-separated, cycled over the images).")
-    return np.resize(np.asarray(list(captions), dtype=object), num_images)
+    """`source.captions_for(num_images, captions)`: captions cycled like `TextConditionedGAN.generate` cycles
+    them; None for generators that are not text-conditioned."""
+    return source.captions_for(num_images, captions)
 
 
 def generate_images(source: Generator, num_images: int, seed: int = 0,
@@ -437,7 +635,5 @@ def interpolate_images(source: Generator, steps: int, seed: int = 0,
         raise UsageError(f"Expected at least 2 interpolation steps, received {steps}.")
     ends = sample_latents(2, source.latent_dim, seed).numpy()
     walk = interpolate(ends[0], ends[1], steps, method)
-    walk_labels = None
-    if source.conditional:
-        walk_labels = resolve_labels(source, steps, [int(labels[0])] if labels else [0])
-    return source(walk, walk_labels, resolve_captions(source, steps, list(captions or [])[:1]))
+    walk_labels = source.labels_for(steps, [int(labels[0])] if labels else [0]) if source.conditional else None
+    return source(walk, walk_labels, source.captions_for(steps, list(captions or [])[:1]))

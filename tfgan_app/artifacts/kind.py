@@ -10,7 +10,7 @@ Three kinds, each with its own export module, signatures, TFLite inputs and exam
 * `Kind.TEXT`: latents + caption tokens `[None, L]` -> images.
 
 `Kind` is a `str` enum, so `Kind.LATENT == "latent"` and it is written to JSON as the plain string.
-After export the kind is read from `tfgan_model.json` / the TFLite sidecar (`tfgan_app.artifacts.layout`),
+After export a generator's kind comes from `tfgan_model.json` / the TFLite sidecar (`tfgan_app.artifacts.layout`),
 not re-derived from shapes.
 
 Example:
@@ -18,16 +18,49 @@ Example:
 <Kind.LATENT: 'latent'>
 """
 
+import dataclasses
 import enum
-from typing import Dict, Optional
+from typing import Dict, Iterable, Optional, Tuple
 
 import keras
 
 from tfgan_app.errors import MissingResourceError, UsageError
 
 
+@dataclasses.dataclass(frozen=True)
+class KindInputs:
+    """The named inputs of one kind's `serving_default` signature (and of its TFLite files).
+
+    Attributes:
+        primary: the input every call feeds: "latents" or "images".
+        condition: the second input, "labels" (class-conditional latent generators only), "tokens"
+            (always, for text generators) or None.
+        condition_required: whether every generator of the kind has the condition input.
+        quantization_key: the name `TFLiteGenerator.quantization_params` gives the primary input.
+    """
+
+    primary: str
+    condition: Optional[str]
+    condition_required: bool
+    quantization_key: str
+
+    @property
+    def takes_latents(self) -> bool:
+        """Whether the primary input is a latent vector (`latent_dim`) rather than an image."""
+        return self.primary == "latents"
+
+    @property
+    def required(self) -> Tuple[str, ...]:
+        """The input names every generator of the kind has."""
+        return (self.primary,) + ((self.condition,) if self.condition_required else ())
+
+
 class Kind(str, enum.Enum):
-    """What a generator maps from: latents, images or latents + captions."""
+    """What a generator maps from: latents, images or latents + captions.
+
+    Each member knows its inputs (`Kind.inputs`, a `KindInputs`), so code that feeds a generator reads
+    them instead of branching on the kind.
+    """
 
     LATENT = "latent"
     IMAGE_TO_IMAGE = "image_to_image"
@@ -36,8 +69,16 @@ class Kind(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    @property
+    def inputs(self) -> KindInputs:
+        """The kind's input names (`KindInputs`)."""
+        return _INPUTS[self]
+
 
 LATENT, IMAGE_TO_IMAGE, TEXT = Kind.LATENT, Kind.IMAGE_TO_IMAGE, Kind.TEXT
+_INPUTS = {LATENT: KindInputs("latents", "labels", False, "latents"),
+           IMAGE_TO_IMAGE: KindInputs("images", None, False, "input_images"),
+           TEXT: KindInputs("latents", "tokens", True, "latents")}
 
 
 def is_image_to_image(generator: keras.Model) -> bool:
@@ -83,6 +124,37 @@ def read_kind(description: Dict, source: str) -> Kind:
         raise MissingResourceError(f"{source} states kind={value!r}; expected one of "
                                    f"{', '.join(k.value for k in Kind)}. Re-export the model with this version of "
                                    "tfgan_app.") from None
+
+
+def signature_kind(input_names: Iterable[str], source: str) -> Kind:
+    """The kind of a generator that carries no description (a foreign SavedModel or `.tflite` file, a served
+    model), decided once from its input names (`serving_default`'s keys or TFLite tensor names, which
+    contain them): `tokens` → text, `images` without `latents` → image-to-image, `latents` → latent.
+
+    Args:
+        input_names: the generator's input names.
+        source: what the names were read from, for the error (e.g. "'g.tflite' (no generator.json next to
+            it)").
+
+    Returns:
+        The `Kind`.
+
+    Raises:
+        MissingResourceError: the names match none of the kinds, or both `images` and `latents`.
+
+    Example:
+    >>> signature_kind(["serving_default_latents:0", "serving_default_tokens:0"], "generator.tflite")
+    <Kind.TEXT: 'text'>
+    """
+    names = sorted(input_names)
+    has = {role: any(role in name for name in names) for role in ("latents", "tokens", "images")}
+    if has["images"] == has["latents"]:
+        raise MissingResourceError(
+            f"{source}: its inputs do not say its kind (expected 'latents' or 'images'); export it with "
+            f"`tfgan export`. Received: inputs={names}")
+    if has["images"]:
+        return IMAGE_TO_IMAGE
+    return TEXT if has["tokens"] else LATENT
 
 
 def model_kind(generator: keras.Model) -> Kind:

@@ -12,7 +12,7 @@ from typing import Dict, Optional, Union
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, LATENT, TEXT, Kind, read_kind
+from tfgan_app.artifacts.kind import Kind, read_kind, signature_kind
 from tfgan_app.artifacts.layout import SIDECAR_FILE, read_sidecar
 from tfgan_app.errors import MissingResourceError, UsageError
 
@@ -24,6 +24,7 @@ from tfgan_app.errors import MissingResourceError, UsageError
 THREADS_AUTO = "auto"
 DEFAULT_THREADS = 1
 AUTOTUNE_CALLS = 5
+_CONDITIONED = {"labels": "conditional", "tokens": "text-conditioned"}  # how a model taking each condition is called
 
 
 def available_cores() -> int:
@@ -56,22 +57,14 @@ def parse_threads(value: Union[int, str]) -> Union[int, str]:
 def file_kind(path: str, input_details: Dict[str, dict]) -> Kind:
     """The kind of the `.tflite` file at `path`: from its sidecar (`SIDECAR_FILE`, written by `tfgan export`).
 
-    A file without a sidecar (a user's own conversion) is classified by its input names: `tokens` →
-    text, `images` without `latents` → image-to-image, `latents` → latent. Inputs matching none of these,
-    or both `images` and `latents`, are a `MissingResourceError` asking for the sidecar.
+    A file without a sidecar (a user's own conversion) is classified once by its input names
+    (`signature_kind`); names that say no kind are a `MissingResourceError` asking for the sidecar.
     """
     sidecar = read_sidecar(path)
     if sidecar is not None:
         return read_kind(sidecar, os.path.join(os.path.dirname(os.path.abspath(path)), SIDECAR_FILE))
-    names = sorted(input_details)
-    has = {role: any(role in name for name in names) for role in ("latents", "tokens", "images")}
-    if has["images"] == has["latents"]:
-        raise MissingResourceError(
-            f"{path!r} has no {SIDECAR_FILE} next to it and its inputs {names} do not say its kind (expected "
-            "'latents' or 'images'); export it with `tfgan export` or put the export's sidecar beside it.")
-    if has["images"]:
-        return IMAGE_TO_IMAGE
-    return TEXT if has["tokens"] else LATENT
+    return signature_kind(input_details, f"{path!r} (no {SIDECAR_FILE} next to it: put the export's sidecar beside "
+                                         "it)")
 
 
 class TFLiteGenerator:
@@ -79,11 +72,11 @@ class TFLiteGenerator:
 
     Takes float latents (and int labels for conditional models) of any batch
     size and returns float32 images in [-1, 1]; int8 models are quantized and
-    dequantized with the tensors' own (scale, zero_point). Image-to-image models
-    (`kind == "image_to_image"`) take float images `[N, H, W, C]` in [-1, 1]
-    instead of latents; `input_shape` is `[H, W, C]` and `latent_dim` is None.
-    Text-conditioned models (`kind == "text"`) take `tokens` int32 `[N, sequence_length]`
-    (ids of `tfgan_app.data.captions.make_vectorizer`) with the latents, never labels.
+    dequantized with the tensors' own (scale, zero_point). What the file takes is its kind's inputs
+    (`Kind.inputs`): image-to-image models take float images `[N, H, W, C]` in [-1, 1] instead of
+    latents (`input_shape` is `[H, W, C]`, `latent_dim` None); text-conditioned models take `tokens`
+    int32 `[N, sequence_length]` (ids of `tfgan_app.data.captions.make_vectorizer`) with the latents,
+    never labels.
 
     Args:
         path: `.tflite` file written by `export_tflite`.
@@ -109,26 +102,26 @@ class TFLiteGenerator:
         self._interpreter = self._make_interpreter(1 if self.num_threads == THREADS_AUTO else self.num_threads)
         details = {d["name"]: d for d in self._interpreter.get_input_details()}
         self.kind = file_kind(path, details)
+        inputs = self.kind.inputs
         named = {role: next((d for n, d in details.items() if role in n), None)
                  for role in ("latents", "labels", "tokens", "images")}
-        # The images of an image-to-image model (its one input) are read through the latents' code path.
+        # A one-input file feeds its one tensor, whatever its name.
         only = next(iter(details.values())) if len(details) == 1 else None
-        self._latents = named["images"] or only if self.kind == IMAGE_TO_IMAGE else named["latents"]
-        self._labels = named["labels"] if self.kind == LATENT else None
-        self._tokens = named["tokens"] if self.kind == TEXT else None
-        missing = ([] if self._latents is not None else ["images" if self.kind == IMAGE_TO_IMAGE else "latents"]) \
-            + (["tokens"] if self.kind == TEXT and self._tokens is None else [])
+        self._latents = named[inputs.primary] or only
+        self._condition_name = inputs.condition
+        self._condition = named.get(inputs.condition)
+        found = {inputs.primary: self._latents, inputs.condition: self._condition}
+        missing = [role for role in inputs.required if found[role] is None]
         if missing:
             raise MissingResourceError(f"{path!r} has no {' or '.join(map(repr, missing))} input for its kind "
                                        f"{self.kind.value!r} (inputs: {sorted(details)}); it was not written by "
                                        "tfgan export.")
         self._output = self._interpreter.get_output_details()[0]
         self.input_shape = [int(d) for d in self._latents["shape_signature"][1:]]
-        self.latent_dim = None if self.kind == IMAGE_TO_IMAGE else self.input_shape[-1]
-        self.conditional = self._labels is not None
-        self.sequence_length = None if self._tokens is None else int(self._tokens["shape_signature"][1])
+        self.latent_dim = self.input_shape[-1] if inputs.takes_latents else None
+        self.conditional = self._condition is not None and not inputs.condition_required
+        self.sequence_length = int(self._condition["shape_signature"][1]) if inputs.condition_required else None
         self.image_shape = [int(d) for d in self._output["shape_signature"][1:]]
-        self._condition = self._tokens if self._tokens is not None else self._labels
         self._batch: Dict[int, Optional[tuple]] = {}  # threads -> allocated input shapes
 
     def _make_interpreter(self, threads: int) -> Interpreter:
@@ -179,40 +172,43 @@ class TFLiteGenerator:
                  tokens: Optional[np.ndarray] = None) -> np.ndarray:
         latents = np.asarray(latents, np.float32)
         if latents.ndim != 1 + len(self.input_shape) or list(latents.shape[1:]) != self.input_shape:
-            what = "images" if self.kind == IMAGE_TO_IMAGE else "latents"
-            raise UsageError(f"Expected {what} of shape [N, {', '.join(map(str, self.input_shape))}], "
+            raise UsageError(f"Expected {self.kind.inputs.primary} of shape [N, {', '.join(map(str, self.input_shape))}], "
                              f"received {latents.shape}.")
         n = latents.shape[0]
-        condition = self._check_condition(n, labels, tokens)
+        condition = self._check_condition(n, {"labels": labels, "tokens": tokens})
         threads = self.threads_for(n)
         if threads is None:
             threads = self._chosen[n] = self._autotune(latents, condition)
         return self._invoke(threads, latents, condition)
 
-    def _check_condition(self, n: int, labels: Optional[np.ndarray], tokens: Optional[np.ndarray]):
-        """The int32 labels `[n]` or tokens `[n, L]` this model takes (None if neither); `UsageError` otherwise."""
-        if self.kind == TEXT:
-            if labels is not None or tokens is None:
-                raise UsageError(f"This model is text-conditioned: pass tokens=int32 [N, {self.sequence_length}] "
-                                 "(make_vectorizer ids of the captions; the vocabulary is in generator.json), "
-                                 "not labels.")
-            tokens = np.asarray(tokens, np.int32)
-            if tokens.shape != (n, self.sequence_length):
-                raise UsageError(f"Expected tokens of shape [{n}, {self.sequence_length}] (one row per latent), "
-                                 f"received {tokens.shape}.")
-            return tokens
-        if tokens is not None:
-            raise UsageError("This model is not text-conditioned: do not pass tokens.")
-        if self.conditional != (labels is not None):
-            raise UsageError("This model is conditional: pass labels." if self.conditional
-                             else "This model is unconditional: do not pass labels.")
-        return None if labels is None else np.asarray(labels, np.int32).reshape([n])
+    def _check_condition(self, n: int, given: Dict[str, Optional[np.ndarray]]) -> Optional[np.ndarray]:
+        """The int32 condition `[n, ...]` (labels or tokens) this model takes, None if it takes none; `UsageError`
+        for a condition it does not take, a missing one, or one of another shape."""
+        takes = self._condition_name if self._condition is not None else None
+        for name, value in given.items():
+            if value is not None and name != takes:
+                what = f"is {_CONDITIONED[takes]} (it takes {takes})" if takes else "takes no labels or tokens"
+                raise UsageError(f"This model {what}: do not pass {name}.")
+        if takes is None:
+            return None
+        if given[takes] is None:
+            hint = (" (make_vectorizer ids of the captions; the vocabulary is in generator.json)"
+                    if takes == "tokens" else "")
+            raise UsageError(f"This model is {_CONDITIONED[takes]}: pass {takes}=int32 "
+                             f"[N{''.join(f', {d}' for d in self._condition['shape_signature'][1:])}]{hint}.")
+        value = np.asarray(given[takes], np.int32)
+        expected = (n, *(int(d) for d in self._condition["shape_signature"][1:]))
+        if len(expected) == 1:
+            value = value.reshape([-1])  # labels: any list of n ids
+        if value.shape != expected:
+            raise UsageError(f"Expected {takes} of shape {list(expected)} (one row per latent), received "
+                             f"{value.shape}.")
+        return value
 
     def quantization_params(self) -> Dict:
-        """(scale, zero_point) of the latents (image-to-image: "input_images") input and the image output
-        (0.0, 0 for float tensors)."""
-        return {"input_images" if self.kind == IMAGE_TO_IMAGE else "latents":
-                list(map(float, self._latents["quantization"])),
+        """(scale, zero_point) of the primary input (named by `KindInputs.quantization_key`: "latents" or
+        "input_images") and the image output (0.0, 0 for float tensors)."""
+        return {self.kind.inputs.quantization_key: list(map(float, self._latents["quantization"])),
                 "images": list(map(float, self._output["quantization"]))}
 
 

@@ -244,7 +244,6 @@ def run(fv: flags.FlagValues) -> int:
     # pylint: disable=import-outside-toplevel
     from tfgan_app import latent
     from tfgan_app.artifacts.generators import interpolate_images, open_generator, resolve_captions
-    from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE
     from tfgan_app.export.streaming import image_file_name, stream_images, write_image_files
     # pylint: enable=import-outside-toplevel
     threads = _threads(fv)
@@ -253,10 +252,7 @@ def run(fv: flags.FlagValues) -> int:
         raise UsageError(f"Expected --truncation in [0, 1] (1: none, 0: the mean latent), received {fv.truncation}.")
     _check_outputs(fv)
     with open_generator(fv.model, num_classes=fv.num_classes, timeout=fv.timeout, tflite_threads=threads) as source:
-        if source.kind == IMAGE_TO_IMAGE:
-            raise UsageError(f"{fv.model!r} is an image-to-image generator (input images "
-                             f"{'x'.join(map(str, source.input_shape))}): it translates images, it does not sample "
-                             "them; pass --inputs=<file, folder or glob> --output_dir=DIR.")
+        source.check_samples(fv.model)
         resolve_captions(source, 1, captions)  # before any output: captions given to the wrong model, or missing
         grid_batches = []
         if fv.output_dir:

@@ -161,7 +161,7 @@ def run(fv: flags.FlagValues) -> int:
     precision = hardware.choose_precision(preset.mixed_precision, hardware.detect_hardware(strategy))
     what = (f"preset {preset.name!r} on {preset.dataset!r} for {preset.epochs} epoch(s) in {precision.describe()} "
             f"under {distribute.describe(strategy)}")
-    if start.kind in ("resume", "restart", "continue"):
+    if start.mode in ("resume", "restart", "continue"):
         print(f"{start.describe(worker_dir)}: {what}", flush=True)
     else:
         print(f"Training {what}; output in {worker_dir}", flush=True)

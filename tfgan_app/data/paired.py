@@ -94,21 +94,21 @@ def fill_hole(images: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
 MASKS = ("center", "random")
 
 
-def hole_masks(kind: str, num: int, height: int, width: int, seed: int = 0) -> np.ndarray:
+def hole_masks(pattern: str, num: int, height: int, width: int, seed: int = 0) -> np.ndarray:
     """`num` inpainting holes as float32 `[num, height, width, 1]` (1 in the hole).
 
     Args:
-      kind: "center" (the training hole, `center_mask`) or "random" (a half-height × half-width block at a
+      pattern: "center" (the training hole, `center_mask`) or "random" (a half-height × half-width block at a
         random position per image, Pathak et al.'s random-block masks with one block).
       num, height, width: how many masks and their size.
       seed: seed of the random positions.
 
     Raises:
-      UsageError: for another kind.
+      UsageError: for another pattern.
     """
-    if kind not in MASKS:
-        raise UsageError(f"mask must be one of {', '.join(MASKS)}. Received: mask={kind!r}")
-    if kind == "center":
+    if pattern not in MASKS:
+        raise UsageError(f"mask must be one of {', '.join(MASKS)}. Received: mask={pattern!r}")
+    if pattern == "center":
         return np.repeat(center_mask(height, width).numpy(), num, axis=0)
     rng = np.random.default_rng(seed)
     masks = np.zeros((num, height, width, 1), np.float32)

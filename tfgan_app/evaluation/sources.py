@@ -31,11 +31,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_app.data import load_dataset
-from tfgan_app.data.captions import CLASS_NAMES, captions_for
 from tfgan_app.data.folder import load_folder
 from tfgan_app.errors import MissingResourceError, UsageError
 from tfgan_app.artifacts.generators import Generator, NoGeneratorError, open_generator
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, embedding_classes, is_conditional
+from tfgan_app.artifacts.kind import embedding_classes, is_conditional
 from tfgan_app.gans.conditional import labels_in_turn
 from tfgan_app.images import to_uint8
 from tfgan_app.latent import sample_latents
@@ -147,29 +146,7 @@ def _generator_source(spec: str, generator: Generator) -> GeneratorSource:
     text-conditioned run the caption of class i for label i (`GeneratorSource.from_captioned_run`'s rule)."""
     config = generator.config or {}
     name = str(config.get("name") or os.path.basename(os.path.normpath(spec)))
-    if generator.kind == IMAGE_TO_IMAGE or (generator.captioned and not config):
-        raise UsageError(f"{spec!r} is a {generator.kind} generator; evaluate scores latent generators from "
-                         "latents (a text-conditioned run is evaluated from its run directory).")
-    if generator.captioned:
-        dataset = str(config.get("dataset", ""))
-        captions = dataset.split(":", 1)[1] if dataset.startswith("captions:") else ""
-        if captions not in CLASS_NAMES:
-            raise UsageError(f"Text-conditioned run {name!r} has dataset {dataset!r}; evaluate needs "
-                             f"captions:NAME with NAME in {sorted(CLASS_NAMES)} to caption each class.")
-        num_classes = len(CLASS_NAMES[captions])
-
-        def generate(latents, labels):
-            return generator(np.asarray(latents), captions=captions_for(captions, np.asarray(labels)))
-    else:
-        if generator.conditional and not generator.num_classes:
-            raise MissingResourceError(f"Conditional generator {spec!r} does not say its class count (num_classes "
-                                       "in assets.extra/tfgan_model.json or generator.json); re-export it with "
-                                       "`tfgan export`.")
-        num_classes = generator.num_classes if generator.conditional else None
-
-        def generate(latents, labels):
-            return generator(np.asarray(latents), None if labels is None else np.asarray(labels))
-
+    num_classes, generate = generator.class_sampler(spec)
     probe = generate(sample_latents(1, generator.latent_dim, 0), np.zeros([1], np.int32) if num_classes else None)
     return GeneratorSource(name, generate, generator.latent_dim, num_classes, probe.shape[1:])
 

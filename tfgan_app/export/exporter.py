@@ -32,14 +32,14 @@ from typing import Dict, Optional, Sequence, Union
 import keras
 import numpy as np
 
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, model_kind, translator_spec
+from tfgan_app.artifacts.kind import model_kind
 from tfgan_app.artifacts.layout import METADATA_FILE, read_metadata
 from tfgan_app.artifacts.run_dir import load_run
 from tfgan_app.errors import UsageError
 from tfgan_app.export import serving_config
 from tfgan_app.export.kinds import export_kind
 from tfgan_app.export.savedmodel import write_savedmodel
-from tfgan_app.export.tflite import QUANTIZATIONS, export_tflite, training_inputs
+from tfgan_app.export.tflite import QUANTIZATIONS, export_tflite
 from tfgan_app.export.warmup import write_warmup
 from tfgan_app.paths import writable_dir
 
@@ -81,7 +81,7 @@ SIGNATURE_FIELDS = ("kind", "latent_dim", "num_classes", "input_shape", "image_s
 def serving_signature(generator: keras.Model, num_classes: Optional[int] = None) -> Dict:
     """The `SIGNATURE_FIELDS` the export of `generator` will record in `tfgan_model.json`."""
     spec = export_kind(model_kind(generator)).spec(generator)
-    num_classes = None if spec["kind"] == IMAGE_TO_IMAGE or not spec.get("conditional") else num_classes
+    num_classes = num_classes if spec.get("conditional") else None  # only latent specs have "conditional"
     spec = {**spec, "num_classes": num_classes}
     return {field: spec.get(field) for field in SIGNATURE_FIELDS}
 
@@ -125,7 +125,7 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
         quantizations: TFLite files to write (empty for none).
         vocabulary: caption words of a text-conditioned generator (`TextConditionedGAN.vocabulary`),
             None otherwise.
-        calibration_images: image-to-image generators: int8 calibration inputs (`tflite.training_inputs`);
+        calibration_images: image-to-image generators: int8 calibration inputs (`kinds.training_inputs`);
             None calibrates on noise images.
     """
     serving_config.check_model_name(name)
@@ -166,8 +166,8 @@ def export_run(run_dir: str, name: Optional[str] = None, base_dir: str = DEFAULT
     """
     trained = load_run(run_dir, direction, which)
     calibration = None
-    if "int8" in quantizations and model_kind(trained.generator) == IMAGE_TO_IMAGE:
-        calibration = training_inputs(trained.config, translator_spec(trained.generator)["input_shape"],
-                                      direction=direction)
+    if "int8" in quantizations:
+        calibration = export_kind(model_kind(trained.generator)).run_calibration_images(
+            trained.generator, trained.config, direction)
     return export_generator(trained.generator, name or trained.name, base_dir, version,
                             trained.num_classes, quantizations, trained.vocabulary, calibration)

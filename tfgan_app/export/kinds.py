@@ -1,7 +1,7 @@
 """Per-kind export behaviour behind one small interface, dispatched on the generator's `Kind`.
 
 What differs between latent, image-to-image and text-conditioned generators when they are exported lives
-here, once per kind, instead of `if kind == ...` branches in every writer:
+here, once per kind, instead of branches on the kind in every writer:
 
 | `ExportKind` member      | used by                                             |
 | ------------------------ | --------------------------------------------------- |
@@ -12,6 +12,8 @@ here, once per kind, instead of `if kind == ...` branches in every writer:
 | `example_inputs(...)`    | warm-up requests, compatibility checks, tests       |
 | `tflite_description(...)`, `calibration_set(...)` | the TFLite sidecar         |
 | `skip_failed_quantizations` | whether a failed TFLite file is skipped or fatal  |
+| `run_calibration_images`, `calibration_images`, `calibration_summary` | int8 calibration on a run's data |
+| `check_web(name)`        | whether the browser page can run the generator       |
 
 `export_kind(kind)` returns the behaviour of a `Kind` (or of its string, as read from `tfgan_model.json`).
 
@@ -26,11 +28,13 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import keras
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 from tfgan_app.artifacts.layout import CLASS_IDS_SIGNATURE
 from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, LATENT, TEXT, Kind, generator_spec, text_spec, translator_spec
+from tfgan_app.data import load_dataset
 from tfgan_app.data.captions import make_vectorizer
-from tfgan_app.errors import UsageError
+from tfgan_app.errors import TfganError, UsageError
 from tfgan_app.images import tf_to_uint8
 from tfgan_app.latent import sample_latents
 
@@ -57,6 +61,40 @@ def random_tokens(num_captions: int, sequence_length: int, num_words: int, seed:
     lengths = rng.integers(1, sequence_length + 1, size=num_captions)
     ids = rng.integers(1, num_words + 2, size=(num_captions, sequence_length))
     return np.where(np.arange(sequence_length) < lengths[:, None], ids, 0).astype(np.int32)
+
+
+def training_inputs(config: Dict, input_shape: Sequence[int], num_images: int = 256,
+                    direction: str = "a_to_b") -> Optional[np.ndarray]:
+    """`num_images` generator inputs from an image-to-image run's own training data, or None.
+
+    Reads `config["dataset"]` (a run directory's config.json) with `tfgan_app.data.load_dataset`
+    (shuffled with `CALIBRATION_SEED`, the config's image_size / channels) and keeps the first
+    element of each example: the pix2pix / SRGAN input, CycleGAN domain A (domain B for
+    `direction="b_to_a"`). Returns None, with a logged warning, when the dataset cannot be loaded
+    here or its images do not have `input_shape`; fewer images when the dataset is smaller.
+
+    Example:
+    >>> images = training_inputs({"dataset": "paired:mnist_lowres"}, [14, 14, 1], num_images=8)
+    >>> images.shape
+    (8, 14, 14, 1)
+    """
+    spec = config.get("dataset")
+    if not spec:
+        return None
+    try:
+        info = load_dataset(spec, batch_size=1, shuffle=True, seed=CALIBRATION_SEED,
+                            image_size=config.get("image_size"), channels=config.get("channels"))
+        images = [np.asarray(example[1 if direction == "b_to_a" else 0])[0]
+                  for example in info.dataset.take(num_images)]
+    except (TfganError, OSError, ValueError, tf.errors.OpError) as e:
+        logging.warning("int8 calibration falls back to noise images: dataset %r cannot be read here (%s).",
+                        spec, str(e).splitlines()[0] if str(e) else type(e).__name__)
+        return None
+    if not images or list(images[0].shape) != list(input_shape):
+        logging.warning("int8 calibration falls back to noise images: dataset %r gives %s images, the generator "
+                        "takes %s.", spec, list(images[0].shape) if images else "no", list(input_shape))
+        return None
+    return np.stack(images).astype(np.float32)
 
 
 def example_captions(vocabulary: Sequence[str], num_captions: int) -> List[str]:
@@ -95,6 +133,23 @@ class ExportKind:
     def calibration_set(self, num_samples: int, calibration_images: Optional[np.ndarray]) -> Dict:
         """How the int8 calibration inputs were drawn (recorded in the sidecar)."""
         return {"num_latents": num_samples, "seed": CALIBRATION_SEED}
+
+    def run_calibration_images(self, generator: keras.Model, config: Dict,
+                               direction: str = "a_to_b") -> Optional[np.ndarray]:
+        """int8 calibration inputs from a training run's own data (`training_inputs`), or None: only generators
+        whose inputs are images calibrate on data; the others calibrate on sampled latents."""
+        return None
+
+    def calibration_images(self, calibration_images: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        """The calibration images this kind uses of those given (None: it calibrates on its `model_inputs`)."""
+        return None
+
+    def calibration_summary(self, calibration_images: Optional[np.ndarray]) -> Dict:
+        """The sidecar's top-level note on what int8 was calibrated on ({} where it is always `model_inputs`)."""
+        return {}
+
+    def check_web(self, name: str) -> None:
+        """Raises `UsageError` if generators of this kind cannot run in the browser page (`tfgan export --web`)."""
 
     def _unknown(self, signature: str) -> UsageError:
         return UsageError(f"Unknown signature {signature!r}; expected one of {self.signatures}.")
@@ -168,6 +223,15 @@ class ImageToImageExport(ExportKind):
         return {"inputs": {"images": "float32 [N, H, W, C] in [-1, 1]"},
                 "parity": {**_PARITY_SET, "num_images": parity_samples, "images": "uniform in [-1, 1]"}}
 
+    def run_calibration_images(self, generator, config, direction="a_to_b"):
+        return training_inputs(config, self.spec(generator)["input_shape"], direction=direction)
+
+    def calibration_images(self, calibration_images):
+        return calibration_images
+
+    def calibration_summary(self, calibration_images):
+        return {"calibration": "noise" if calibration_images is None else "training_inputs"}
+
     def calibration_set(self, num_samples, calibration_images):
         if calibration_images is not None:
             return {"inputs": "training_inputs", "num_images": len(calibration_images),
@@ -216,6 +280,10 @@ class TextExport(ExportKind):
 
     def calibration_set(self, num_samples, calibration_images):
         return {"num_latents": num_samples, "tokens": "random_tokens", "seed": CALIBRATION_SEED}
+
+    def check_web(self, name):
+        raise UsageError(f"--web runs latent and image-to-image generators; {name!r} is text-conditioned (its "
+                         "caption tokenizer does not run in the page). Use `tfgan serve` for it.")
 
 
 EXPORT_KINDS = {behaviour.kind: behaviour for behaviour in (LatentExport(), ImageToImageExport(), TextExport())}

@@ -127,6 +127,15 @@ class _ExportModule(tf.Module):
     def _kind_metadata(self) -> Dict:
         raise NotImplementedError
 
+    @classmethod
+    def create(cls, generator: keras.Model, num_classes: Optional[int] = None,
+               vocabulary: Optional[Sequence[str]] = None) -> "_ExportModule":
+        """The module for `generator`; `UsageError` for a vocabulary it does not take (only text generators do)."""
+        if vocabulary:
+            raise UsageError("A vocabulary was given but the generator takes no caption tokens (inputs "
+                             f"{[tuple(i.shape) for i in generator.inputs]}); pass vocabulary=None.")
+        return cls(generator, num_classes)
+
 
 class GeneratorModule(_ExportModule):
     """`tf.Module` holding a generator and the three serving signatures described in the module doc.
@@ -277,6 +286,10 @@ class CaptionModule(_ExportModule):
 
     KIND = TEXT
 
+    @classmethod
+    def create(cls, generator, num_classes=None, vocabulary=None):
+        return cls(generator, vocabulary, num_classes)
+
     def __init__(self, generator: keras.Model, vocabulary: Sequence[str], num_classes: Optional[int] = None):
         super().__init__(generator, "tfgan_caption_generator")
         spec = self.spec
@@ -346,13 +359,7 @@ def make_module(generator: keras.Model, num_classes: Optional[int] = None,
                 vocabulary: Optional[Sequence[str]] = None) -> tf.Module:
     """`TranslatorModule` for an image-to-image generator, `CaptionModule` for a text-conditioned one
     (which needs `vocabulary`), `GeneratorModule` otherwise."""
-    kind = model_kind(generator)
-    if kind == TEXT:
-        return CaptionModule(generator, vocabulary, num_classes)
-    if vocabulary:
-        raise UsageError("A vocabulary was given but the generator takes no caption tokens (inputs "
-                         f"{[tuple(i.shape) for i in generator.inputs]}); pass vocabulary=None.")
-    return MODULES[kind](generator, num_classes)
+    return MODULES[model_kind(generator)].create(generator, num_classes, vocabulary)
 
 
 MODULES = {LATENT: GeneratorModule, IMAGE_TO_IMAGE: TranslatorModule, TEXT: CaptionModule}

@@ -60,9 +60,8 @@ from tensorflow.python.framework.convert_to_constants import convert_variables_t
 from tfgan_app.artifacts.layout import SIDECAR_FILE, read_metadata
 from tfgan_app.artifacts.savedmodel_loader import load_savedmodel
 from tfgan_app.artifacts.tflite_runner import DEFAULT_THREADS, THREADS_AUTO, TFLiteGenerator
-from tfgan_app.data import load_dataset
-from tfgan_app.errors import MissingResourceError, TfganError, UsageError
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, model_kind
+from tfgan_app.errors import MissingResourceError, UsageError
+from tfgan_app.artifacts.kind import model_kind
 from tfgan_app.export.kinds import CALIBRATION_SEED, PARITY_SEED, export_kind
 
 from tfgan_app.names import QUANTIZATIONS  # noqa: E402  (TF-free, for the CLI flags)
@@ -127,40 +126,6 @@ def model_inputs(generator: keras.Model, num_samples: int, seed: int, num_classe
     """
     behaviour = export_kind(model_kind(generator))
     return behaviour.model_inputs(behaviour.spec(generator), num_samples, seed, num_classes, vocabulary)
-
-
-def training_inputs(config: Dict, input_shape: Sequence[int], num_images: int = 256,
-                    direction: str = "a_to_b") -> Optional[np.ndarray]:
-    """`num_images` generator inputs from an image-to-image run's own training data, or None.
-
-    Reads `config["dataset"]` (a run directory's config.json) with `tfgan_app.data.load_dataset`
-    (shuffled with `CALIBRATION_SEED`, the config's image_size / channels) and keeps the first
-    element of each example: the pix2pix / SRGAN input, CycleGAN domain A (domain B for
-    `direction="b_to_a"`). Returns None, with a logged warning, when the dataset cannot be loaded
-    here or its images do not have `input_shape`; fewer images when the dataset is smaller.
-
-    Example:
-    >>> images = training_inputs({"dataset": "paired:mnist_lowres"}, [14, 14, 1], num_images=8)
-    >>> images.shape
-    (8, 14, 14, 1)
-    """
-    spec = config.get("dataset")
-    if not spec:
-        return None
-    try:
-        info = load_dataset(spec, batch_size=1, shuffle=True, seed=CALIBRATION_SEED,
-                            image_size=config.get("image_size"), channels=config.get("channels"))
-        images = [np.asarray(example[1 if direction == "b_to_a" else 0])[0]
-                  for example in info.dataset.take(num_images)]
-    except (TfganError, OSError, ValueError, tf.errors.OpError) as e:
-        logging.warning("int8 calibration falls back to noise images: dataset %r cannot be read here (%s).",
-                        spec, str(e).splitlines()[0] if str(e) else type(e).__name__)
-        return None
-    if not images or list(images[0].shape) != list(input_shape):
-        logging.warning("int8 calibration falls back to noise images: dataset %r gives %s images, the generator "
-                        "takes %s.", spec, list(images[0].shape) if images else "no", list(input_shape))
-        return None
-    return np.stack(images).astype(np.float32)
 
 
 def convert(generator: keras.Model, quantization: str, num_classes: Optional[int] = None,
@@ -255,10 +220,9 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
     sidecar = {**model, **description, "files": {}}
     if behaviour.skip_failed_quantizations:
         sidecar["skipped"] = {}
-    if kind != IMAGE_TO_IMAGE:
-        calibration_images = None
-    if kind == IMAGE_TO_IMAGE and "int8" in quantizations:
-        sidecar["calibration"] = "noise" if calibration_images is None else "training_inputs"
+    calibration_images = behaviour.calibration_images(calibration_images)
+    if "int8" in quantizations:
+        sidecar.update(behaviour.calibration_summary(calibration_images))
     for quantization in quantizations:
         path = os.path.join(out_dir, tflite_file_name(quantization))
         try:

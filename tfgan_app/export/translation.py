@@ -19,7 +19,6 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from tfgan_app.artifacts.generators import Generator
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE
 from tfgan_app.data.folder import IMAGE_EXTENSIONS
 from tfgan_app.data.paired import hole_masks
 from tfgan_app.errors import MissingResourceError, UsageError
@@ -90,10 +89,7 @@ def translate_files(generator: Generator, paths: Sequence[str], output_dir: str,
     inpainted: each image gets its hole blanked, the generator fills it, and the written image is the
     input outside the hole and the generator's fill inside it.
     """
-    if generator.kind != IMAGE_TO_IMAGE:
-        raise UsageError(f"--inputs needs an image-to-image generator (pix2pix, SRGAN, CycleGAN); this "
-                         f"{generator.form} generator is a {generator.kind} generator, which samples images from "
-                         "latents: drop --inputs and use --num_images.")
+    generator.check_translates()
     if batch_size < 1:
         raise UsageError(f"Expected --batch_size >= 1, received {batch_size}.")
     _check_unique_names(paths)

@@ -233,7 +233,7 @@ class ServableVersion:
         value = np.asarray(value)
         target = DTYPES[dtype_name]
         if target is not np.object_:
-            if (value.dtype.kind not in "biuf" or (np.issubdtype(target, np.integer) and value.dtype.kind == "f")
+            if (value.dtype.kind not in "biuf" or (np.issubdtype(target, np.integer) and np.issubdtype(value.dtype, np.floating))
                     or (exact_dtypes and value.dtype != target)):
                 raise RequestError(f"Input {key!r} of {signature_name!r} must be {dtype_name}, "
                                    f"received values of dtype {value.dtype}.")

@@ -36,14 +36,13 @@ import keras
 import numpy as np
 from absl import logging
 
-from tfgan_app.artifacts.kind import IMAGE_TO_IMAGE, translator_spec
 from tfgan_app.artifacts.layout import SIDECAR_FILE
 from tfgan_app.artifacts.run_dir import load_run
 from tfgan_app.artifacts.tflite_runner import TFLiteGenerator
-from tfgan_app.artifacts.kind import TEXT, model_kind
+from tfgan_app.artifacts.kind import model_kind
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.export.tflite import (QUANTIZATIONS, TFLITE_DIR, check_quantizations, convert, tflite_file_name,
-                                     training_inputs)
+from tfgan_app.export.kinds import export_kind
+from tfgan_app.export.tflite import QUANTIZATIONS, TFLITE_DIR, check_quantizations, convert, tflite_file_name
 from tfgan_app.serving.explorer import FILES, STATIC_DIR
 
 WEB_DIR = "web"
@@ -187,9 +186,7 @@ def write_web(version_dir: str, name: str, generator: keras.Model, num_classes: 
     quantizations = check_quantizations(quantizations)
     if not quantizations:
         raise UsageError("--web needs at least one TFLite file for the page, received --tflite= (none).")
-    if model_kind(generator) == TEXT:
-        raise UsageError(f"--web runs latent and image-to-image generators; {name!r} is text-conditioned (its "
-                         "caption tokenizer does not run in the page). Use `tfgan serve` for it.")
+    export_kind(model_kind(generator)).check_web(name)
     core = ensure_litert_js()
     web_dir = os.path.join(version_dir, WEB_DIR)
     explorer = os.path.join(web_dir, "explorer")
@@ -207,7 +204,7 @@ def write_web_for_run(version_dir: str, name: str, run_dir: str, quantizations: 
     """`write_web` for the generator of a training run (as `export_run` exported it); returns the site's path."""
     trained = load_run(run_dir, direction, which)
     calibration = None
-    if "int8" in quantizations and model_kind(trained.generator) == IMAGE_TO_IMAGE:
-        calibration = training_inputs(trained.config, translator_spec(trained.generator)["input_shape"],
-                                      direction=direction)
+    if "int8" in quantizations:
+        calibration = export_kind(model_kind(trained.generator)).run_calibration_images(
+            trained.generator, trained.config, direction)
     return write_web(version_dir, name, trained.generator, trained.num_classes, quantizations, calibration)

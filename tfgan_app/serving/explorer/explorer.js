@@ -6,7 +6,7 @@
 // `/v1`; the model is described by its generator.json sidecar (tfgan_app/serving/web.py).
 // Through the server it only calls GET /v1/models/<name>[/versions/N] (status), GET .../metadata (signatures) and
 // POST ...:predict, so it works on `tfgan serve` and, via `tfgan explore`, next to a real
-// tensorflow_model_server. The model kind is read off the signatures in the metadata:
+// tensorflow_model_server. Each model's kind comes from the signatures in the metadata:
 //   latent:          serving_default(latents [+ labels] [+ truncation]) -> images in [-1, 1]
 //   text:            from_captions(latents, captions) -> images
 //   seed only:       generate_png(seed, num_images [+ labels]) / generate_from_captions_png(seed, captions)
