@@ -18,7 +18,7 @@ from _export_fixtures import LATENT_DIM, NUM_CLASSES, keras_images, write_run_di
 from tfgan_app.cli.main import main  # noqa: E402
 from tfgan_app.export import export_run, load_keras_generator  # noqa: E402
 from tfgan_app.artifacts.generators import generate_images, open_generator  # noqa: E402
-from tfgan_app.export.streaming import image_file_name, latent_slice, stream_images  # noqa: E402
+from tfgan_app.generation.streaming import image_file_name, latent_slice, stream_images  # noqa: E402
 from tfgan_app.images import to_uint8  # noqa: E402
 from tfgan_app.latent import sample_latents  # noqa: E402
 

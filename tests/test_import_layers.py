@@ -19,13 +19,14 @@ PACKAGE_DIR = os.path.dirname(tfgan_app.__file__)
 # floors, with the order inside a floor made explicit where one part builds on another.
 LAYERS = [
     {"errors", "names"},        # names: TF-free constants the CLI flags need
-    {"images", "layers", "paths", "hardware"},  # hardware: the precision a run uses (TF deferred)
+    {"images", "layers", "paths", "hardware", "tfserving"},  # hardware: the precision a run uses (TF deferred);
+    # tfserving: TF Serving's REST/gRPC clients and tensor encoding (pure protocol)
     {"losses", "latent", "distribute", "data", "presets"},
     {"architectures"},          # builders validate their options with presets.check_options
     {"callbacks"},
     {"gans"},                   # GAN.fit attaches callbacks.SampleGrid
     {"artifacts"},
-    {"evaluation", "export"},
+    {"evaluation", "export", "generation"},  # generation: image files from a generator (`tfgan generate`)
     {"serving"},
     {"training"},
     {"cli"},

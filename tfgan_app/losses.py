@@ -231,6 +231,23 @@ def hole_reconstruction_loss(targets: tf.Tensor, outputs: tf.Tensor, mask: tf.Te
     return tf.reduce_sum(tf.reshape(squared, [batch, -1]), axis=1) / tf.maximum(hole, 1.0)
 
 
+def latent_reconstruction_loss(latents: tf.Tensor, encoded: tf.Tensor) -> tf.Tensor:
+    """‖z − E(G(z, y))‖² per example, averaged over the latent dimensions: `[B]` (Age-cGAN's encoder loss).
+
+    Args:
+      latents: the latents z `[B, D]` the generator was given.
+      encoded: the encoder's estimate E(G(z, y)) of them, same shape.
+
+    Returns:
+      The per-example mean squared error (float32 `[B]`).
+
+    Example:
+    >>> latent_reconstruction_loss(tf.zeros([2, 4]), tf.ones([2, 4])).numpy()
+    array([1., 1.], dtype=float32)
+    """
+    return tf.reduce_mean(tf.square(tf.cast(latents, tf.float32) - tf.cast(encoded, tf.float32)), axis=-1)
+
+
 # --- registry ----------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

@@ -118,3 +118,34 @@ def dcgan_discriminator(image_shape: Sequence[int], num_classes: Optional[int] =
             x = layers.Dropout(dropout)(x)
     logits = layers.Dense(1, kernel_initializer=normal_init(), dtype="float32", name="logits")(layers.Flatten()(x))
     return keras.Model(inputs if num_classes else images, logits, name=name)
+
+
+def dcgan_encoder(image_shape: Sequence[int], latent_dim: int, base_filters: int = 32,
+                  name: str = "encoder") -> keras.Model:
+    """Builds an encoder `images → latents [B, latent_dim]`: the DCGAN discriminator's stages, then a linear
+    layer to the latent space (Age-cGAN's E, which inverts a conditional generator).
+
+    Args:
+      image_shape: `(H, W, C)` of the input images.
+      latent_dim: size of the latent vectors the encoder predicts.
+      base_filters: channels of the first stage; each later stage doubles it.
+      name: the model's name.
+
+    Returns:
+      A `keras.Model` from float images in [-1, 1] to float32 latents.
+
+    Example:
+    >>> dcgan_encoder((28, 28, 1), 64).output_shape
+    (None, 64)
+    """
+    stages, _ = _stages(image_shape)
+    images = keras.Input(shape=tuple(image_shape), name="images")
+    x = images
+    for i in range(stages):
+        x = layers.Conv2D(base_filters * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0,
+                          kernel_initializer=normal_init())(x)
+        if i > 0:
+            x = layers.BatchNormalization()(x)
+        x = OutputGradLeakyReLU(0.2)(x)
+    latents = layers.Dense(int(latent_dim), dtype="float32", name="latents")(layers.Flatten()(x))
+    return keras.Model(images, latents, name=name)

@@ -43,7 +43,7 @@ import tensorflow as tf
 from tfgan_app.artifacts.kind import (IMAGE_TO_IMAGE, LATENT, TEXT, Kind, embedding_classes, is_conditional,
                                       model_kind, read_kind, signature_kind, text_spec, translator_spec)
 from tfgan_app.artifacts.layout import METADATA_FILE, list_versions, read_metadata, read_sidecar, served_num_classes
-from tfgan_app.artifacts.remote import DEFAULT_TIMEOUT, GrpcClient, RestClient
+from tfgan_app.tfserving.client import DEFAULT_TIMEOUT, GrpcClient, RestClient
 from tfgan_app.artifacts.savedmodel_loader import SessionSavedModel, load_savedmodel
 from tfgan_app.artifacts.run_dir import load_keras_generator, run_generator_path, run_vocabulary
 from tfgan_app.artifacts.tflite_runner import TFLiteGenerator

@@ -23,6 +23,7 @@ Examples:
   tfgan generate --model=runs/dcgan_mnist --num_images=64 --arithmetic="3,7;12;40,41" --arithmetic_output=a.png
   tfgan generate --model=runs/pix2pix_mnist_edges --inputs="edges/*.png" --output_dir=translated
   tfgan generate --model=export/srgan_mnist/1/tflite/generator_float32.tflite --inputs=small/ --output_dir=big --resize
+  tfgan generate --model=runs/agecgan_mnist --inputs="sevens/*.png" --condition=1 --output_dir=as_ones
 """
 
 import os
@@ -89,6 +90,13 @@ def define_flags(fv: flags.FlagValues) -> None:
                       "blank a hole in each input (center: the central quarter it was trained on; random: a block "
                       "of that size at a random place, from --seed) and write the input with the hole filled.",
                       flag_values=fv)
+    flags.DEFINE_integer("condition", None, "With --inputs, for a conditional-editing run (Age-cGAN, agecgan_mnist; "
+                         "--model=RUN_DIR): re-generate each input under this class, keeping its style (encoder, then "
+                         "identity-preserving latent optimisation, then the generator).", flag_values=fv)
+    flags.DEFINE_integer("source_condition", None, "With --condition: the inputs' own class (default: inferred per "
+                         "image, the class under which the generator reconstructs it best).", flag_values=fv)
+    flags.DEFINE_integer("edit_steps", 100, "With --condition: latent-optimisation steps (0: the encoder's latent "
+                         "as is).", flag_values=fv)
     flags.DEFINE_bool("resize", False, "With --inputs: resize inputs of another size to the model's input size "
                       "(bilinear); without it such an input is an error that says the expected size.", flag_values=fv)
     flags.DEFINE_string("tflite_threads", None, ".tflite models only: interpreter threads, a positive integer or "
@@ -190,12 +198,36 @@ def _threads(fv: flags.FlagValues):
     return None if fv.tflite_threads is None else parse_threads(fv.tflite_threads)
 
 
+def _edit(fv: flags.FlagValues) -> int:
+    """`--inputs --condition`: re-generates image files under another condition with an Age-cGAN run."""
+    # deferred so --help does not import TensorFlow
+    # pylint: disable=import-outside-toplevel
+    from tfgan_app.generation.editing import edit_files
+    from tfgan_app.generation.translation import resolve_inputs
+    # pylint: enable=import-outside-toplevel
+    given = [f"--{name}" for name in LATENT_ONLY_FLAGS + ("mask", "tflite_threads") if fv[name].present]
+    if given:
+        raise UsageError(f"--condition edits --inputs images; {', '.join(given)} do not apply to it: drop them.")
+    if not fv.output_dir:
+        raise UsageError("--condition needs --output_dir=DIR for the edited PNGs (one per input, same name).")
+    if fv.edit_steps < 0:
+        raise UsageError(f"Expected --edit_steps >= 0. Received: --edit_steps={fv.edit_steps}")
+    paths = resolve_inputs(fv.inputs)
+    writable_dir(fv.output_dir, "--output_dir")
+    written = edit_files(fv.model, paths, fv.output_dir, fv.condition, resize=fv.resize,
+                         batch_size=min(fv.batch_size, len(paths)), steps=fv.edit_steps,
+                         source_condition=fv.source_condition)
+    print(f"Edited {len(written)} image(s) to class {fv.condition} into {fv.output_dir}/ "
+          f"({fv.edit_steps} latent-optimisation steps each)")
+    return 0
+
+
 def _translate(fv: flags.FlagValues, threads) -> int:
     """`--inputs`: translates image files with an image-to-image generator into --output_dir."""
     # deferred so --help does not import TensorFlow
     # pylint: disable=import-outside-toplevel
     from tfgan_app.artifacts.generators import open_generator
-    from tfgan_app.export.translation import resolve_inputs, translate_files
+    from tfgan_app.generation.translation import resolve_inputs, translate_files
     # pylint: enable=import-outside-toplevel
     given = [f"--{name}" for name in LATENT_ONLY_FLAGS
              if fv[name].present and not (name == "seed" and fv.mask == "random")]  # --seed places random holes
@@ -221,6 +253,12 @@ def run(fv: flags.FlagValues) -> int:
     if fv.mask and not fv.inputs:
         raise UsageError(f"--mask={fv.mask} blanks and fills holes in --inputs images (an inpainting model); pass "
                          "--inputs=<file, folder or glob> --output_dir=DIR, or drop --mask.")
+    if fv.condition is not None or fv.source_condition is not None or fv["edit_steps"].present:
+        if fv.condition is None or not fv.inputs:
+            raise UsageError("--condition, --source_condition and --edit_steps edit --inputs images with an Age-cGAN "
+                             "run; pass --inputs=<file, folder or glob> --condition=CLASS --output_dir=DIR.")
+        quiet.import_tensorflow()
+        return _edit(fv)
     if fv.inputs or fv.resize:
         if not fv.inputs:
             raise UsageError("--resize applies to --inputs (image-to-image translation) only; drop it or pass "
@@ -244,7 +282,7 @@ def run(fv: flags.FlagValues) -> int:
     # pylint: disable=import-outside-toplevel
     from tfgan_app import latent
     from tfgan_app.artifacts.generators import interpolate_images, open_generator, resolve_captions
-    from tfgan_app.export.streaming import image_file_name, stream_images, write_image_files
+    from tfgan_app.generation.streaming import image_file_name, stream_images, write_image_files
     # pylint: enable=import-outside-toplevel
     threads = _threads(fv)
     labels, captions = _labels(fv.labels), _captions(fv.captions)

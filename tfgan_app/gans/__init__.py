@@ -13,6 +13,7 @@ import keras
 
 from tfgan_app.errors import UsageError
 from tfgan_app.gans.acgan import ACGAN
+from tfgan_app.gans.agecgan import AgeCGAN
 from tfgan_app.gans.adversarial import AdversarialModel
 from tfgan_app.gans.base import GAN
 from tfgan_app.gans.conditional import ConditionalGAN
@@ -50,6 +51,7 @@ GAN_CLASSES: Dict[str, Type[AdversarialModel]] = {
     "began": BEGAN,
     "ebgan": EBGAN,
     "context_encoder": ContextEncoder,
+    "agecgan": AgeCGAN,
 }
 
 # Files saved before the Improved-GAN techniques were constructor options name the class

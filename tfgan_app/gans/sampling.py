@@ -35,6 +35,7 @@ GRADIENT_PENALTY_ALPHA = 8
 INFOGAN_CODES = 9
 POOL_B = (10, 11)  # CycleGAN image pool of domain B: (use a stored image?, which slot)
 POOL_A = (12, 13)  # domain A
+ENCODER_LATENTS = 14  # Age-cGAN: latents of the encoder's generated pairs
 INSTANCE_NOISE = 16  # first of the instance-noise streams: one per discriminator call of a step
 INSTANCE_NOISE_STREAMS = NUM_STREAMS - INSTANCE_NOISE
 

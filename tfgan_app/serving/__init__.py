@@ -1,4 +1,4 @@
-"""Serving: TF Serving REST/gRPC clients and a protocol-compatible local server.
+"""Serving: a TF Serving-compatible local server (and, for convenience, the clients of `tfgan_app.tfserving`).
 
 Example:
 >>> from tfgan_app.serving import LocalModelServer, RestClient
@@ -10,9 +10,9 @@ The names are imported lazily, so `tfgan_app.serving.explorer` (`tfgan explore`)
 
 import importlib
 
-_EXPORTS = {"BadRequestError": "tfgan_app.artifacts.remote", "GrpcClient": "tfgan_app.artifacts.remote",
-            "ModelNotFoundError": "tfgan_app.artifacts.remote", "RestClient": "tfgan_app.artifacts.remote",
-            "ServerUnavailableError": "tfgan_app.artifacts.remote", "ServingError": "tfgan_app.artifacts.remote",
+_EXPORTS = {"BadRequestError": "tfgan_app.tfserving.client", "GrpcClient": "tfgan_app.tfserving.client",
+            "ModelNotFoundError": "tfgan_app.tfserving.client", "RestClient": "tfgan_app.tfserving.client",
+            "ServerUnavailableError": "tfgan_app.tfserving.client", "ServingError": "tfgan_app.tfserving.client",
             "LocalModelServer": "tfgan_app.serving.server"}
 __all__ = list(_EXPORTS)
 

@@ -49,7 +49,7 @@ from tfgan_app.errors import UsageError
 from tfgan_app.export.serving_config import is_model_name
 from tfgan_app.export.warmup import WARMUP_FILE, read_warmup
 from tfgan_app.artifacts.savedmodel_loader import ServingCompatibilityError, load_savedmodel
-from tfgan_app.artifacts.codec import DTYPES, check_tensor_proto, protos_to_arrays
+from tfgan_app.tfserving.codec import DTYPES, check_tensor_proto, protos_to_arrays
 from tfgan_app.images import declared_size
 
 DEFAULT_SIGNATURE = "serving_default"

@@ -56,8 +56,8 @@ from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask
 
 from tfgan_app.errors import UsageError
-from tfgan_app.artifacts.codec import JsonTensorError, array_to_json, arrays_to_protos, json_to_array
-from tfgan_app.artifacts.codec import parse_json_float
+from tfgan_app.tfserving.codec import JsonTensorError, array_to_json, arrays_to_protos, json_to_array
+from tfgan_app.tfserving.codec import parse_json_float
 from tfgan_app.serving.explorer import HEADERS, static_response
 from tfgan_app.serving.repository import (DEFAULT_MAX_BATCH_SIZE, DEFAULT_POLL_WAIT_SECONDS, DEFAULT_SIGNATURE,
                                           ModelRepository, NotFound, RequestError, ServableVersion, VersionState)

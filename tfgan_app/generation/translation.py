@@ -50,7 +50,7 @@ def output_name(path: str) -> str:
     return os.path.splitext(os.path.basename(path))[0] + ".png"
 
 
-def _check_unique_names(paths: Sequence[str]) -> None:
+def check_unique_names(paths: Sequence[str]) -> None:
     seen = {}
     for path in paths:
         name = output_name(path)
@@ -92,7 +92,7 @@ def translate_files(generator: Generator, paths: Sequence[str], output_dir: str,
     generator.check_translates()
     if batch_size < 1:
         raise UsageError(f"Expected --batch_size >= 1, received {batch_size}.")
-    _check_unique_names(paths)
+    check_unique_names(paths)
     images = np.stack([read_input_image(path, generator.input_shape, resize) for path in paths])
     holes = None if mask is None else hole_masks(mask, len(images), images.shape[1], images.shape[2], seed)
     written = []

@@ -26,7 +26,7 @@ from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2
 from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
 from tfgan_app.errors import MissingResourceError, TfganError, UsageError
-from tfgan_app.artifacts.codec import DTYPES, array_to_json, arrays_to_protos, json_output_to_array, protos_to_arrays
+from tfgan_app.tfserving.codec import DTYPES, array_to_json, arrays_to_protos, json_output_to_array, protos_to_arrays
 
 DEFAULT_TIMEOUT = 30.0
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
