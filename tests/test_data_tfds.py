@@ -62,3 +62,29 @@ def test_unprepared_data_says_it_is_not_prepared_and_why_preparing_failed(monkey
     for part in ("'cifar10'", "not prepared", str(tmp_path), "ConnectionError: Failed to resolve", "tfds build cifar10",
                  "TFDS_DATA_DIR"):
         assert part in message, message
+
+
+def test_a_boolean_attribute_is_the_class_for_face_aging_on_celeb_a(tmp_path):
+    """`data.label=attributes/Young` makes celeb_a's boolean attribute a 2-class label (Age-cGAN's face aging), and
+    the agecgan model trains on it."""
+    with tfds.testing.mock_data(num_examples=16):
+        info = load_dataset("tfds:celeb_a", batch_size=8, image_size=(16, 16), options={"label": "attributes/Young"})
+        _, labels = next(iter(info.dataset))
+        assert info.num_classes == 2 and set(labels.numpy()) <= {0, 1}
+        out = tmp_path / "run"
+        assert main(["tfgan", "train", "--model=agecgan_mnist", "--dataset=tfds:celeb_a", "--set=image_size=[16,16]",
+                     "--set=data.label=attributes/Young", "--set=generator_options.base_filters=4",
+                     "--set=discriminator_options.base_filters=4", "--set=gan_options.encoder_filters=4",
+                     "--epochs=1", "--steps_per_epoch=2", "--batch_size=4", f"--output_dir={out}"]) == 0
+    assert os.path.exists(out / "gan.keras")
+
+
+@pytest.mark.parametrize("spec, label, message", [
+    ("mnist", "attributes/Young", "not a tfds: dataset"),
+    ("tfds:celeb_a", "attributes/Ageless", "has no feature 'attributes/Ageless'"),
+    ("tfds:celeb_a", "image", "must name a class or boolean feature"),
+])
+def test_a_label_the_dataset_cannot_give_is_a_usage_error(spec, label, message):
+    from tfgan_app.errors import UsageError  # pylint: disable=import-outside-toplevel
+    with tfds.testing.mock_data(num_examples=4), pytest.raises(UsageError, match=message):
+        load_dataset(spec, batch_size=2, options={"label": label})

@@ -27,6 +27,7 @@ field (`--set data.mirror=true`):
 | `mirror` | true: flip each image left-right with probability 1/2 (x-flips; doubles the data of faces, objects) |
 | `crop` | "resize" (default: stretch to `image_size`) or "center" (centre-crop to its aspect ratio, then resize); `folder:` only |
 | `cache` | null (default: decode every epoch), "memory", or a file path prefix: keep decoded `folder:` images |
+| `label` | `tfds:` only: the feature that is each image's class, e.g. "attributes/Young" (a boolean: 2 classes; face aging with `agecgan_mnist`'s model on `tfds:celeb_a`); default: the dataset's `label` |
 
 Example:
 >>> info = load_dataset("mnist", batch_size=64)
@@ -56,7 +57,7 @@ __all__ = ["DatasetInfo", "load_dataset", "load_mnist", "load_fashion_mnist", "D
 
 DATASET_SPECS = ("mnist", "fashion_mnist", "tfds:NAME", "folder:/PATH", "tfrecord:DIR", "toy:NAME", "paired:NAME",
                  "unpaired:NAME", "captions:NAME")
-DATA_OPTIONS: Dict[str, Any] = {"mirror": False, "crop": "resize", "cache": None}
+DATA_OPTIONS: Dict[str, Any] = {"mirror": False, "crop": "resize", "cache": None, "label": None}
 _ARRAY_DATASETS = {"mnist": load_mnist, "fashion_mnist": load_fashion_mnist}
 _NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10}
 
@@ -98,6 +99,9 @@ def check_data_options(options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     check_crop(merged["crop"])
     if merged["cache"] is not None and (not isinstance(merged["cache"], str) or not merged["cache"]):
         raise UsageError(f"data.cache must be null, \"memory\" or a file path prefix, received {merged['cache']!r}.")
+    if merged["label"] is not None and (not isinstance(merged["label"], str) or not merged["label"]):
+        raise UsageError(f"data.label must be null or a TFDS feature path such as \"attributes/Young\". "
+                         f"Received: data.label={merged['label']!r}")
     return merged
 
 
@@ -139,6 +143,9 @@ def load_dataset(spec: str, batch_size: int, split: str = "train",
         image_size = tuple(int(s) for s in image_size)
     # Sources with their own batch structure.
     prefix, _, name = spec.partition(":")
+    if options["label"] is not None and prefix != "tfds":
+        raise UsageError(f"data.label picks a TFDS feature as the class; dataset {spec!r} is not a tfds: dataset. "
+                         f"Received: data.label={options['label']!r}")
     if prefix == "toy":
         return load_toy(name, batch_size, split=split, seed=seed)
     if prefix == "paired":
@@ -161,7 +168,7 @@ def load_dataset(spec: str, batch_size: int, split: str = "train",
             dataset = dataset.shuffle(num_examples, seed=seed, reshuffle_each_iteration=True)
         dataset = dataset.batch(batch_size, drop_remainder=True)
     elif spec.startswith("tfds:"):
-        dataset, source_shape, num_classes = load_tfds(spec[len("tfds:"):], split, data_dir)
+        dataset, source_shape, num_classes = load_tfds(spec[len("tfds:"):], split, data_dir, label=options["label"])
         num_examples = None
         dataset = dataset.map(lambda x, y: (x, tf.cast(y, tf.int32)))
         if image_size is not None:

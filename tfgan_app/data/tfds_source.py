@@ -28,8 +28,20 @@ def _missing_module_message(name: str, error: ImportError) -> str:
             "(or reinstall tfgan_app, which declares it).")
 
 
+def _nested_feature(features, path):
+    """The feature at `path` (["attributes", "Young"]) of a TFDS `FeaturesDict`, or None."""
+    feature = features
+    for key in path:
+        try:
+            feature = feature[key]
+        except (KeyError, TypeError):
+            return None
+    return feature
+
+
 def load_tfds(name: str, split: str = "train", data_dir: Optional[str] = None,
-              download: bool = True) -> Tuple[tf.data.Dataset, Tuple[int, int, int], Optional[int]]:
+              download: bool = True, label: Optional[str] = None
+              ) -> Tuple[tf.data.Dataset, Tuple[int, int, int], Optional[int]]:
     """Returns `(dataset of (uint8 image, label or -1), image_shape, num_classes)` for a TFDS dataset.
 
     Args:
@@ -37,9 +49,12 @@ def load_tfds(name: str, split: str = "train", data_dir: Optional[str] = None,
       split: the TFDS split.
       data_dir: where TFDS keeps prepared datasets (default: TFDS's own, `$TFDS_DATA_DIR`).
       download: whether to prepare (download) the dataset when it is not prepared yet.
+      label: the feature that is each image's class, a path through nested features such as
+        "attributes/Young" (booleans are 2 classes: 0 false, 1 true); default: the `label` feature, if any.
 
     Raises:
-      UsageError: for an unknown dataset, config or version, or a dataset without images.
+      UsageError: for an unknown dataset, config or version, a dataset without images, or a `label` that is
+        not a class or boolean feature of the dataset.
       MissingResourceError: naming what is missing: the prepared data (with the download's own error) or a
         Python package TFDS imports only when it needs it.
     """
@@ -76,12 +91,24 @@ def load_tfds(name: str, split: str = "train", data_dir: Optional[str] = None,
         (k for k, v in features.items() if isinstance(v, tfds.features.Image)), None)
     if image_key is None:
         raise UsageError(f"TFDS dataset {name!r} has no image feature; GAN training needs images.")
-    label_feature = features["label"] if "label" in features else None
+    path = (label or "label").split("/")
+    label_feature = _nested_feature(features, path)
+    if label is not None and label_feature is None:
+        raise UsageError(f"TFDS dataset {name!r} has no feature {label!r}. Received: data.label={label!r}")
     num_classes = getattr(label_feature, "num_classes", None)
+    if label_feature is not None and num_classes is None and getattr(label_feature, "dtype", None) == tf.bool:
+        num_classes = 2
+    if label is not None and num_classes is None:
+        raise UsageError(f"data.label must name a class or boolean feature of {name!r}; {label!r} is "
+                         f"{type(label_feature).__name__}. Received: data.label={label!r}")
     image_shape = tuple(features[image_key].shape)
 
     def to_pair(example):
-        label = example["label"] if num_classes else tf.constant(-1, tf.int64)
-        return example[image_key], tf.cast(label, tf.int64)
+        if not num_classes:
+            return example[image_key], tf.constant(-1, tf.int64)
+        value = example
+        for key in path:
+            value = value[key]
+        return example[image_key], tf.cast(value, tf.int64)
 
     return dataset.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE), image_shape, num_classes
