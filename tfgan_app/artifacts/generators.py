@@ -74,6 +74,18 @@ class Generator:
         captioned: whether one caption string per image is required (text-conditioned generators).
         input_shape: `[H, W, C]` of the images an image-to-image generator takes (None otherwise).
         config: the training run's config.json when opened from a run directory (None otherwise).
+
+    Args:
+        form: the artifact read (`form` above).
+        run: `run(primary, condition)`: one chunk of latents (or images) and its labels / captions (or None) to
+            float32 images.
+        close: releases the artifact (a session, a connection), or None.
+        batch: the largest chunk `run` takes at once (0: any).
+
+    Example:
+    >>> with open_generator("export/dcgan_mnist") as generator:
+    ...     type(generator).__name__, generator.describe()["latent_dim"]
+    ('LatentGenerator', 64)
     """
 
     kind: Kind
@@ -164,6 +176,12 @@ class Generator:
 
 class LatentGenerator(Generator):
     """Latents `[N, latent_dim]` (+ int labels `[N]` when `conditional`) -> images.
+
+    Args:
+        form, run, close, batch: as `Generator`.
+        latent_dim: size of one latent vector.
+        conditional: whether the generator takes labels.
+        num_classes: the class count of a conditional generator when known.
 
     Example:
     >>> with open_generator("export/cgan_mnist") as g:
@@ -272,6 +290,14 @@ class TextGenerator(LatentGenerator):
     Each form turns captions into the training token ids: `.keras` (through its run directory's config.json
     vocabulary) and `.tflite` (the sidecar's vocabulary) with `tfgan_app.data.captions.make_vectorizer`,
     SavedModels and served models in the graph (their `from_captions` signature).
+
+    Args:
+        form, run, close, batch: as `Generator` (`run` takes latents and caption strings).
+        latent_dim: size of one latent vector.
+
+    Example:
+    >>> with open_generator("runs/textgan_mnist") as g:
+    ...     images = g(sample_latents(2, g.latent_dim).numpy(), captions=g.captions_for(2, ["the digit one"]))
     """
 
     kind = TEXT
@@ -366,6 +392,10 @@ class TextGenerator(LatentGenerator):
 
 class ImageToImageGenerator(Generator):
     """Float images `[N, H, W, C]` in [-1, 1] of `input_shape` -> images (pix2pix, SRGAN, CycleGAN, inpainting).
+
+    Args:
+        form, run, close, batch: as `Generator` (`run` takes images).
+        input_shape: `[H, W, C]` of the images the generator takes.
 
     Example:
     >>> with open_generator("export/pix2pix_mnist_edges") as g:
@@ -557,6 +587,11 @@ def open_generator(spec: str, num_classes: Optional[int] = None, timeout: float 
         UsageError: a malformed URL, or `tflite_threads` for another artifact.
         NoGeneratorError: `spec` names no generator.
         ServingCompatibilityError: a SavedModel TF Serving would reject.
+
+    Example:
+    >>> with open_generator("export/pix2pix_mnist_edges/1/tflite/generator_int8.tflite") as generator:
+    ...     generator.form, str(generator.kind), generator.input_shape
+    ('tflite', 'image_to_image', [28, 28, 1])
     """
     if tflite_threads is not None and not spec.endswith(".tflite"):
         raise UsageError(f"A TFLite thread count applies to .tflite files only, received tflite_threads="
@@ -606,11 +641,28 @@ def resolve_captions(source: Generator, num_images: int,
 def generate_images(source: Generator, num_images: int, seed: int = 0,
                     labels: Optional[Sequence[int]] = None, captions: Optional[Sequence[str]] = None,
                     truncation: float = 1.0) -> np.ndarray:
-    """`num_images` images for latents `sample_latents(num_images, latent_dim, seed)`: the same
-    latents `GAN.generate` and the exported `generate` / `generate_from_captions` signatures use.
+    """`num_images` images for latents `sample_latents(num_images, latent_dim, seed)`: the same latents
+    `GAN.generate` and the exported `generate` / `generate_from_captions` signatures use.
 
-    `truncation` ψ scales the latents (ψ·z, the truncation trick towards the mean latent 0), as
-    `GAN.generate(truncation=ψ)` and the SavedModel `generate_truncated` signature do.
+    Args:
+        source: an open latent or text `Generator` (`open_generator`).
+        num_images: how many images (>= 1).
+        seed: the latents' seed; the same seed gives the same images from every artifact.
+        labels: class ids of a conditional generator, cycled (`Generator.labels_for`); default 0, 1, ...
+        captions: captions of a text-conditioned generator, cycled (`Generator.captions_for`).
+        truncation: ψ in [0, 1]: latents ψ·z, the truncation trick towards the mean latent 0, as
+            `GAN.generate(truncation=ψ)` and the SavedModel `generate_truncated` signature do.
+
+    Returns:
+        Float32 images `[num_images, H, W, C]` in [-1, 1].
+
+    Raises:
+        UsageError: a non-positive count, ψ outside [0, 1], or labels / captions the generator does not take.
+
+    Example:
+    >>> with open_generator("export/cgan_mnist") as source:
+    ...     generate_images(source, 10, seed=0, labels=[7]).shape
+    (10, 28, 28, 1)
     """
     if num_images < 1:
         raise UsageError(f"Expected a positive number of images, received {num_images}.")
@@ -625,11 +677,25 @@ def interpolate_images(source: Generator, steps: int, seed: int = 0,
                        captions: Optional[Sequence[str]] = None) -> np.ndarray:
     """A latent walk: `steps` images between the two latents `sample_latents(2, D, seed)`.
 
-    `method` is "linear" (a straight line) or "slerp" (the great circle, which keeps latents at a typical
-    norm for Gaussian z).
+    Args:
+        source: an open latent or text `Generator`.
+        steps: images on the walk (>= 2), ends included.
+        seed: seed of the two end latents.
+        labels: a conditional walk keeps one class, the first of `labels` (default 0).
+        method: "linear" (a straight line) or "slerp" (the great circle, which keeps latents at a typical norm
+            for Gaussian z).
+        captions: a text-conditioned walk keeps the first caption.
 
-    A conditional walk keeps one class (the first of `labels`, default 0), a text-conditioned one
-    the first of `captions`.
+    Returns:
+        Float32 images `[steps, H, W, C]` in [-1, 1].
+
+    Raises:
+        UsageError: fewer than 2 steps, an unknown method, or a condition the generator does not take.
+
+    Example:
+    >>> with open_generator("runs/dcgan_mnist") as source:
+    ...     interpolate_images(source, 8, seed=3, method="slerp").shape
+    (8, 28, 28, 1)
     """
     if steps < 2:
         raise UsageError(f"Expected at least 2 interpolation steps, received {steps}.")

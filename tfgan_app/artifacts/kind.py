@@ -60,6 +60,10 @@ class Kind(str, enum.Enum):
 
     Each member knows its inputs (`Kind.inputs`, a `KindInputs`), so code that feeds a generator reads
     them instead of branching on the kind.
+
+    Example:
+    >>> Kind("text").inputs.required
+    ('latents', 'tokens')
     """
 
     LATENT = "latent"
@@ -158,7 +162,18 @@ def signature_kind(input_names: Iterable[str], source: str) -> Kind:
 
 
 def model_kind(generator: keras.Model) -> Kind:
-    """`IMAGE_TO_IMAGE`, `TEXT` or `LATENT`: which module, signatures and TFLite inputs `generator` gets."""
+    """The kind of a Keras generator, detected once from its inputs (the export writes it down).
+
+    Args:
+        generator: a Keras generator.
+
+    Returns:
+        `IMAGE_TO_IMAGE` for one `[None, H, W, C]` input, `TEXT` for `[latents, tokens]`, else `LATENT`.
+
+    Example:
+    >>> model_kind(keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(1, 3, padding="same")]))
+    <Kind.IMAGE_TO_IMAGE: 'image_to_image'>
+    """
     if is_image_to_image(generator):
         return IMAGE_TO_IMAGE
     return TEXT if is_text_conditioned(generator) else LATENT

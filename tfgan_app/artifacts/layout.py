@@ -19,7 +19,18 @@ CLASS_IDS_SIGNATURE = "class_ids"
 
 
 def list_versions(model_dir: str) -> List[int]:
-    """Sorted integer versions under `model_dir` that hold a `saved_model.pb`."""
+    """The numbered versions of a TF Serving model folder that hold a `saved_model.pb`.
+
+    Args:
+        model_dir: `<base>/<name>`.
+
+    Returns:
+        The versions as sorted ints (`[]` when the folder does not exist or holds none).
+
+    Example:
+    >>> list_versions("export/dcgan_mnist")
+    [1, 2]
+    """
     if not os.path.isdir(model_dir):
         return []
     return sorted(int(d) for d in os.listdir(model_dir)

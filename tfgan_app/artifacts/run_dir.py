@@ -37,9 +37,18 @@ def _float32_policies(config: Any) -> Any:
 def float32_generator(generator: keras.Model) -> keras.Model:
     """The generator computing in float32 with the same weights (itself if it already does).
 
-    Generators trained under `mixed_bfloat16`/`mixed_float16` keep float32 variables but compute in
-    half precision; the saved `generator.keras` is float32 so that it exports to TFLite and serves
-    on any device.
+    Generators trained under `mixed_bfloat16`/`mixed_float16` keep float32 variables but compute in half
+    precision; the saved `generator.keras` is float32 so that it exports to TFLite and serves on any device.
+
+    Args:
+        generator: a Keras generator, in any dtype policy.
+
+    Returns:
+        A `keras.Model` whose layers compute in float32, sharing nothing with `generator` but the weight values.
+
+    Example:
+    >>> float32_generator(gan.generator).compute_dtype
+    'float32'
     """
     if not any(layer.dtype_policy.name.startswith("mixed_") for layer in generator._flatten_layers()):  # pylint: disable=protected-access
         return generator
@@ -50,10 +59,20 @@ def float32_generator(generator: keras.Model) -> keras.Model:
 
 @dataclass
 class TrainedGenerator:
-    """A generator loaded from a run directory, with what its config says about it.
+    """A generator loaded from a run directory, with what its config says about it (`load_run`).
 
-    `latent_dim` is None for image-to-image generators (one `[None, H, W, C]` input).
-    `vocabulary` holds the caption words of a text-conditioned generator, None otherwise.
+    Args:
+        generator: the float32 Keras generator.
+        config: the run's config.json.
+        name: the model name exports use (the config's "name"; `<name>_b_to_a` for CycleGAN's reverse).
+        latent_dim: size of its latents; None for image-to-image generators (one `[None, H, W, C]` input).
+        num_classes: class count of a conditional generator, None otherwise.
+        vocabulary: the caption words of a text-conditioned generator, None otherwise.
+
+    Example:
+    >>> trained = load_run("runs/cgan_mnist")
+    >>> trained.name, trained.num_classes
+    ('cgan_mnist', 10)
     """
 
     generator: keras.Model
@@ -67,7 +86,22 @@ class TrainedGenerator:
 def load_keras_generator(path: str) -> keras.Model:
     """Loads a `.keras` generator (custom tfgan_app layers included) without compiling it.
 
-    Also loads a whole saved GAN (`gan.keras`) once `tfgan_app.gans` is imported."""
+    Also loads a whole saved GAN (`gan.keras`) once `tfgan_app.gans` is imported.
+
+    Args:
+        path: the `.keras` file.
+
+    Returns:
+        The `keras.Model`.
+
+    Raises:
+        MissingResourceError: the file does not exist or Keras cannot load it (Keras' reason included).
+        UsageError: the file is not a `.keras` archive (`check_keras_archive`).
+
+    Example:
+    >>> load_keras_generator("runs/dcgan_mnist/generator.keras").output_shape
+    (None, 28, 28, 1)
+    """
     if not os.path.isfile(path):
         raise MissingResourceError(f"Expected a Keras generator file, {path!r} does not exist. "
                                    "Train one with `tfgan train --output_dir=DIR` (writes DIR/generator.keras).")
@@ -172,8 +206,18 @@ def load_run(run_dir: str, direction: str = "a_to_b", which: str = "best") -> Tr
     """Loads the run's generator (`run_generator_path(run_dir, which)`) and `run_dir/config.json` and checks
     they agree.
 
-    `direction="b_to_a"` loads a CycleGAN run's B -> A generator instead (`load_reverse_generator`),
-    named `<config name>_b_to_a`.
+    Args:
+        run_dir: a directory written by `tfgan train`.
+        direction: "a_to_b", or "b_to_a" for a CycleGAN run's B -> A generator (`load_reverse_generator`),
+            named `<config name>_b_to_a`.
+        which: "best" (`best_generator.keras` when the run kept one) or "last" (`generator.keras`).
+
+    Returns:
+        A `TrainedGenerator` (float32).
+
+    Raises:
+        UsageError: an unknown direction, or a config that disagrees with the generator.
+        MissingResourceError: no config.json or generator in `run_dir`.
 
     Example:
     >>> trained = load_run("runs/dcgan_mnist")

@@ -85,6 +85,10 @@ class TFLiteGenerator:
             1 thread against `available_cores()` threads on the first call of each batch size and keep
             the faster (`threads_for(batch)` tells which was chosen).
 
+    Raises:
+        MissingResourceError: no such file, a file LiteRT cannot read, or one without its kind's inputs.
+        UsageError: a bad thread count (calls: inputs of the wrong shape or a condition it does not take).
+
     Example:
     >>> runner = TFLiteGenerator("export/dcgan_mnist/1/tflite/generator_int8.tflite", num_threads=1)
     >>> runner.num_threads

@@ -48,7 +48,20 @@ DEFAULT_BASE_DIR = "export"
 
 @dataclass
 class ExportResult:
-    """Where an export went: `version_dir` is `<base_dir>/<name>/<version>`."""
+    """Where an export went (`export_generator`, `export_run`).
+
+    Args:
+        name: the model name.
+        version: the version written.
+        base_dir: the TF Serving base folder.
+        version_dir: `<base_dir>/<name>/<version>`.
+        models_config: the rewritten `models.config`.
+        tflite: the TFLite sidecar (files, parity), or None when no TFLite file was asked for.
+
+    Example:
+    >>> export_run("runs/dcgan_mnist", base_dir="export").version_dir
+    'export/dcgan_mnist/1'
+    """
 
     name: str
     version: int
@@ -127,6 +140,18 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
             None otherwise.
         calibration_images: image-to-image generators: int8 calibration inputs (`kinds.training_inputs`);
             None calibrates on noise images.
+
+    Returns:
+        The `ExportResult`.
+
+    Raises:
+        UsageError: a bad name or version, an existing version, a signature that differs from the model's
+            other versions, or a generator that does not follow its kind's contract.
+        ServingCompatibilityError: the written SavedModel fails TF Serving's loader.
+
+    Example:
+    >>> export_generator(gan.generator, "dcgan_mnist", base_dir="export", quantizations=["int8"]).version
+    1
     """
     serving_config.check_model_name(name)
     writable_dir(base_dir, "--base")  # a file there is one UsageError, not a traceback mid-export
@@ -158,11 +183,25 @@ def export_generator(generator: keras.Model, name: str, base_dir: str = DEFAULT_
 def export_run(run_dir: str, name: Optional[str] = None, base_dir: str = DEFAULT_BASE_DIR,
                version: Union[int, str, None] = "auto", quantizations: Sequence[str] = QUANTIZATIONS,
                direction: str = "a_to_b", which: str = "best") -> ExportResult:
-    """Exports the generator of a training run directory; `name` defaults to the config's "name".
+    """Exports the generator of a training run directory (`export_generator` on `load_run`).
 
-    `direction="b_to_a"` exports a CycleGAN run's B -> A generator (default name `<name>_b_to_a`).
-    `which="best"` exports `best_generator.keras` when the run kept one (`tfgan train --eval_every`),
-    `"last"` (or a run without it) `generator.keras`.
+    Args:
+        run_dir: a directory written by `tfgan train`.
+        name: the model name (default: the config's "name"; CycleGAN's B -> A: `<name>_b_to_a`).
+        base_dir, version, quantizations: as `export_generator`.
+        direction: "b_to_a" exports a CycleGAN run's B -> A generator.
+        which: "best" exports `best_generator.keras` when the run kept one (`tfgan train --eval_every`),
+            "last" (or a run without it) `generator.keras`.
+
+    Returns:
+        The `ExportResult`.
+
+    Raises:
+        MissingResourceError: `run_dir` is not a run directory.
+        UsageError: as `export_generator`.
+
+    Example:
+    >>> export_run("runs/pix2pix_mnist_edges", quantizations=["float32"]).tflite["files"]["float32"]["parity"]
     """
     trained = load_run(run_dir, direction, which)
     calibration = None

@@ -144,6 +144,15 @@ class GeneratorModule(_ExportModule):
         generator: Keras generator following the contract.
         num_classes: number of classes of a conditional generator (labels are
             checked to be in `[0, num_classes)`), `None` for unconditional ones.
+
+    Raises:
+        UsageError: a generator that does not follow the latent contract, or a class count that does not
+            match its label input. Received values are named.
+
+    Example:
+    >>> module = GeneratorModule(dcgan_generator(64, (28, 28, 1)))
+    >>> sorted(module.signatures())
+    ['generate', 'generate_png', 'generate_truncated', 'generate_truncated_png', 'serving_default']
     """
 
     KIND = LATENT
@@ -232,6 +241,13 @@ class TranslatorModule(_ExportModule):
         generator: Keras model with one `[None, H, W, C]` float input in [-1, 1]
             and one image output in [-1, 1].
         num_classes: must be None (image-to-image generators take no labels).
+
+    Raises:
+        UsageError: a generator without one fixed-size float image input, or a class count.
+
+    Example:
+    >>> sorted(TranslatorModule(unet_generator((28, 28, 1), base_filters=8)).signatures())
+    ['serving_default', 'translate_png']
     """
 
     KIND = IMAGE_TO_IMAGE
@@ -282,6 +298,14 @@ class CaptionModule(_ExportModule):
         generator: Keras model on `[latents [None, D], tokens int32 [None, L]]`, images in [-1, 1].
         vocabulary: the caption words (`TextConditionedGAN.vocabulary`; ids 2, 3, ... in that order).
         num_classes: must be None (captions replace class labels).
+
+    Raises:
+        UsageError: a generator not on `[latents, tokens]`, a missing vocabulary, or a class count.
+
+    Example:
+    >>> module = CaptionModule(gan.generator, gan.vocabulary)
+    >>> module.from_captions(latents, tf.constant(["the digit one"]))["images"].shape
+    TensorShape([1, 28, 28, 1])
     """
 
     KIND = TEXT
@@ -406,10 +430,22 @@ def write_savedmodel(generator: keras.Model, path: str, num_classes: Optional[in
                      vocabulary: Optional[Sequence[str]] = None) -> Dict:
     """Writes `generator` as a SavedModel with the serving signatures to `path`; returns its metadata.
 
-    Latent generators get `SIGNATURES`, image-to-image ones `TRANSLATOR_SIGNATURES`,
-    text-conditioned ones (with their `vocabulary`) `TEXT_SIGNATURES`.
-    Low level: writes into `path` as given (no versioning, no warm-up). Use
-    `tfgan_app.export.export_generator` for the TF Serving layout.
+    Latent generators get `SIGNATURES`, image-to-image ones `TRANSLATOR_SIGNATURES`, text-conditioned ones
+    (with their `vocabulary`) `TEXT_SIGNATURES`. Low level: writes into `path` as given (no versioning, no
+    warm-up). Use `tfgan_app.export.export_generator` for the TF Serving layout.
+
+    Args:
+        generator: a Keras generator of any kind.
+        path: the SavedModel folder to write.
+        num_classes: class count of a conditional latent generator, None otherwise.
+        vocabulary: caption words of a text-conditioned generator, None otherwise.
+
+    Returns:
+        The description also written to `path/assets.extra/tfgan_model.json` (kind, shapes, signatures).
+
+    Example:
+    >>> write_savedmodel(generator, "/tmp/sm")["signatures"][0]
+    'serving_default'
     """
     module = make_module(generator, num_classes, vocabulary)
     save_for_serving(module, path)

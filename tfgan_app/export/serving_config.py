@@ -31,7 +31,18 @@ from tfgan_app.paths import check_model_name, is_model_name  # noqa: F401  (TF-f
 CONFIG_FILE = "models.config"
 DOCKER_CONFIG_FILE = "models.docker.config"
 def list_models(base_dir: str) -> List[str]:
-    """Sorted names of model folders in `base_dir` that hold at least one version."""
+    """The model folders of a TF Serving base folder that hold at least one version.
+
+    Args:
+        base_dir: the base folder (`export/`).
+
+    Returns:
+        Their names, sorted.
+
+    Example:
+    >>> list_models("export")
+    ['cgan_mnist', 'dcgan_mnist']
+    """
     if not os.path.isdir(base_dir):
         return []
     return sorted(d for d in os.listdir(base_dir) if list_versions(os.path.join(base_dir, d)))
@@ -61,7 +72,18 @@ def models_config(base_dir: str, path_prefix: Optional[str] = None) -> model_ser
 
 
 def write_models_config(base_dir: str) -> str:
-    """(Re)writes `models.config` and `models.docker.config` in `base_dir`; returns the first path."""
+    """(Re)writes `models.config` and `models.docker.config` in `base_dir`, one entry per model folder.
+
+    Args:
+        base_dir: the TF Serving base folder.
+
+    Returns:
+        The path of `models.config` (base paths on this machine; the docker file uses `/models/<name>`).
+
+    Example:
+    >>> write_models_config("export")
+    'export/models.config'
+    """
     path = os.path.join(base_dir, CONFIG_FILE)
     for file_name, prefix in ((CONFIG_FILE, None), (DOCKER_CONFIG_FILE, "/models")):
         with open(os.path.join(base_dir, file_name), "w") as f:
@@ -70,6 +92,17 @@ def write_models_config(base_dir: str) -> str:
 
 
 def read_models_config(path: str) -> model_server_config_pb2.ModelServerConfig:
-    """Parses a `models.config` text proto."""
+    """Parses a `models.config` text proto (TF Serving's `--model_config_file`).
+
+    Args:
+        path: the file.
+
+    Returns:
+        The `ModelServerConfig` proto.
+
+    Example:
+    >>> [m.name for m in read_models_config("export/models.config").model_config_list.config]
+    ['dcgan_mnist']
+    """
     with open(path) as f:
         return text_format.Parse(f.read(), model_server_config_pb2.ModelServerConfig())

@@ -202,9 +202,28 @@ def export_tflite(generator: keras.Model, version_dir: str, num_classes: Optiona
     the sidecar). Each file is run by `TFLiteGenerator` (LiteRT). Image-to-image and
     text-conditioned generators skip (log + sidecar "skipped") a quantization that fails.
 
-    `calibration_images` (image-to-image generators; `training_inputs` of the run) calibrate the
-    int8 file instead of noise images; the sidecar's "calibration" says which ("training_inputs" or
-    "noise").
+    Args:
+        generator: the Keras generator the SavedModel was written from.
+        version_dir: the export's version directory (its SavedModel is the parity reference).
+        num_classes: class count of a conditional latent generator, None otherwise.
+        quantizations: subset of `QUANTIZATIONS` ("float32", "float16", "int8").
+        parity_samples: inputs of the parity check.
+        calibration_samples: inputs of the int8 calibration.
+        vocabulary: caption words of a text-conditioned generator (required for it).
+        calibration_images: image-to-image generators: the run's training inputs (`training_inputs`), which
+            calibrate int8 instead of noise images; the sidecar's "calibration" says which.
+
+    Returns:
+        The sidecar written to `tflite/generator.json`: files, their parity against the SavedModel, skipped files.
+
+    Raises:
+        UsageError: an unknown quantization, a text generator without its vocabulary, or a latent generator
+            whose file cannot be converted (image-to-image and text generators skip such a file instead).
+
+    Example:
+    >>> sidecar = export_tflite(generator, "export/dcgan_mnist/1", quantizations=["int8"])
+    >>> sidecar["files"]["int8"]["parity"]["psnr_db"] > 30
+    True
     """
     quantizations = check_quantizations(quantizations)
     out_dir = os.path.join(version_dir, TFLITE_DIR)

@@ -34,7 +34,21 @@ def warmup_logs(model_name: str, metadata: Dict, num_images: int = 2) -> List[pr
 
 
 def write_warmup(version_dir: str, model_name: str, metadata: Dict) -> str:
-    """Writes the warm-up TFRecord into `version_dir/assets.extra/`; returns its path."""
+    """Writes the warm-up TFRecord (`assets.extra/tf_serving_warmup_requests`) TF Serving replays on load: one small
+    valid request per signature of the export.
+
+    Args:
+        version_dir: `<base>/<name>/<version>`, holding the SavedModel.
+        model_name: the name the requests address.
+        metadata: the export's description (`tfgan_model.json`): kind, shapes and signatures.
+
+    Returns:
+        The path of the written file.
+
+    Example:
+    >>> write_warmup("export/dcgan_mnist/1", "dcgan_mnist", read_metadata("export/dcgan_mnist/1"))
+    'export/dcgan_mnist/1/assets.extra/tf_serving_warmup_requests'
+    """
     path = os.path.join(version_dir, WARMUP_FILE)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with tf.io.TFRecordWriter(path) as writer:
@@ -44,7 +58,18 @@ def write_warmup(version_dir: str, model_name: str, metadata: Dict) -> str:
 
 
 def read_warmup(version_dir: str) -> List[prediction_log_pb2.PredictionLog]:
-    """Parses the warm-up file of `version_dir` back into `PredictionLog` protos."""
+    """Parses the warm-up file of a version directory back into `PredictionLog` protos.
+
+    Args:
+        version_dir: `<base>/<name>/<version>`.
+
+    Returns:
+        The records, in file order (one per signature).
+
+    Example:
+    >>> [log.predict_log.request.model_spec.signature_name for log in read_warmup("export/dcgan_mnist/1")][0]
+    'serving_default'
+    """
     path = os.path.join(version_dir, WARMUP_FILE)
     return [prediction_log_pb2.PredictionLog.FromString(record.numpy())
             for record in tf.data.TFRecordDataset(path)]

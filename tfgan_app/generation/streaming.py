@@ -75,10 +75,26 @@ def stream_images(source: Generator, num_images: int, seed: int = 0,
                   labels: Optional[Sequence[int]] = None, captions: Optional[Sequence[str]] = None,
                   batch_size: int = DEFAULT_BATCH_SIZE,
                   truncation: float = 1.0) -> Iterator[Tuple[int, np.ndarray]]:
-    """Yields `(start, images)` for consecutive batches of at most `batch_size` of the `num_images` images
-    `generate_images(source, num_images, seed, labels, captions, truncation)` returns, in order.
+    """The images `generate_images(source, num_images, seed, labels, captions, truncation)` returns, one batch at
+    a time, in order: memory stays bounded by one batch whatever `num_images` is.
 
-    Labels and captions are validated before the first batch (`UsageError` as in `generate_images`).
+    Args:
+        source: an open latent or text `Generator`.
+        num_images: how many images in all.
+        seed, labels, captions, truncation: as `generate_images`.
+        batch_size: images per batch (the last may be smaller).
+
+    Returns:
+        An iterator of `(start, images)`: the index of the batch's first image and float32 images in [-1, 1].
+
+    Raises:
+        UsageError: a non-positive count or batch size, ψ outside [0, 1], or labels / captions the generator does
+            not take (checked before the first batch).
+
+    Example:
+    >>> with open_generator("export/dcgan_mnist") as source:
+    ...     [start for start, _ in stream_images(source, 600, batch_size=256)]
+    [0, 256, 512]
     """
     for name, value in (("num_images", num_images), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -134,6 +150,14 @@ def write_image_files(source: Generator, num_images: int, output_dir: str, seed:
 
     Returns:
         A `StreamSummary` with the wall time and images/s (generation and PNG writing).
+
+    Raises:
+        UsageError: as `stream_images`, or a generator whose outputs are not images.
+
+    Example:
+    >>> with open_generator("export/dcgan_mnist/1/tflite/generator_int8.tflite") as source:
+    ...     write_image_files(source, 1000, "out", seed=0).num_images
+    1000
     """
     # On a terminal the bar redraws in place; in a log file it appends, so update it rarely there.
     interactive = sys.stdout.isatty()

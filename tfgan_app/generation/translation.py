@@ -82,12 +82,34 @@ def translate_files(generator: Generator, paths: Sequence[str], output_dir: str,
                     batch_size: int = DEFAULT_TRANSLATE_BATCH,
                     on_file: Optional[Callable[[str, str], None]] = None, mask: Optional[str] = None,
                     seed: int = 0) -> List[str]:
-    """Translates each of `paths` with `generator` and writes `output_dir/<name>.png`; returns the written paths.
+    """Translates each of `paths` with an image-to-image generator and writes `output_dir/<name>.png`.
 
-    Every input is read and checked before anything is written. `on_file(input, output)` is called per file.
-    With `mask` ("center" or "random", `tfgan_app.data.paired.hole_masks` with `seed`), the inputs are
-    inpainted: each image gets its hole blanked, the generator fills it, and the written image is the
-    input outside the hole and the generator's fill inside it.
+    Every input is read and checked before anything is written. With `mask` the inputs are inpainted: each
+    image gets its hole blanked (`tfgan_app.data.paired.hole_masks`), the generator fills it, and the written
+    image is the input outside the hole and the generator's fill inside it.
+
+    Args:
+        generator: an open `ImageToImageGenerator`.
+        paths: input image files (`resolve_inputs`).
+        output_dir: where the PNGs go, named like the inputs (`cat.jpg` -> `cat.png`).
+        resize: resize inputs of another size to the generator's (bilinear) instead of refusing them.
+        batch_size: images translated per call.
+        on_file: called with `(input, output)` per written file.
+        mask: "center" or "random" (inpainting models), or None.
+        seed: seed of the random holes.
+
+    Returns:
+        The written paths, in input order.
+
+    Raises:
+        UsageError: a generator that does not translate images, a bad batch size, names that would collide, or an
+            input of another size without `resize`.
+        MissingResourceError: an unreadable input (named).
+
+    Example:
+    >>> with open_generator("runs/pix2pix_mnist_edges") as generator:
+    ...     translate_files(generator, resolve_inputs("edges/*.png"), "translated")
+    ['translated/0.png', 'translated/1.png']
     """
     generator.check_translates()
     if batch_size < 1:

@@ -405,6 +405,13 @@ class LocalModelServer:
         connection_limit: most REST connections open at once (more wait in the listen backlog).
         grace_seconds: how long `stop()` lets requests in flight finish.
         max_image_pixels: most pixels a PNG/JPEG input of a model without a fixed image size may declare.
+
+    Raises:
+        UsageError: a limit out of range (named, with the received value); `start()` raises it for a port in use.
+
+    Example:
+    >>> with LocalModelServer("export", rest_port=0, grpc_port=0) as server:
+    ...     RestClient(server.rest_url).predict("dcgan_mnist", {"seed": 0, "num_images": 2}, signature="generate")
     """
 
     def __init__(self, base_dir: str, host: str = "127.0.0.1", rest_port: Optional[int] = 8501,

@@ -59,6 +59,15 @@ class RestClient:
     Args:
         url: server root, e.g. `http://127.0.0.1:8501`.
         timeout: seconds to wait for each HTTP request.
+
+    Raises:
+        UsageError: a URL that is not http(s). Calls raise `ModelNotFoundError` (404), `BadRequestError` (400),
+            `ServerUnavailableError` (no answer within `timeout`) or `ServingError` (any other failure).
+
+    Example:
+    >>> client = RestClient("http://127.0.0.1:8501")
+    >>> client.predict("dcgan_mnist", {"seed": 0, "num_images": 4}, signature="generate")["images"].shape
+    (4, 28, 28, 1)
     """
 
     def __init__(self, url: str = "http://127.0.0.1:8501", timeout: float = DEFAULT_TIMEOUT):
@@ -141,6 +150,16 @@ class GrpcClient:
     Args:
         target: `host:port`, e.g. `127.0.0.1:8500`.
         timeout: seconds to wait for each call.
+
+    Raises:
+        UsageError: a target that is not `host:port`. Calls raise the same errors as `RestClient`'s, from the
+            gRPC status (NOT_FOUND, INVALID_ARGUMENT, UNAVAILABLE / DEADLINE_EXCEEDED, others).
+
+    Example:
+    >>> client = GrpcClient("127.0.0.1:8500")
+    >>> client.predict("dcgan_mnist", {"latents": np.zeros([2, 64], np.float32)})["images"].shape
+    (2, 28, 28, 1)
+    >>> client.close()
     """
 
     def __init__(self, target: str = "127.0.0.1:8500", timeout: float = DEFAULT_TIMEOUT):
