@@ -79,3 +79,17 @@ def test_input_pipeline_generates_its_images_and_measures_both_sources(tmp_path)
     prepare_folder(folder, str(tmp_path / "packed"))
     for spec in (f"folder:{folder}", f"tfrecord:{tmp_path / 'packed'}"):
         assert bench._pipeline_rate({"spec": spec, "batches": 1})["pipeline_images_s"] > 0
+
+
+def test_savedmodel_loaders_compares_both_loaders_on_one_export(tmp_path, monkeypatch, capsys):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _export_fixtures import write_run_dir  # pylint: disable=import-outside-toplevel
+    from tfgan_app.export import export_run  # pylint: disable=import-outside-toplevel
+    run = write_run_dir(str(tmp_path / "run"), conditional=True, name="cond")
+    version = export_run(run, base_dir=str(tmp_path / "export"), quantizations=[]).version_dir
+    monkeypatch.setattr(sys, "argv", ["savedmodel_loaders.py", version, "--num_images=6", "--batch=4",
+                                      "--repeats=1"])
+    _load("savedmodel_loaders").main()
+    out = capsys.readouterr().out
+    assert "| session (tfgan_app, TF Serving semantics) |" in out and "| tf.saved_model.load (TF2 objects) |" in out
+    assert "largest difference between their images: 0.00e+00" in out  # both loaders run the same graph
