@@ -193,4 +193,5 @@ def test_preset_run_resumes_into_stage_two_and_exports_stage_two_images(tmp_path
     captions = ["a handwritten seven", "the digit one"]
     images = signatures["generate_from_captions"](seed=np.int64(4), captions=tf.constant(captions))["images"]
     assert images.shape == (2, 28, 28, 1)  # stage II's resolution, not stage I's 14 x 14
-    assert np.abs(images.numpy().astype(int) - to_uint8(gan.generate(2, seed=4, labels=captions)).astype(int)).max() <= 1
+    expected = to_uint8(gan.generate(2, seed=4, labels=captions)).astype(int)
+    assert np.abs(images.numpy().astype(int) - expected).max() <= 1

@@ -232,7 +232,7 @@ class StackGAN(TextConditionedGAN):
         return images, tokens
 
     def fake_samples(self, z, condition, stream: int, counter, training: bool = True):
-        """Stage I: G₁(z, tokens). Stage II: G₂(G₁(z, tokens), tokens) with G₁ frozen (inference mode, no gradient)."""
+        """Stage I: G₁(z, tokens). Stage II: G₂(G₁(z, tokens), tokens), G₁ frozen (inference mode, no gradient)."""
         if self.stage == 1:
             return self.stage1_generator([z, condition], training=training)
         low = tf.stop_gradient(self.stage1_generator([z, condition], training=False))
