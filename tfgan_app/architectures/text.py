@@ -135,8 +135,8 @@ def text_discriminator(image_shape: Sequence[int], vocab_size: int, sequence_len
     `ceil(H/4)`-sided feature map.
     """
     if len(image_shape) != 3 or image_shape[0] != image_shape[1]:
-        raise UsageError(f"Text-conditioned discriminators need square images, received image_shape "
-                         f"{tuple(image_shape)}.")
+        raise UsageError(f"Text-conditioned discriminators need square images [H, H, C]. Received: "
+                         f"image_shape={tuple(image_shape)}")
     images = keras.Input(shape=tuple(image_shape), name="images")
     tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
     x = layers.Conv2D(base_filters, 4, strides=2, padding="same", kernel_initializer=normal_init())(images)

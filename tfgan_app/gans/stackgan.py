@@ -97,7 +97,7 @@ class StackGAN(TextConditionedGAN):
             expected = tuple(generator.get_layer(stage).outputs[0].shape[1:])
             if tuple(network.inputs[0].shape[1:]) != expected:
                 raise UsageError(f"The {stage} discriminator must judge {stage} images of shape {expected}. "
-                                 f"Received: input shape {tuple(network.inputs[0].shape[1:])}")
+                                 f"Received: {stage} discriminator input shape={tuple(network.inputs[0].shape[1:])}")
         object.__setattr__(self, "_stage", None)
         super().__init__(generator, discriminator, vocabulary, kl_weight=kl_weight, **kwargs)
         self.stage1_discriminator = stage1_discriminator
