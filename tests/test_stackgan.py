@@ -161,6 +161,21 @@ def test_kl_enters_the_generator_loss_of_a_train_step():
         np.testing.assert_allclose(losses[5.0] - losses[0.0], 5.0 * kl, rtol=1e-3)
 
 
+def test_trains_under_mixed_bfloat16():
+    """`mixed_precision: auto` picks mixed_bfloat16 on CPUs with AVX-512 BF16: the CA's ε must follow μ's dtype."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        keras.utils.set_random_seed(5)
+        gan = tiny_stackgan(stage1_steps=1)
+        data = batch(gan, 4)
+        for stage in (1, 2):
+            assert gan.current_stage() == stage
+            assert np.isfinite(float(gan.train_step(data)["g_loss"]))
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def test_options_are_checked():
     with pytest.raises(UsageError, match="stage1_steps=0"):
         tiny_stackgan(stage1_steps=0)

@@ -72,7 +72,9 @@ class ConditioningAugmentation(layers.Layer):
         mu, log_var = ops.split(stats, 2, axis=-1)
         if not training:
             return mu
-        return mu + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu), seed=self.seed_generator)
+        # ε in float32, cast to the compute dtype (bfloat16 / float16 under mixed precision: float32 ε failed there).
+        epsilon = ops.cast(keras.random.normal(ops.shape(mu), seed=self.seed_generator), mu.dtype)
+        return mu + ops.exp(0.5 * log_var) * epsilon
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (input_shape[-1] // 2,)
