@@ -1,4 +1,4 @@
-"""Trains the text-conditioned GAN preset on captioned MNIST and reports how often images match their captions.
+"""Trains a text-conditioned GAN preset on captioned MNIST and reports how often images match their captions.
 
 Caption accuracy: generate images for captions of known digits ("the digit seven")
 and count how often the shipped MNIST classifier predicts that digit (chance: 10 %).
@@ -7,6 +7,7 @@ the test suite; run it by hand:
 
     python scripts/textgan_caption_accuracy.py --output_dir=/tmp/textgan
     python scripts/textgan_caption_accuracy.py --set discriminator_options.projection=false  # ablation
+    python scripts/textgan_caption_accuracy.py --preset=stackgan_mnist --output_dir=/tmp/stackgan  # StackGAN
 """
 
 import argparse
@@ -42,16 +43,18 @@ class CaptionAccuracyCallback(keras.callbacks.Callback):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="textgan_mnist", help="a captions:mnist preset (textgan_mnist, "
+                        "stackgan_mnist)")
     parser.add_argument("--output_dir", default="runs/textgan_mnist")
     parser.add_argument("--set", action="append", default=[], help="preset override field=value (repeatable)")
     args = parser.parse_args()
-    preset = presets.apply_overrides(presets.load_preset("textgan_mnist"), args.set)
+    preset = presets.apply_overrides(presets.load_preset(args.preset), args.set)
     classifier = ClassifierExtractor.shipped("mnist")
     result = training.train(preset, args.output_dir, verbose=2, extra_callbacks=[CaptionAccuracyCallback(classifier)])
     accuracy = caption_accuracy(result.gan, classifier, num=2000)
     path = save_grid(os.path.join(args.output_dir, "textgan_by_class.png"), result.gan.generate(100, seed=0), cols=10)
     steps = preset.epochs * preset.steps_per_epoch if preset.steps_per_epoch else f"{preset.epochs} epochs"
-    print(f"RESULT textgan steps={steps} caption_accuracy={accuracy:.3f} "
+    print(f"RESULT {args.preset} steps={steps} caption_accuracy={accuracy:.3f} "
           f"(chance 0.1) train_seconds={result.seconds:.0f} grid={path} overrides={args.set}")
 
 

@@ -6,6 +6,7 @@ import os
 import keras
 import numpy as np
 
+from tfgan_app.architectures.stackgan import stackgan_generator
 from tfgan_app.architectures.text import text_generator
 from tfgan_app.data.captions import caption_vocabulary
 
@@ -76,6 +77,18 @@ def tiny_text_generator(seed: int = 0, weight_std: float = 0.5) -> keras.Model:
     keras.utils.set_random_seed(seed)
     generator = text_generator(LATENT_DIM, TEXT_IMAGE_SHAPE, len(text_vocabulary()) + 2, SEQUENCE_LENGTH,
                                embedding_dim=4, cond_dim=2, base_filters=4)
+    rng = np.random.default_rng(seed)
+    for weight in generator.trainable_weights:
+        weight.assign(rng.normal(0.0, weight_std, tuple(weight.shape)).astype(np.float32))
+    return generator
+
+
+def tiny_stackgan_generator(seed: int = 0, weight_std: float = 0.5) -> keras.Model:
+    """A small two-stage `stackgan_generator`: [latents [None, 8], tokens int32 [None, 6]] -> stage I 4x4x1 ->
+    stage II 8x8x1 (nested models `stage1`, `stage2`), its trainable weights redrawn as `tiny_text_generator`'s."""
+    keras.utils.set_random_seed(seed)
+    generator = stackgan_generator(LATENT_DIM, TEXT_IMAGE_SHAPE, len(text_vocabulary()) + 2, SEQUENCE_LENGTH,
+                                   embedding_dim=4, cond_dim=2, base_filters=4, stage2_filters=4, residual_blocks=1)
     rng = np.random.default_rng(seed)
     for weight in generator.trainable_weights:
         weight.assign(rng.normal(0.0, weight_std, tuple(weight.shape)).astype(np.float32))

@@ -24,7 +24,7 @@ from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _export_fixtures import (NUM_CLASSES, keras_images, text_vocabulary, tiny_conditional_generator,  # noqa: E402
-                              tiny_generator, tiny_text_generator)
+                              tiny_generator, tiny_stackgan_generator, tiny_text_generator)
 
 from tfgan_app.architectures.srgan import srgan_generator  # noqa: E402
 from tfgan_app.architectures.unet import unet_generator  # noqa: E402
@@ -133,8 +133,9 @@ def _request_inputs(signature: str, metadata: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
-    """One tiny export of every kind: latent (BatchNorm), conditional, text, pix2pix U-Net, SRGAN, CycleGAN A->B
-    and B->A (exported from a run directory, as `tfgan export --direction` does). Values: (generator, version_dir)."""
+    """One tiny export of every kind: latent (BatchNorm), conditional, text (one stage, and StackGAN's two nested
+    stages), pix2pix U-Net, SRGAN, CycleGAN A->B and B->A (exported from a run directory, as `tfgan export
+    --direction` does). Values: (generator, version_dir)."""
     root = tmp_path_factory.mktemp("tfserving_loader")
     base = str(root / "export")
     keras.utils.set_random_seed(0)
@@ -142,6 +143,7 @@ def exports(tmp_path_factory):
         "latent": (tiny_generator(), {}),
         "conditional": (tiny_conditional_generator(), {"num_classes": NUM_CLASSES}),
         "text": (tiny_text_generator(), {"vocabulary": text_vocabulary()}),
+        "stackgan": (tiny_stackgan_generator(), {"vocabulary": text_vocabulary()}),  # two stages, nested models
         "pix2pix": (unet_generator((8, 8, 1), base_filters=4, max_filters=8, depth=2), {}),
         "srgan": (srgan_generator((4, 4, 1), scale=2, filters=4, num_blocks=1), {}),
     }
@@ -181,8 +183,8 @@ def _assert_same(cpp: np.ndarray, python: np.ndarray, where: str):
         np.testing.assert_allclose(cpp, python, atol=1e-5, rtol=0, err_msg=where)
 
 
-@pytest.mark.parametrize("name", ["latent", "conditional", "text", "pix2pix", "srgan", "cyclegan_a_to_b",
-                                  "cyclegan_b_to_a"])
+@pytest.mark.parametrize("name", ["latent", "conditional", "text", "stackgan", "pix2pix", "srgan",
+                                  "cyclegan_a_to_b", "cyclegan_b_to_a"])
 def test_every_signature_runs_in_the_cpp_loader_like_python(runner, exports, name, tmp_path):
     generator, version_dir = exports[name]
     metadata = read_metadata(version_dir)

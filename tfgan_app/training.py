@@ -134,7 +134,7 @@ def load_data(preset: Preset, split: str = "train") -> data.DatasetInfo:
 
 # Constructor arguments `build_gan` / `from_preset` pass themselves; a preset's gan_options cannot set them.
 GAN_RESERVED_ARGUMENTS = ("generator", "discriminator", "generator_b_to_a", "discriminator_a", "latent_dim",
-                          "seed", "num_classes", "vocabulary", "sample_captions")
+                          "seed", "num_classes", "vocabulary", "sample_captions", "stage1_discriminator")
 
 
 def check_gan_options(gan_class: type, preset: Preset) -> None:

@@ -5,7 +5,7 @@ Architectures know nothing of losses or training: each builder returns a plain
 with inputs `z` (and int32 `labels` when conditional) and float32 output in [-1, 1].
 Discriminators: `builder(image_shape, num_classes=None, **options)` returning logits.
 
-Image- and token-input networks (U-Net, PatchGAN, SRGAN, text) do not fit those signatures; their GAN
+Image- and token-input networks (U-Net, PatchGAN, SRGAN, text, StackGAN) do not fit those signatures; their GAN
 classes build them in `from_preset`. They are imported here too, so that importing this package registers
 every custom layer a saved `.keras` model may contain.
 """
@@ -19,6 +19,7 @@ from tfgan_app.architectures.dcgan import dcgan_discriminator, dcgan_generator
 from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
 from tfgan_app.architectures.patchgan import patchgan_discriminator
 from tfgan_app.architectures.srgan import srgan_generator
+from tfgan_app.architectures.stackgan import stackgan_generator
 from tfgan_app.architectures.stylegan import stylegan_discriminator, stylegan_generator
 from tfgan_app.architectures.text import text_discriminator, text_generator
 from tfgan_app.architectures.unet import unet_generator
@@ -35,7 +36,8 @@ DISCRIMINATORS: Dict[str, Callable[..., keras.Model]] = {
 
 # Builders the image-to-image and text GAN classes call in `from_preset`, by preset name (for option checks).
 PRESET_BUILDERS: Dict[str, Dict[str, Callable[..., keras.Model]]] = {
-    "generator": {**GENERATORS, "unet": unet_generator, "srgan": srgan_generator, "text": text_generator},
+    "generator": {**GENERATORS, "unet": unet_generator, "srgan": srgan_generator, "text": text_generator,
+                  "stackgan": stackgan_generator},
     "discriminator": {**DISCRIMINATORS, "patchgan": patchgan_discriminator, "text": text_discriminator},
 }
 # Arguments the library passes to builders itself; a preset cannot set them.
@@ -95,4 +97,5 @@ __all__ = ["GENERATORS", "DISCRIMINATORS", "PRESET_BUILDERS", "build_generator",
            "dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator",
            "stylegan_generator", "stylegan_discriminator", "extended_discriminator", "infogan_generator",
            "unet_generator", "patchgan_discriminator", "srgan_generator", "text_generator", "text_discriminator",
+           "stackgan_generator",
            "autoencoder_discriminator"]

@@ -72,7 +72,9 @@ class ConditioningAugmentation(layers.Layer):
         mu, log_var = ops.split(stats, 2, axis=-1)
         if not training:
             return mu
-        return mu + ops.exp(0.5 * log_var) * keras.random.normal(ops.shape(mu), seed=self.seed_generator)
+        # ε in float32, cast to the compute dtype (bfloat16 / float16 under mixed precision: float32 ε failed there).
+        epsilon = ops.cast(keras.random.normal(ops.shape(mu), seed=self.seed_generator), mu.dtype)
+        return mu + ops.exp(0.5 * log_var) * epsilon
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (input_shape[-1] // 2,)
@@ -130,15 +132,20 @@ def text_discriminator(image_shape: Sequence[int], vocab_size: int, sequence_len
                        projection: bool = False, name: str = "discriminator") -> keras.Model:
     """Builds `[images, tokens] → logits [B, 1]` (matching-aware: it judges image *and* text).
 
-    `projection=True` adds a projection-discriminator term (see the module docstring).
+    `projection=True` adds a projection-discriminator term (see the module docstring). Any square image
+    works (StackGAN's stage-I discriminator judges 14 x 14 images): the text is replicated over the
+    `ceil(H/4)`-sided feature map.
     """
-    side = _start_side(image_shape)
+    if len(image_shape) != 3 or image_shape[0] != image_shape[1]:
+        raise UsageError(f"Text-conditioned discriminators need square images [H, H, C]. Received: "
+                         f"image_shape={tuple(image_shape)}")
     images = keras.Input(shape=tuple(image_shape), name="images")
     tokens = keras.Input(shape=(sequence_length,), dtype="int32", name="tokens")
     x = layers.Conv2D(base_filters, 4, strides=2, padding="same", kernel_initializer=normal_init())(images)
     x = OutputGradLeakyReLU(0.2)(x)
     x = layers.Conv2D(base_filters * 2, 4, strides=2, padding="same", use_bias=False, kernel_initializer=normal_init())(x)
     x = OutputGradLeakyReLU(0.2)(layers.BatchNormalization()(x))
+    side = int(x.shape[1])
     encoded = _encode(tokens, vocab_size, embedding_dim, "d_text")
     text = layers.Dense(cond_dim)(encoded)
     text = layers.Reshape((side, side, cond_dim))(layers.RepeatVector(side * side)(OutputGradLeakyReLU(0.2)(text)))

@@ -28,6 +28,7 @@ from tfgan_app.gans.pix2pix import Pix2Pix
 from tfgan_app.gans.relativistic import RelativisticGAN
 from tfgan_app.gans.sgan import SGAN
 from tfgan_app.gans.srgan import SRGAN
+from tfgan_app.gans.stackgan import StackGAN
 from tfgan_app.gans.stylegan import StyleGAN
 from tfgan_app.gans.text_conditioned import TextConditionedGAN
 from tfgan_app.gans.unrolled import UnrolledGAN
@@ -48,6 +49,7 @@ GAN_CLASSES: Dict[str, Type[AdversarialModel]] = {
     "srgan": SRGAN,
     "stylegan": StyleGAN,
     "text_conditioned": TextConditionedGAN,
+    "stackgan": StackGAN,
     "began": BEGAN,
     "ebgan": EBGAN,
     "context_encoder": ContextEncoder,

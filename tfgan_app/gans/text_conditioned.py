@@ -60,7 +60,14 @@ class TextConditionedGAN(GAN):
         self.sample_captions = list(sample_captions or [])
         self.sequence_length = int(generator.inputs[1].shape[1])
         self.vectorizer = make_vectorizer(self.vocabulary, self.sequence_length)
-        self.ca_stats = keras.Model(generator.inputs[1], generator.get_layer("ca_stats").output)
+        self.ca_stats = self.conditioning_stats_model(generator)
+
+    @staticmethod
+    def conditioning_stats_model(generator: keras.Model) -> keras.Model:
+        """`tokens → [μ, log σ²]` of the generator's conditioning augmentation (its layer `ca_stats`).
+
+        Variants whose generator nests its CA (StackGAN's stages) override it."""
+        return keras.Model(generator.inputs[1], generator.get_layer("ca_stats").output)
 
     @classmethod
     def from_preset(cls, preset, info) -> "TextConditionedGAN":
