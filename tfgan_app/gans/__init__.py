@@ -24,6 +24,7 @@ from tfgan_app.gans.infogan import InfoGAN
 from tfgan_app.gans.inpainting import ContextEncoder
 from tfgan_app.gans.packing import packed_shape
 from tfgan_app.gans.pix2pix import Pix2Pix
+from tfgan_app.gans.progressive import ProgressiveGAN
 from tfgan_app.gans.relativistic import RelativisticGAN
 from tfgan_app.gans.sgan import SGAN
 from tfgan_app.gans.srgan import SRGAN
@@ -50,6 +51,7 @@ GAN_CLASSES: Dict[str, Type[AdversarialModel]] = {
     "began": BEGAN,
     "ebgan": EBGAN,
     "context_encoder": ContextEncoder,
+    "progressive": ProgressiveGAN,
 }
 
 # Files saved before the Improved-GAN techniques were constructor options name the class
