@@ -66,8 +66,8 @@ class EqualizedDense(layers.Layer):
 
     def build(self, input_shape):
         fan_in = int(input_shape[-1])
-        self.kernel = self.add_weight(shape=(fan_in, self.units), initializer=keras.initializers.RandomNormal(stddev=1.0),
-                                      name="kernel")
+        self.kernel = self.add_weight(shape=(fan_in, self.units),
+                                      initializer=keras.initializers.RandomNormal(stddev=1.0), name="kernel")
         self.bias = (self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
                      if self.use_bias else None)
         self.scale = self.gain / math.sqrt(fan_in)
