@@ -25,6 +25,7 @@ from tfgan_app.gans.infogan import InfoGAN
 from tfgan_app.gans.inpainting import ContextEncoder
 from tfgan_app.gans.packing import packed_shape
 from tfgan_app.gans.pix2pix import Pix2Pix
+from tfgan_app.gans.progressive import ProgressiveGAN
 from tfgan_app.gans.relativistic import RelativisticGAN
 from tfgan_app.gans.sgan import SGAN
 from tfgan_app.gans.srgan import SRGAN
@@ -54,6 +55,7 @@ GAN_CLASSES: Dict[str, Type[AdversarialModel]] = {
     "ebgan": EBGAN,
     "context_encoder": ContextEncoder,
     "agecgan": AgeCGAN,
+    "progressive": ProgressiveGAN,
 }
 
 # Files saved before the Improved-GAN techniques were constructor options name the class
