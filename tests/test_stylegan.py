@@ -163,3 +163,19 @@ def test_preset_options_build_the_networks():
     d = stylegan_discriminator((28, 28, 1), **preset.discriminator_options)
     gan = StyleGAN(g, d, latent_dim=preset.latent_dim, **preset.gan_options)
     assert gan.generate(2).shape == (2, 28, 28, 1) and gan.r1_gamma == preset.gan_options["r1_gamma"]
+
+
+def test_weights_the_equalised_learning_rate_scales_start_as_standard_normals():
+    """The equalised learning rate keeps weights N(0, 1) and scales them by 1/sqrt(fan_in) at run time (Karras et
+    al.); Keras' "random_normal" has std 0.05, which made every update 20x larger relative to the weights. The
+    constant input and the fixed noise are N(0, 1) too (StyleGAN2's code)."""
+    from tfgan_app.architectures.stylegan import ConstantInput  # pylint: disable=import-outside-toplevel
+    keras.utils.set_random_seed(0)
+    conv = ModulatedConv2D(32)
+    conv.build(((None, 8, 8, 32), (None, 16)))
+    constant = ConstantInput(4, 64)
+    constant.build((None, 16))
+    noise = NoiseInjection(seed=0)
+    noise.build((None, 16, 16, 8))
+    for name, weight in (("kernel", conv.kernel), ("constant", constant.constant), ("fixed noise", noise.fixed_noise)):
+        assert 0.85 < float(np.std(np.asarray(weight))) < 1.15, name

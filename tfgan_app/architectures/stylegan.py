@@ -52,7 +52,7 @@ class ConstantInput(layers.Layer):
 
     def build(self, input_shape):
         self.constant = self.add_weight(shape=(1, self.side, self.side, self.filters),
-                                        initializer="random_normal", name="constant")
+                                        initializer=keras.initializers.RandomNormal(stddev=1.0), name="constant")
 
     def call(self, reference):
         return ops.repeat(self.constant, ops.shape(reference)[0], axis=0)
@@ -89,7 +89,8 @@ class ModulatedConv2D(layers.Layer):
         self.affine = layers.Dense(in_channels, bias_initializer="ones", name="affine")
         self.affine.build(w_shape)
         self.kernel = self.add_weight(shape=(self.kernel_size, self.kernel_size, in_channels, self.filters),
-                                      initializer="random_normal", name="kernel")
+                                      initializer=keras.initializers.RandomNormal(stddev=1.0),  # N(0, 1): equalised LR
+                                      name="kernel")
         self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", name="bias")
         self.scale = 1.0 / math.sqrt(self.kernel_size * self.kernel_size * in_channels)
 
@@ -127,7 +128,7 @@ class NoiseInjection(layers.Layer):
     def build(self, input_shape):
         self.strength = self.add_weight(shape=(int(input_shape[-1]),), initializer="zeros", name="strength")
         self.fixed_noise = self.add_weight(shape=(1, int(input_shape[1]), int(input_shape[2]), 1),
-                                           initializer=keras.initializers.RandomNormal(seed=self.seed),
+                                           initializer=keras.initializers.RandomNormal(stddev=1.0, seed=self.seed),
                                            trainable=False, name="fixed_noise")
 
     def call(self, x, training=None):
