@@ -61,6 +61,15 @@ def check_builder_options(kind: str, name: str, options: Dict) -> None:
     `kind` is "generator" or "discriminator". Builders that pass `**base_options` on to a base
     architecture (`extended`, `infogan`) have the rest checked against that base's builder.
 
+    Args:
+      kind: "generator" or "discriminator" (a key of `PRESET_BUILDERS`).
+      name: the registered builder name, e.g. "dcgan", "unet" or "extended".
+      options: the preset's `generator_options` / `discriminator_options` dict.
+
+    Raises:
+      UsageError: for an unknown builder (or `base`) name, an option the builder does not take, a reserved
+        argument the library passes itself (`latent_dim`, `image_shape`, ...) or an invalid option value.
+
     Example:
     >>> check_builder_options("generator", "dcgan", {"base_filters": -3})
     Traceback (most recent call last):
@@ -82,14 +91,50 @@ def check_builder_options(kind: str, name: str, options: Dict) -> None:
 
 
 def build_generator(name: str, latent_dim: int, image_shape, num_classes=None, **options) -> keras.Model:
-    """Builds the generator architecture registered as `name` (options checked by `check_builder_options`)."""
+    """Builds the generator architecture registered as `name` (options checked by `check_builder_options`).
+
+    Args:
+      name: a key of `GENERATORS` ("dcgan", "mlp", "stylegan" or "infogan").
+      latent_dim: size of z.
+      image_shape: `(H, W, C)` of the generated images.
+      num_classes: if set, a conditional generator taking `[z, labels]`.
+      **options: keyword options of that builder (e.g. `base_filters`).
+
+    Returns:
+      The uncompiled generator `keras.Model`, float32 images in [-1, 1].
+
+    Raises:
+      UsageError: for an unknown name or a bad option (see `check_builder_options`).
+
+    Example:
+    >>> build_generator("dcgan", 64, (28, 28, 1), base_filters=16).output_shape
+    (None, 28, 28, 1)
+    """
     builder = _lookup(GENERATORS, "generator", name)
     check_builder_options("generator", name, options)
     return builder(latent_dim, image_shape, num_classes, **options)
 
 
 def build_discriminator(name: str, image_shape, num_classes=None, **options) -> keras.Model:
-    """Builds the discriminator architecture registered as `name` (options checked by `check_builder_options`)."""
+    """Builds the discriminator architecture registered as `name` (options checked by `check_builder_options`).
+
+    Args:
+      name: a key of `DISCRIMINATORS` ("dcgan", "mlp", "stylegan", "extended" or "autoencoder").
+      image_shape: `(H, W, C)` of the judged images.
+      num_classes: if set, a conditional discriminator taking `[images, labels]`.
+      **options: keyword options of that builder (e.g. `base_filters`, `dropout`).
+
+    Returns:
+      The uncompiled discriminator `keras.Model` (logits, no sigmoid; the auto-encoder returns
+      `[reconstructions, codes]`).
+
+    Raises:
+      UsageError: for an unknown name or a bad option (see `check_builder_options`).
+
+    Example:
+    >>> build_discriminator("dcgan", (28, 28, 1), base_filters=16).output_shape
+    (None, 1)
+    """
     builder = _lookup(DISCRIMINATORS, "discriminator", name)
     check_builder_options("discriminator", name, options)
     return builder(image_shape, num_classes, **options)

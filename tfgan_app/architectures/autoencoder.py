@@ -40,6 +40,11 @@ def autoencoder_discriminator(image_shape: Sequence[int], num_classes: Optional[
 
     Raises:
       UsageError: for a conditional request, a bad size or an unknown activation.
+
+    Example:
+    >>> d = autoencoder_discriminator((28, 28, 1), base_filters=16, code_dim=8)
+    >>> [tuple(shape) for shape in d.output_shape]
+    [(None, 28, 28, 1), (None, 8)]
     """
     if num_classes:
         raise UsageError(f"The auto-encoder discriminator is unconditional. Received: num_classes={num_classes!r}")

@@ -63,6 +63,13 @@ def dcgan_generator(latent_dim: int, image_shape: Sequence[int], num_classes: Op
       num_classes: if set, the generator is conditional and takes `[z, labels]`.
       base_filters: channels of the last hidden stage; each earlier stage doubles it.
       label_embedding_dim: size of the label embedding concatenated to z.
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model`, float32 images in [-1, 1] (tanh output).
+
+    Raises:
+      UsageError: unless `image_shape` is square, 1- or 3-channel, with side 4·2^k or 7·2^k.
 
     Example:
     >>> g = dcgan_generator(100, (28, 28, 1))
@@ -98,6 +105,18 @@ def dcgan_discriminator(image_shape: Sequence[int], num_classes: Optional[int] =
       num_classes: if set, the discriminator is conditional and takes `[images, labels]`.
       base_filters: channels of the first stage; each later stage doubles it.
       dropout: dropout rate after each stage (0 disables it).
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model`, float32 logits `[B, 1]`.
+
+    Raises:
+      UsageError: unless `image_shape` is square, 1- or 3-channel, with side 4·2^k or 7·2^k.
+
+    Example:
+    >>> d = dcgan_discriminator((28, 28, 1), num_classes=10, base_filters=16)
+    >>> d([keras.ops.zeros((2, 28, 28, 1)), keras.ops.zeros((2,), dtype="int32")]).shape.as_list()
+    [2, 1]
     """
     stages, _ = _stages(image_shape)
     height, width, _ = image_shape

@@ -27,6 +27,23 @@ def mlp_generator(latent_dim: int, image_shape: Sequence[int], num_classes: Opti
     points of a 2-D toy distribution (then use `output_activation="linear"`).
     `batch_norm=True` makes each hidden layer Dense (no bias) → BatchNorm → ReLU, as
     PacGAN's 2-D generator.
+
+    Args:
+      latent_dim: size of z.
+      image_shape: shape of one output sample (any rank).
+      num_classes: if set, the generator is conditional and takes `[z, labels]` (a 16-d label embedding
+        is concatenated to z).
+      hidden_units: sizes of the ReLU hidden layers.
+      output_activation: activation of the output, "tanh" for images in [-1, 1], "linear" for toy points.
+      batch_norm: Dense (no bias) → BatchNorm → ReLU hidden layers instead of Dense + ReLU.
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model`, float32 output `[B, *image_shape]`.
+
+    Example:
+    >>> mlp_generator(2, (2,), hidden_units=(32, 32), output_activation="linear").output_shape
+    (None, 2)
     """
     z = keras.Input(shape=(latent_dim,), name="latents")
     inputs, x = _with_labels(z, num_classes, 16)
@@ -45,7 +62,21 @@ def mlp_generator(latent_dim: int, image_shape: Sequence[int], num_classes: Opti
 
 def mlp_discriminator(image_shape: Sequence[int], num_classes: Optional[int] = None,
                       hidden_units: Sequence[int] = (512, 256), name: str = "discriminator") -> keras.Model:
-    """Builds `x (, labels) → logits [B, 1]` with LeakyReLU(0.2) hidden layers."""
+    """Builds `x (, labels) → logits [B, 1]` with LeakyReLU(0.2) hidden layers.
+
+    Args:
+      image_shape: shape of one input sample (any rank; it is flattened).
+      num_classes: if set, the discriminator is conditional and takes `[x, labels]`.
+      hidden_units: sizes of the hidden layers.
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model`, float32 logits `[B, 1]` (no sigmoid).
+
+    Example:
+    >>> mlp_discriminator((28, 28, 1), hidden_units=(64,)).output_shape
+    (None, 1)
+    """
     images = keras.Input(shape=tuple(image_shape), name="images")
     inputs, x = _with_labels(images, num_classes, 16)
     x = layers.Flatten()(x)

@@ -37,6 +37,19 @@ def patchgan_discriminator(image_shape: Sequence[int], condition_shape: Optional
       base_filters: channels of the first stage, doubled per stage (capped at 8x).
       num_layers: stride-2 stages (3 gives the 70x70 PatchGAN at 256x256, 2 suits 28x28).
       norm: "batch" (pix2pix), "instance" (CycleGAN) or "none".
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model`, float32 logits `[B, H / 2**num_layers, W / 2**num_layers, 1]`
+      (sides rounded up).
+
+    Raises:
+      UsageError: for an `image_shape` that is not `(H, W, C)`, `num_layers` < 1, an unknown `norm`, or a
+        `condition_shape` whose height and width differ from the image's.
+
+    Example:
+    >>> patchgan_discriminator((32, 32, 3), base_filters=16, num_layers=3).output_shape
+    (None, 4, 4, 1)
     """
     if len(image_shape) != 3:
         raise UsageError(f"image_shape must be (height, width, channels), received {tuple(image_shape)}.")

@@ -55,6 +55,17 @@ def srgan_generator(input_shape: Sequence[int], scale: int = 4, filters: int = 6
       filters: channels of the residual trunk (64 in the paper).
       num_blocks: residual blocks (16 in the paper).
       output_channels: channels of the output (default: the input's).
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model`, float32 high-resolution images in [-1, 1] (tanh output).
+
+    Raises:
+      UsageError: if `scale` is not a power of two >= 2 or `input_shape` is not `(h, w, C)`.
+
+    Example:
+    >>> srgan_generator((7, 7, 1), scale=4, filters=8, num_blocks=1).output_shape
+    (None, 28, 28, 1)
     """
     if scale < 2 or scale & (scale - 1):
         raise UsageError(f"scale must be a power of two >= 2, received {scale}.")

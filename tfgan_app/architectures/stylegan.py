@@ -241,6 +241,19 @@ def stylegan_generator(latent_dim: int, image_shape: Sequence[int], num_classes:
       filters: channels of the last (highest-resolution) level, doubled per coarser level.
       max_filters: channel cap of the coarse levels.
       seed: seed of the fixed inference noise images.
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model` (sub-models `mapping` and `synthesis`, a `truncation` layer), float32
+      images in [-1, 1].
+
+    Raises:
+      UsageError: for a conditional request, or an `image_shape` that is not square, 1- or 3-channel, with
+        side 4·2^k or 7·2^k.
+
+    Example:
+    >>> stylegan_generator(32, (28, 28, 1), filters=8, max_filters=16).output_shape
+    (None, 28, 28, 1)
     """
     if num_classes:
         raise UsageError("stylegan_generator is unconditional; set conditional=false in the preset.")
@@ -277,6 +290,24 @@ def stylegan_discriminator(image_shape: Sequence[int], num_classes: Optional[int
 
     Stride-2 3x3 convolutions with LeakyReLU(0.2) down to the generator's start
     resolution, a minibatch standard-deviation channel, then a dense head.
+
+    Args:
+      image_shape: `(H, W, C)`, square with side 4·2^k or 7·2^k (28, 32, 64, ...).
+      num_classes: must be None (unconditional).
+      filters: channels of the first (highest-resolution) stage, doubled per stage.
+      max_filters: channel cap of the coarse stages.
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model`, float32 logits `[B, 1]` (no sigmoid).
+
+    Raises:
+      UsageError: for a conditional request, or an `image_shape` that is not square, 1- or 3-channel, with
+        side 4·2^k or 7·2^k.
+
+    Example:
+    >>> stylegan_discriminator((28, 28, 1), filters=8, max_filters=16).output_shape
+    (None, 1)
     """
     if num_classes:
         raise UsageError("stylegan_discriminator is unconditional; set conditional=false in the preset.")

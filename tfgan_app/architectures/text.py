@@ -110,6 +110,27 @@ def text_generator(latent_dim: int, image_shape: Sequence[int], vocab_size: int,
     """Builds `[z [B, latent_dim], tokens int32 [B, sequence_length]] → images` in [-1, 1].
 
     The layer `ca_stats` outputs [μ, log σ²] of the conditioning augmentation (used for the KL term).
+
+    Args:
+      latent_dim: size of z.
+      image_shape: `(H, H, C)`, square with a side divisible by 4 (e.g. 28, 32).
+      vocab_size: size of the token vocabulary (id 0 is padding).
+      sequence_length: tokens per caption.
+      embedding_dim: size of the word embeddings (averaged over the non-padding tokens).
+      cond_dim: size of the conditioning vector c drawn by the conditioning augmentation.
+      base_filters: channels of the last hidden stage (the first has twice as many).
+      seed: seed of the conditioning augmentation's noise.
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model` on `[z, tokens]`, float32 images in [-1, 1].
+
+    Raises:
+      UsageError: unless `image_shape` is square with a side divisible by 4.
+
+    Example:
+    >>> text_generator(16, (28, 28, 1), vocab_size=50, sequence_length=8, base_filters=8).output_shape
+    (None, 28, 28, 1)
     """
     side = _start_side(image_shape)
     z = keras.Input(shape=(latent_dim,), name="latents")
@@ -135,6 +156,26 @@ def text_discriminator(image_shape: Sequence[int], vocab_size: int, sequence_len
     `projection=True` adds a projection-discriminator term (see the module docstring). Any square image
     works (StackGAN's stage-I discriminator judges 14 x 14 images): the text is replicated over the
     `ceil(H/4)`-sided feature map.
+
+    Args:
+      image_shape: `(H, H, C)` of the judged images (square).
+      vocab_size: size of the token vocabulary (id 0 is padding).
+      sequence_length: tokens per caption.
+      embedding_dim: size of the word embeddings.
+      cond_dim: size of the projected text vector replicated over the feature map.
+      base_filters: channels of the first stage (the second has twice as many).
+      projection: add the projection term <φ(x), W·e(text)> to the logit.
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model` on `[images, tokens]`, float32 logits `[B, 1]` (no sigmoid).
+
+    Raises:
+      UsageError: unless `image_shape` is `(H, H, C)`.
+
+    Example:
+    >>> text_discriminator((14, 14, 1), vocab_size=50, sequence_length=8, base_filters=8).output_shape
+    (None, 1)
     """
     if len(image_shape) != 3 or image_shape[0] != image_shape[1]:
         raise UsageError(f"Text-conditioned discriminators need square images [H, H, C]. Received: "

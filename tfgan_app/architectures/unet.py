@@ -60,6 +60,18 @@ def unet_generator(input_shape: Sequence[int], output_channels: Optional[int] = 
         8 for 256x256 as in pix2pix, 2 for 28x28).
       dropout: dropout rate of the three innermost decoder stages (0 disables).
       norm: "batch" (pix2pix), "instance" (CycleGAN) or "none".
+      name: the model's name.
+
+    Returns:
+      The uncompiled `keras.Model`, float32 images `[B, H, W, C_out]` in [-1, 1] (tanh output).
+
+    Raises:
+      UsageError: for an `input_shape` that is not `(H, W, C_in)`, a `depth` outside 1..(how many times H and
+        W halve exactly, at most 8), or an unknown `norm`.
+
+    Example:
+    >>> unet_generator((32, 32, 1), output_channels=3, base_filters=8, depth=3).output_shape
+    (None, 32, 32, 3)
     """
     if len(input_shape) != 3:
         raise UsageError(f"input_shape must be (height, width, channels), received {tuple(input_shape)}.")

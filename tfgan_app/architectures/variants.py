@@ -97,7 +97,22 @@ def extended_discriminator(image_shape: Sequence[int], num_classes: Optional[int
         linear layer.
       shared_hidden_units: if > 0 (with `extra_outputs`), a Dense → BatchNorm → LeakyReLU layer of this
         size between the convolutional body and both heads (InfoGAN's MNIST discriminator: 1024).
+      name: the model's name.
       **base_options: passed to the base builder (e.g. `base_filters`, `hidden_units`).
+
+    Returns:
+      The uncompiled `keras.Model`, float32 logits `[B, 1 + extra outputs]`: the adversarial logit first,
+      then the class logits (with `class_head`), then the `extra_outputs`. With neither extra outputs nor
+      minibatch discrimination it is the rewritten base model itself.
+
+    Raises:
+      UsageError: for `class_head=True` without `num_classes`, an unknown `base` or `normalization`, or an
+        error of the base builder.
+
+    Example:
+    >>> d = extended_discriminator((28, 28, 1), 10, class_head=True, spectral_norm=True, base_filters=16)
+    >>> d.output_shape
+    (None, 11)
     """
     if class_head:
         if not num_classes:
@@ -133,6 +148,28 @@ def infogan_generator(latent_dim: int, image_shape: Sequence[int], num_classes: 
     `latent_dim` counts noise and codes (InfoGAN MNIST: 62 + 10 + 2 = 74). `latent_hidden_units > 0` inserts
     a Dense → BatchNorm → ReLU layer of that size between the codes and the base generator (InfoGAN's
     MNIST generator: 1024), so codes and noise interact non-linearly before the image layers.
+
+    Args:
+      latent_dim: size of the whole latent vector (noise + codes).
+      image_shape: `(H, W, C)` of the generated images.
+      num_classes: must be None (the categorical code replaces labels).
+      num_categories: size of the one-hot categorical code.
+      num_continuous: number of continuous (uniform) codes.
+      base: the base generator, "dcgan" or "mlp".
+      latent_hidden_units: if > 0, a Dense → BatchNorm → ReLU layer of this size after the codes.
+      name: the model's name.
+      **base_options: passed to the base builder (e.g. `base_filters`).
+
+    Returns:
+      The uncompiled `keras.Model` from z `[B, latent_dim]` to float32 images in [-1, 1].
+
+    Raises:
+      UsageError: for a conditional request, a `latent_dim` not above `num_categories + num_continuous`, an
+        unknown `base`, or an error of the base builder.
+
+    Example:
+    >>> infogan_generator(74, (28, 28, 1), num_categories=10, num_continuous=2, base_filters=16).output_shape
+    (None, 28, 28, 1)
     """
     if num_classes:
         raise UsageError("The InfoGAN generator is unconditional (its categorical code replaces labels); "

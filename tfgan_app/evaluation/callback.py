@@ -100,7 +100,21 @@ class EvaluationCallback(keras.callbacks.Callback):
       seed: latent seed, the same at every evaluation.
       best_path: where to save the generator when `monitor` improves (None: no keep-best).
       monitor: the metric judged for keep-best (default: the first of `metrics`).
+      inception_weights: weights of the InceptionV3 extractor (`"auto"`, a path or None), when it is used.
       save_generator: `fn(generator, path)` used to save the best generator (default: `generator.save`).
+
+    Raises:
+      UsageError: for `every_n_epochs` < 1 or `num_samples` < 2, unknown metrics, `fcd` on a dataset without a
+        shipped classifier or with another `extractor`, feature metrics on a 2-D toy dataset, toy metrics on
+        images, `confidence` / `label_accuracy` off MNIST / Fashion-MNIST, or a `monitor` that is not among
+        the evaluated metrics.
+
+    Example:
+    >>> callback = EvaluationCallback("mnist", metrics="fcd,confidence", every_n_epochs=1, num_samples=500,
+    ...                               best_path="/tmp/run/best_generator.keras")
+    >>> callback.metrics, callback.monitor
+    (['fcd', 'confidence'], 'fcd')
+    >>> gan.fit(info.dataset, epochs=3, callbacks=[callback])  # logs eval_fcd, eval_confidence each epoch
     """
 
     def __init__(self, dataset: str, metrics="auto", every_n_epochs: int = 5, num_samples: int = 2000,

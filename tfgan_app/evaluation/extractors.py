@@ -45,7 +45,13 @@ INCEPTION_SIZE = 299
 
 
 class Features(NamedTuple):
-    """What an extractor returns for a batch: `[N, D]` features and `[N, K]` probabilities (or None)."""
+    """What an extractor returns for a batch: `[N, D]` features and `[N, K]` probabilities (or None).
+
+    Example:
+    >>> out = get_extractor("mnist")(np.zeros((4, 28, 28, 1), np.uint8))
+    >>> out.features.shape, out.probabilities.shape
+    ((4, 128), (4, 10))
+    """
 
     features: np.ndarray
     probabilities: Optional[np.ndarray]
@@ -57,6 +63,22 @@ class FeatureExtractor(abc.ABC):
     Subclasses set `name`, `feature_dim`, `num_classes` (None without a
     classifier head) and `_model` (a keras.Model with outputs
     `[features, probabilities]`), and implement `_preprocess`.
+
+    Args:
+      batch_size: images per forward pass.
+
+    Example:
+    >>> class Pixels(FeatureExtractor):
+    ...     name, feature_dim = "pixels", 784
+    ...     def __init__(self):
+    ...         super().__init__(batch_size=100)
+    ...         inputs = keras.Input((28, 28, 1))
+    ...         flat = keras.layers.Flatten()(inputs)
+    ...         self._model = keras.Model(inputs, [flat, flat])
+    ...     def _preprocess(self, images):
+    ...         return tf.cast(images, tf.float32) / 255.0
+    >>> Pixels()(np.zeros((3, 28, 28, 1), np.uint8)).features.shape
+    (3, 784)
     """
 
     name: str = "extractor"
@@ -111,6 +133,16 @@ class InceptionExtractor(FeatureExtractor):
         (`inception_v3_weights_tf_dim_ordering_tf_kernels.h5`); pool3 features
         alone also work with the `_notop` file.
       batch_size: images per forward pass.
+
+    Raises:
+      MissingResourceError: if a `weights` path does not exist, or `"auto"` finds no weights file in the Keras
+        cache.
+      UsageError: for `with_probabilities=True` with the `_notop` weights file.
+
+    Example:
+    >>> extractor = InceptionExtractor(weights=None, with_probabilities=False)  # random weights: structure only
+    >>> extractor(np.zeros((2, 28, 28, 1), np.uint8)).features.shape
+    (2, 2048)
     """
 
     name = "inception"
@@ -174,7 +206,17 @@ class ClassifierExtractor(FeatureExtractor):
 
     Args:
       path: a `.keras` classifier file.
-      name: the name used in metric tables (e.g. "mnist").
+      name: the name used in metric tables (e.g. "mnist"); default: the file name without extension.
+      batch_size: images per forward pass.
+
+    Raises:
+      MissingResourceError: if `path` does not exist.
+      UsageError: if the classifier has no layer named `features`.
+
+    Example:
+    >>> extractor = ClassifierExtractor.shipped("mnist")
+    >>> extractor.feature_dim, extractor.num_classes, extractor.input_shape
+    (128, 10, (28, 28, 1))
     """
 
     def __init__(self, path: str, name: Optional[str] = None, batch_size: int = 500) -> None:
@@ -225,6 +267,23 @@ def get_extractor(name: str, inception_weights: Optional[str] = "auto",
     """Returns an extractor by name: "inception", "mnist", "fashion_mnist", or a path to a `.keras` classifier.
 
     `inception_weights` and `with_probabilities` are passed to `InceptionExtractor`.
+
+    Args:
+      name: "inception", a shipped classifier ("mnist", "fashion_mnist") or a `.keras` file path.
+      inception_weights: weights of the Inception extractor (`"auto"`, a path or None).
+      with_probabilities: whether the Inception extractor builds its classification top.
+
+    Returns:
+      An `InceptionExtractor` or a `ClassifierExtractor`.
+
+    Raises:
+      UsageError: for an unknown name (neither a known extractor nor a `.keras` path), or from the extractor.
+      MissingResourceError: for missing weights or classifier files.
+
+    Example:
+    >>> extractor = get_extractor("fashion_mnist")
+    >>> type(extractor).__name__, extractor.name
+    ('ClassifierExtractor', 'fashion_mnist')
     """
     if name == "inception":
         return InceptionExtractor(weights=inception_weights, with_probabilities=with_probabilities)

@@ -27,6 +27,22 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     root is computed as Σ sqrt(eig(√Σ1 Σ2 √Σ1)): that matrix is symmetric positive
     semi-definite with the same eigenvalues as Σ1 Σ2, so no complex parts appear
     (other implementations drop a tiny imaginary part of `scipy.linalg.sqrtm`).
+
+    Args:
+      mu1: `[D]` mean of the first set of features (e.g. the real images').
+      sigma1: `[D, D]` covariance of the first set.
+      mu2: `[D]` mean of the second set (e.g. the generated images').
+      sigma2: `[D, D]` covariance of the second set.
+
+    Returns:
+      The squared Fréchet distance d² (the number reported as FID), a Python float >= 0.
+
+    Raises:
+      UsageError: for NaN or Inf values, or means and covariances that are not `[D]` and `[D, D]` of one D.
+
+    Example:
+    >>> frechet_distance(np.zeros(2), np.eye(2), np.ones(2), np.eye(2))
+    2.0
     """
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
@@ -51,7 +67,20 @@ def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
 
 
 def polynomial_mmd2(x: np.ndarray, y: np.ndarray) -> float:
-    """Unbiased MMD² between `x` [m, D] and `y` [n, D] with kernel k(a, b) = (aᵀb / D + 1)³."""
+    """Unbiased MMD² between `x` [m, D] and `y` [n, D] with kernel k(a, b) = (aᵀb / D + 1)³.
+
+    Args:
+      x: `[m, D]` feature vectors, m >= 2.
+      y: `[n, D]` feature vectors, n >= 2.
+
+    Returns:
+      The unbiased estimate of MMD², a Python float (near 0, possibly slightly negative, for one distribution).
+
+    Example:
+    >>> rng = np.random.default_rng(0)
+    >>> polynomial_mmd2(rng.normal(size=(200, 4)), rng.normal(size=(200, 4)) + 1.0) > 0.1
+    True
+    """
     d = x.shape[1]
     k_xx = (x @ x.T / d + 1.0) ** 3
     k_yy = (y @ y.T / d + 1.0) ** 3
@@ -73,6 +102,27 @@ def kernel_inception_distance(real_features, fake_features, num_subsets: int = 1
     repeat it, and the std would understate the spread (≈1e-16 when both sets are
     whole), so that is a `UsageError` (torch-fidelity refuses it too).
     Published KIDs are often printed ×1000. Returns `(mean, std)`.
+
+    Args:
+      real_features: `[N, D]` features of real images, N >= 2.
+      fake_features: `[M, D]` features of generated images, M >= 2.
+      num_subsets: number of random subsets averaged.
+      subset_size: vectors drawn from each set per subset (>= 2).
+      seed: seed of the subset draws.
+
+    Returns:
+      `(mean, std)` of the MMD² over the subsets, Python floats.
+
+    Raises:
+      UsageError: for features that are not `[N, D]` of one D, non-finite values, fewer than 2 samples, a
+        `num_subsets` < 1 or `subset_size` < 2, or `subset_size` above the smaller set with `num_subsets` > 1.
+
+    Example:
+    >>> rng = np.random.default_rng(0)
+    >>> real, fake = rng.normal(size=(300, 8)), rng.normal(size=(300, 8))
+    >>> kid_mean, kid_std = kernel_inception_distance(real, fake, num_subsets=10, subset_size=100)
+    >>> abs(kid_mean) < 0.05
+    True
     """
     real, fake = _features("kernel_inception_distance", real_features, fake_features, minimum=2)
     _check_positive_int("kernel_inception_distance", "num_subsets", num_subsets)
@@ -100,6 +150,22 @@ def inception_score(probabilities, splits: int = 10) -> Tuple[float, float]:
     `probabilities` is `[N, K]` class probabilities (rows sum to 1) from any
     classifier; the score lies in [1, K]. With the shipped digit classifiers this
     is the "classifier score".
+
+    Args:
+      probabilities: `[N, K]` class probabilities, N >= `splits`.
+      splits: number of equal parts the score is computed on.
+
+    Returns:
+      `(mean, std)` of the score over the splits, Python floats.
+
+    Raises:
+      UsageError: for NaN or Inf values, a shape other than `[N, K]` with N >= `splits` >= 1, or rows that are
+        not probabilities (negative, or not summing to 1: logits).
+
+    Example:
+    >>> mean, std = inception_score(np.eye(10)[np.arange(100) % 10], splits=2)  # confident and balanced
+    >>> round(mean, 6), std
+    (10.0, 0.0)
     """
     p = np.asarray(probabilities, np.float64)
     _check_finite("inception_score", "probabilities", p)
@@ -131,6 +197,26 @@ def precision_recall(real_features, fake_features, k: int = 3,
     digit of a distance that is small next to the features' common offset otherwise
     (features 1e4 + N(0, 1) gave (1.0, 1.0) in float32).
     Returns `(precision, recall)`.
+
+    Args:
+      real_features: `[N, D]` features of real images, N > k.
+      fake_features: `[M, D]` features of generated images, M > k.
+      k: the neighbour whose distance is a point's radius (3 in the paper).
+      batch_size: rows per block of the distance computation.
+
+    Returns:
+      `(precision, recall)`, Python floats in [0, 1].
+
+    Raises:
+      UsageError: for a `k` or `batch_size` < 1, features that are not `[N, D]` of one D, non-finite values, or
+        k or fewer samples in a set.
+
+    Example:
+    >>> rng = np.random.default_rng(0)
+    >>> real = rng.normal(size=(500, 2))
+    >>> precision, recall = precision_recall(real, 0.1 * rng.normal(size=(500, 2)))
+    >>> precision > 0.9, recall < 0.5
+    (True, True)
     """
     _check_positive_int("precision_recall", "k", k)
     _check_positive_int("precision_recall", "batch_size", batch_size)

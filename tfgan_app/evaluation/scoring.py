@@ -35,7 +35,19 @@ _NEEDS_FEATURES = ("kid", "pr")
 
 @dataclasses.dataclass
 class FeatureSet:
-    """What an image set leaves after extraction: moments, optionally all features, probabilities."""
+    """What an image set leaves after extraction: moments, optionally all features, probabilities.
+
+    Args:
+      moments: `StreamingMoments` of the features (mean and covariance, for FID).
+      features: `[N, D]` float32 features when kept (KID, precision/recall), else None.
+      probabilities: `[N, K]` float32 class probabilities when the extractor has a classifier head, else None.
+
+    Example:
+    >>> images, _ = load_mnist("test")
+    >>> fake = extract([images[:500], images[500:1000]], get_extractor("mnist"), keep_features=True)
+    >>> fake.count, fake.features.shape, fake.probabilities.shape
+    (1000, (1000, 128), (1000, 10))
+    """
 
     moments: StreamingMoments
     features: Optional[np.ndarray]
@@ -67,7 +79,19 @@ def extract(batches: Iterable[np.ndarray], extractor: FeatureExtractor, keep_fea
     """Runs `extractor` over uint8 image batches; keeps per-image features only if `keep_features`.
 
     Args:
+      batches: an iterable of uint8 `[B, H, W, C]` arrays (e.g. `ImageSource.batches(...)`).
+      extractor: the `FeatureExtractor` to run.
+      keep_features: keep every feature vector (needed by KID and precision/recall), not only the moments.
       progress: `(title, number of images)` to print the title and a Keras progress bar on stdout.
+
+    Returns:
+      A `FeatureSet`: the streaming moments, the `[N, D]` features (None unless `keep_features`) and the
+      `[N, K]` probabilities (None for an extractor without a classifier head).
+
+    Example:
+    >>> real = extract(DatasetSource("mnist", "test").batches(1000, 250), get_extractor("mnist"), False)
+    >>> real.count, real.moments.mean.shape, real.features is None
+    (1000, (128,), True)
     """
     moments = StreamingMoments()
     features, probabilities = [], []
@@ -92,7 +116,34 @@ def extract(batches: Iterable[np.ndarray], extractor: FeatureExtractor, keep_fea
 def compute_metrics(real: Optional[FeatureSet], fake: FeatureSet, metrics: Sequence[str],
                     kid_subsets: int = 100, kid_subset_size: int = 1000, is_splits: int = 10,
                     pr_k: int = 3, seed: int = 0) -> Dict[str, float]:
-    """Computes the requested metrics of `fake` against `real` (IS needs only `fake`)."""
+    """Computes the requested metrics of `fake` against `real` (IS needs only `fake`).
+
+    Args:
+      real: the real images' `FeatureSet`, or None when only "is" is asked for.
+      fake: the generated images' `FeatureSet`.
+      metrics: subset of "fid", "kid", "is", "pr" (list or comma-separated).
+      kid_subsets: `num_subsets` of `kernel_inception_distance`.
+      kid_subset_size: `subset_size` of `kernel_inception_distance`.
+      is_splits: `splits` of `inception_score`.
+      pr_k: `k` of `precision_recall`.
+      seed: seed of the KID subsets.
+
+    Returns:
+      A flat dict of floats: `fid`; `kid_mean`, `kid_std`; `is_mean`, `is_std`; `precision`, `recall` (the
+      keys of the requested metrics).
+
+    Raises:
+      UsageError: for unknown metrics, "is" without probabilities, a comparing metric without `real`, "kid" or
+        "pr" on sets extracted without `keep_features`, or an error of the metric itself.
+
+    Example:
+    >>> images, _ = load_mnist("test")
+    >>> extractor = get_extractor("mnist")
+    >>> real = extract([images[:1000]], extractor, keep_features=True)
+    >>> fake = extract([images[1000:2000]], extractor, keep_features=True)
+    >>> sorted(compute_metrics(real, fake, "fid,kid,is", kid_subsets=10, kid_subset_size=500))
+    ['fid', 'is_mean', 'is_std', 'kid_mean', 'kid_std']
+    """
     results: Dict[str, float] = {}
     for metric in parse_metrics(metrics):
         if metric == "is":
@@ -205,14 +256,21 @@ def evaluate(generator: Union[str, ImageSource], dataset: str, metrics="fid,kid,
         dataset, split, sample count, image shape or seed is refused.
       Other arguments: see `compute_metrics` and `InceptionExtractor`.
 
-    Returns a JSON-serialisable dict: `metrics` (numbers), the extractor, sample
-    counts, timing and `notes` (what was adapted: fewer samples than asked, smaller batches or KID
-    subsets, images converted for the extractor).
+    Returns:
+      A JSON-serialisable dict: `metrics` (numbers), the extractor, sample
+      counts, timing and `notes` (what was adapted: fewer samples than asked, smaller batches or KID
+      subsets, images converted for the extractor). Keys: `generator`, `dataset`, `split`, `extractor`,
+      `num_generated`, `num_real`, `metrics`, `notes`, `seconds`.
 
     Raises:
       UsageError / MissingResourceError: before any feature is computed, for what cannot be adapted
         (unknown metrics or extractor, missing Inception weights, an unreadable dataset, a reference
-        statistics file of another setup).
+        statistics file of another setup), and `num_samples` < 2 or `batch_size` < 1.
+
+    Example:
+    >>> result = evaluate("runs/dcgan_mnist", "mnist", metrics="fid,is", num_samples=2000)
+    >>> result["extractor"], sorted(result["metrics"])
+    ('mnist', ['fid', 'is_mean', 'is_std'])
     """
     names = parse_metrics(metrics)
     if num_samples < 2 or batch_size < 1:

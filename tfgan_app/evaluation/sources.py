@@ -41,7 +41,19 @@ from tfgan_app.latent import sample_latents
 
 
 class ImageSource(abc.ABC):
-    """A finite or unbounded supply of uint8 images of shape `image_shape`."""
+    """A finite or unbounded supply of uint8 images of shape `image_shape`.
+
+    Subclasses implement `batches(num, batch_size, seed)`.
+
+    Args:
+      name: the source's name in reports (e.g. the run's).
+      image_shape: `(H, W, C)` of the images it yields.
+
+    Example:
+    >>> source = ArraySource("digits", load_mnist("test")[0])
+    >>> isinstance(source, ImageSource), source.image_shape
+    (True, (28, 28, 1))
+    """
 
     def __init__(self, name: str, image_shape: Tuple[int, int, int]) -> None:
         self.name = name
@@ -53,7 +65,24 @@ class ImageSource(abc.ABC):
 
 
 class GeneratorSource(ImageSource):
-    """Images from a generator function `(latents, labels or None) -> float images in [-1, 1]`."""
+    """Images from a generator function `(latents, labels or None) -> float images in [-1, 1]`.
+
+    Its batches are those of `GAN.generate(num, seed)`: latents from `sample_latents(num, latent_dim, seed)`,
+    labels `i % num_classes` for a conditional generator, outputs quantised with `to_uint8`.
+
+    Args:
+      name: the source's name in reports.
+      generate: `fn(latents [B, latent_dim], labels int32 [B] or None)` returning images in [-1, 1].
+      latent_dim: size of the latent vectors.
+      num_classes: classes of a conditional generator, or None.
+      image_shape: `(H, W, C)` of the generated images.
+
+    Example:
+    >>> source = GeneratorSource.from_keras(dcgan_generator(16, (28, 28, 1), base_filters=8))
+    >>> batch = next(source.batches(4, batch_size=2))
+    >>> batch.shape, batch.dtype
+    ((2, 28, 28, 1), dtype('uint8'))
+    """
 
     def __init__(self, name: str, generate: Callable, latent_dim: int, num_classes: Optional[int],
                  image_shape: Tuple[int, int, int]) -> None:
@@ -98,7 +127,17 @@ def _num_classes_of(generator: keras.Model) -> int:
 
 
 class ArraySource(ImageSource):
-    """Images held in memory (e.g. a folder of images); yields a seeded random subset of `num` (all if fewer)."""
+    """Images held in memory (e.g. a folder of images); yields a seeded random subset of `num` (all if fewer).
+
+    Args:
+      name: the source's name in reports.
+      images: uint8 `[N, H, W, C]` images.
+
+    Example:
+    >>> source = ArraySource("zeros", np.zeros((10, 8, 8, 1), np.uint8))
+    >>> [len(batch) for batch in source.batches(25, batch_size=4)]
+    [4, 4, 2]
+    """
 
     def __init__(self, name: str, images: np.ndarray) -> None:
         super().__init__(name, images.shape[1:])
@@ -115,6 +154,22 @@ class DatasetSource(ImageSource):
 
     `image_shape` resizes/converts the real images like training does, so they
     match the generator's output size.
+
+    Args:
+      spec: a dataset spec `load_dataset` accepts.
+      split: the split of the real images.
+      image_shape: `(H, W, C)` to resize / convert the images to (default: the dataset's own).
+      data_dir: TFDS data folder.
+
+    Raises:
+      UsageError / MissingResourceError: as `load_dataset`, when the dataset is opened in the constructor.
+
+    Example:
+    >>> source = DatasetSource("mnist", "test", image_shape=(32, 32, 1))
+    >>> source.name, source.image_shape, source.num_examples
+    ('mnist (test)', (32, 32, 1), 10000)
+    >>> next(source.batches(8, batch_size=4)).shape
+    (4, 32, 32, 1)
     """
 
     def __init__(self, spec: str, split: str = "train",
@@ -164,6 +219,13 @@ def load_image_source(spec: str, which: str = "best") -> ImageSource:
     Raises:
         MissingResourceError: `spec` does not exist (or names an unusable generator).
         UsageError: a file that is no generator, or a generator evaluate cannot score.
+
+    Example:
+    >>> source = load_image_source("runs/dcgan_mnist")  # a `tfgan train` run directory
+    >>> type(source).__name__, source.image_shape
+    ('GeneratorSource', (28, 28, 1))
+    >>> next(source.batches(1000, batch_size=250, seed=0)).shape
+    (250, 28, 28, 1)
     """
     if spec.startswith("folder:"):
         return _folder_source(spec[len("folder:"):])

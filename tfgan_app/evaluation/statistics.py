@@ -20,7 +20,15 @@ from tfgan_app.errors import UsageError
 
 
 class StreamingMoments:
-    """Running mean and (unbiased, ddof=1) covariance of `[N, D]` feature batches."""
+    """Running mean and (unbiased, ddof=1) covariance of `[N, D]` feature batches.
+
+    Example:
+    >>> x = np.random.default_rng(0).normal(size=(100, 3))
+    >>> moments = StreamingMoments()
+    >>> moments.update(x[:40]); moments.update(x[40:])
+    >>> np.allclose(moments.covariance, np.cov(x, rowvar=False))
+    True
+    """
 
     def __init__(self) -> None:
         self.count = 0

@@ -68,7 +68,21 @@ keras.saving.get_custom_objects().update(LEGACY_REGISTERED_NAMES)
 
 
 def get_gan_class(name: str) -> Type[AdversarialModel]:
-    """Returns the GAN class registered as `name`."""
+    """Returns the GAN class registered as `name`.
+
+    Args:
+      name: a key of `GAN_CLASSES`, e.g. "gan", "wgan_gp", "pix2pix" (a preset's `gan` field).
+
+    Returns:
+      The `AdversarialModel` subclass.
+
+    Raises:
+      UsageError: for an unknown name (the message lists the valid ones).
+
+    Example:
+    >>> get_gan_class("wgan_gp").__name__
+    'WGANGP'
+    """
     if name not in GAN_CLASSES:
         raise UsageError(f"Unknown GAN type {name!r}. Valid types: {', '.join(sorted(GAN_CLASSES))}.")
     return GAN_CLASSES[name]

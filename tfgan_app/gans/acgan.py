@@ -53,6 +53,15 @@ class ACGAN(ConditionalGAN):
       num_classes: K; the discriminator must output `[B, 1 + K]`.
       class_weight: w, weight of the auxiliary classification losses (1 in the paper).
       (other arguments as `GAN`)
+
+    Example:
+    >>> g = dcgan_generator(64, (28, 28, 1), num_classes=10, base_filters=16)
+    >>> d = extended_discriminator((28, 28, 1), num_classes=10, class_head=True, base_filters=16)
+    >>> gan = ACGAN(g, d, num_classes=10)
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam", loss="non_saturating")
+    >>> history = gan.fit(load_dataset("mnist", batch_size=64).dataset.take(10), epochs=1, verbose=0)
+    >>> gan.generate(4, labels=[7, 7, 1, 1]).shape
+    (4, 28, 28, 1)
     """
 
     discriminator_takes_labels = False

@@ -93,6 +93,19 @@ class AdversarialModel(keras.Model):
       historical_averaging: weight w of the historical-averaging penalty of both players (0: off).
       instance_noise: σ of Gaussian noise added to D's inputs while training (0: off).
       instance_noise_decay_steps: generator steps over which σ decays linearly to 0 (0: constant).
+      r1_gamma: γ of the R1 penalty (γ/2)·E‖∇D(x)‖² on real samples (0: off).
+
+    Raises:
+      UsageError: for `d_steps` < 1, a bad `ema_decay` / `ema_start`, `pack` or `r1_gamma` (< 0), an unknown
+        `diff_augment` policy, an option the variant lists in `unsupported_techniques`, bad Improved-GAN
+        options (e.g. `feature_layer` without `feature_matching`, `label_smoothing` outside (0, 1]), `pack` > 1
+        on a variant whose discriminator sees more than the samples, or `diff_augment` on non-image samples.
+
+    Example (a variant overrides hooks; `GAN` is the unconditional one):
+    >>> gan = GAN(dcgan_generator(64, (28, 28, 1), base_filters=16),
+    ...           dcgan_discriminator((28, 28, 1), base_filters=16), d_steps=2, ema_decay=0.999)
+    >>> isinstance(gan, AdversarialModel), gan.d_steps
+    (True, 2)
     """
 
     # Attributes holding the model's networks, serialised in the config (CycleGAN adds its second pair).

@@ -65,6 +65,18 @@ class GAN(AdversarialModel):
       latent_dim: size of z; inferred from the generator's first input if omitted.
       (d_steps, seed, ema_decay, pack, diff_augment and the Improved-GAN options: see
       `AdversarialModel`; each D step draws fresh latents for the same real batch.)
+
+    Raises:
+      UsageError: if `latent_dim` differs from the generator's latent input size, or for a bad option of
+        `AdversarialModel`.
+
+    Example:
+    >>> gan = GAN(dcgan_generator(64, (28, 28, 1), base_filters=16), dcgan_discriminator((28, 28, 1), base_filters=16))
+    >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    ...             g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), loss="non_saturating")
+    >>> history = gan.fit(load_dataset("mnist", batch_size=64).dataset.take(10), epochs=1, verbose=0)
+    >>> gan.generate(16, seed=0).shape
+    (16, 28, 28, 1)
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, latent_dim: Optional[int] = None,

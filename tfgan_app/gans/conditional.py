@@ -27,6 +27,18 @@ class ConditionalGAN(GAN):
     Args:
       num_classes: number of labels; `labels` must be in `[0, num_classes)`.
       (other arguments as `GAN`)
+
+    Raises:
+      UsageError: unless the generator takes `[z, labels]` and the discriminator `[images, labels]` (images only
+        for variants whose `discriminator_takes_labels` is False), or for a bad option of `GAN`.
+
+    Example:
+    >>> gan = ConditionalGAN(dcgan_generator(64, (28, 28, 1), num_classes=10, base_filters=16),
+    ...                      dcgan_discriminator((28, 28, 1), num_classes=10, base_filters=16), num_classes=10)
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam", loss="non_saturating")
+    >>> history = gan.fit(load_dataset("mnist", batch_size=64).dataset.take(10), epochs=1, verbose=0)
+    >>> gan.generate(10, labels=list(range(10))).shape   # one image per digit
+    (10, 28, 28, 1)
     """
 
     # Whether the discriminator takes `[images, labels]` (ACGAN's sees images only and predicts labels).

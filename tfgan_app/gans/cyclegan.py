@@ -147,6 +147,19 @@ class CycleGAN(ImageToImageGAN):
         have different channel counts).
       pool_size: size of each domain's fake-image pool (50; 0 disables).
       (other arguments as `AdversarialModel`)
+
+    Raises:
+      UsageError: for a negative `cycle_weight` or `identity_weight`, an identity loss between domains with
+        different channel counts, `d_steps` other than 1, or a bad option of `AdversarialModel`.
+
+    Example:
+    >>> info = load_unpaired("mnist_recolored", batch_size=8)
+    >>> gan = CycleGAN.from_shapes((28, 28, 3), (28, 28, 3), base_filters=8, pool_size=10)
+    >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    ...             g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), loss="least_squares")
+    >>> history = gan.fit(info.dataset.take(10), epochs=1, verbose=0)
+    >>> gan.translate(np.zeros((2, 28, 28, 3), np.float32)).shape   # A → B, in [-1, 1]
+    (2, 28, 28, 3)
     """
 
     networks = ImageToImageGAN.networks + ("generator_b_to_a", "discriminator_a")

@@ -100,6 +100,18 @@ class EBGAN(AutoEncoderGAN):
       margin: m; D only pushes a fake's energy up while it is below m.
       pt_weight: λ_PT of the pulling-away term (0.1 in the paper; 0 disables it).
       (other arguments as `GAN`; the compiled loss pair is not used)
+
+    Raises:
+      UsageError: for a `margin` that is not a positive number, a negative `pt_weight`, or a bad option of
+        `GAN`.
+
+    Example:
+    >>> gan = EBGAN(dcgan_generator(64, (28, 28, 1), base_filters=16),
+    ...             autoencoder_discriminator((28, 28, 1), base_filters=16, activation="leaky_relu"), margin=10.0)
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam")   # the compiled loss pair is not used
+    >>> history = gan.fit(load_dataset("mnist", batch_size=64).dataset.take(10), epochs=1, verbose=0)
+    >>> gan.generate(8).shape
+    (8, 28, 28, 1)
     """
 
     energy_power = 2
@@ -139,6 +151,18 @@ class BEGAN(AutoEncoderGAN):
 
     k_t is a non-trainable weight of the model (`k`), so it is saved and resumed with it; the
     update uses the global-batch means of L(x) (last D step) and L(G(z_G)) (the G step).
+
+    Raises:
+      UsageError: for a `gamma` outside (0, 1], a negative `lambda_k`, an `initial_k` outside [0, 1], or a bad
+        option of `GAN` (the checks run after `GAN.__init__`).
+
+    Example:
+    >>> gan = BEGAN(dcgan_generator(64, (28, 28, 1), base_filters=16),
+    ...             autoencoder_discriminator((28, 28, 1), base_filters=16), gamma=0.5)
+    >>> gan.compile(d_optimizer=keras.optimizers.Adam(1e-4), g_optimizer=keras.optimizers.Adam(1e-4))
+    >>> history = gan.fit(load_dataset("mnist", batch_size=64).dataset.take(10), epochs=1, verbose=0)
+    >>> 0.0 <= float(gan.k) <= 1.0   # k_t, saved with the model
+    True
     """
 
     energy_power = 1

@@ -88,6 +88,15 @@ class ImageToImageGAN(AdversarialModel):
       discriminator: `keras.Model` judging output images (with the inputs, if a variant says so in
         `discriminator_inputs`).
       (d_steps, seed, ema_decay, pack, diff_augment and the Improved-GAN options: see `AdversarialModel`.)
+
+    Example (`Pix2Pix`, `ContextEncoder`, `SRGAN` and `CycleGAN` are the concrete variants):
+    >>> info = load_paired("mnist_edges", batch_size=16)
+    >>> gan = Pix2Pix(unet_generator((28, 28, 1), base_filters=8),
+    ...               patchgan_discriminator((28, 28, 1), (28, 28, 1), base_filters=8, num_layers=2))
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam", loss="non_saturating")
+    >>> history = gan.fit(info.dataset.take(10), epochs=1, verbose=0)
+    >>> gan.translate(np.zeros((3, 28, 28, 1), np.float32)).shape
+    (3, 28, 28, 1)
     """
 
     @classmethod

@@ -69,6 +69,21 @@ class InfoGAN(GAN):
         `g_optimizer` and learn from the generator step's λ·L_Q only; the discriminator step is purely
         adversarial, so the shared body serves the real/fake game alone.
       (other arguments as `GAN`)
+
+    Raises:
+      UsageError: for a generator without a `LatentCodes` layer, a discriminator whose output is not
+        `[B, 1 + num_codes]`, a `q_optimizer` other than "discriminator" or "generator", "generator" without
+        the Q network's own layers (`extra_hidden_units > 0`), or a bad option of `GAN`.
+
+    Example:
+    >>> g = infogan_generator(74, (28, 28, 1), num_categories=10, num_continuous=2, base_filters=16)
+    >>> d = extended_discriminator((28, 28, 1), extra_outputs=12, extra_hidden_units=32, base_filters=16)
+    >>> gan = InfoGAN(g, d, q_optimizer="generator")
+    >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    ...             g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
+    >>> history = gan.fit(load_dataset("mnist", batch_size=64).dataset.take(10), epochs=1, verbose=0)
+    >>> gan.generate(4).shape
+    (4, 28, 28, 1)
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, info_weight: float = 1.0,

@@ -41,6 +41,15 @@ class ContextEncoder(Pix2Pix):
 
     Raises:
       UsageError: for a negative weight.
+
+    Example:
+    >>> info = load_paired("mnist_inpaint", batch_size=16)
+    >>> gan = ContextEncoder(unet_generator((28, 28, 1), base_filters=8),
+    ...                      patchgan_discriminator((28, 28, 1), (28, 28, 1), base_filters=8, num_layers=2))
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam", loss="non_saturating")
+    >>> history = gan.fit(info.dataset.take(10), epochs=1, verbose=0)
+    >>> "hole_mse" in history.history
+    True
     """
 
     extra_metric_names = ("hole_mse",)

@@ -31,7 +31,22 @@ def check_pack(pack: int) -> None:
 
 
 def packed_shape(sample_shape: Sequence[int], pack: int) -> Tuple[int, ...]:
-    """The discriminator's input shape for samples of `sample_shape` packed by `pack` (last axis × pack)."""
+    """The discriminator's input shape for samples of `sample_shape` packed by `pack` (last axis × pack).
+
+    Args:
+      sample_shape: shape of one sample, e.g. `(28, 28, 1)` or `(2,)`.
+      pack: PacGAN packing degree m (1: no packing).
+
+    Returns:
+      The shape tuple with its last axis multiplied by `pack`.
+
+    Raises:
+      UsageError: unless `pack` is a positive integer.
+
+    Example:
+    >>> packed_shape((28, 28, 1), 4)
+    (28, 28, 4)
+    """
     check_pack(pack)
     shape = tuple(int(d) for d in sample_shape)
     return shape[:-1] + (shape[-1] * pack,)

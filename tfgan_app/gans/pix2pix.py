@@ -39,6 +39,20 @@ class Pix2Pix(ImageToImageGAN):
       discriminator: `keras.Model` on `[condition, images]` (e.g. `patchgan_discriminator(.., condition_shape)`).
       l1_weight: λ of the L1 reconstruction term (100 in the paper).
       (other arguments as `AdversarialModel`)
+
+    Raises:
+      UsageError: for a discriminator that does not take `[condition, images]`, a negative `l1_weight`, or a
+        bad option of `AdversarialModel`.
+
+    Example:
+    >>> info = load_paired("mnist_edges", batch_size=16)
+    >>> gan = Pix2Pix(unet_generator((28, 28, 1), base_filters=8),
+    ...               patchgan_discriminator((28, 28, 1), (28, 28, 1), base_filters=8, num_layers=2), l1_weight=100.0)
+    >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+    ...             g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), loss="non_saturating")
+    >>> history = gan.fit(info.dataset.take(10), epochs=1, verbose=0)
+    >>> gan.translate(np.zeros((2, 28, 28, 1), np.float32)).shape
+    (2, 28, 28, 1)
     """
 
     extra_metric_names = ("l1",)

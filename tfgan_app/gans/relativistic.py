@@ -43,7 +43,21 @@ def relativistic_average_losses(real_logits, fake_logits) -> Tuple[tf.Tensor, tf
 
 @keras.saving.register_keras_serializable(package="tfgan_app")
 class RelativisticGAN(GAN):
-    """RaGAN: relativistic average discriminator and generator losses (see the module docstring)."""
+    """RaGAN: relativistic average discriminator and generator losses (see the module docstring).
+
+    Args:
+      generator: `keras.Model` mapping latents `[B, latent_dim]` to samples.
+      discriminator: `keras.Model` mapping samples to logits C(x) `[B, 1]` (or a PatchGAN logit map).
+      (other arguments as `GAN`; the compiled loss pair is not used)
+
+    Example:
+    >>> gan = RelativisticGAN(dcgan_generator(64, (28, 28, 1), base_filters=16),
+    ...                       dcgan_discriminator((28, 28, 1), base_filters=16))
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam")
+    >>> history = gan.fit(load_dataset("mnist", batch_size=64).dataset.take(10), epochs=1, verbose=0)
+    >>> gan.generate(4).shape
+    (4, 28, 28, 1)
+    """
 
     def discriminator_loss(self, real_logits, fake_logits, real, fake, condition) -> tf.Tensor:
         return relativistic_average_losses(real_logits, fake_logits)[0]

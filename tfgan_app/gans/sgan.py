@@ -43,6 +43,19 @@ class SGAN(GAN):
       num_classes: K (from the dataset); the discriminator must output `[B, 1 + K]`.
       supervised_weight: w, weight of the labelled cross-entropy.
       (other arguments as `GAN`)
+
+    Raises:
+      UsageError: for a discriminator whose output is not `[B, 1 + num_classes]`, or a bad option of `GAN`.
+
+    Example:
+    >>> images, labels = load_mnist("train")
+    >>> data = semi_supervised_dataset(images, labels, num_labelled=100, batch_size=64)
+    >>> gan = SGAN(dcgan_generator(64, (28, 28, 1), base_filters=16),
+    ...            extended_discriminator((28, 28, 1), extra_outputs=10, base_filters=16), num_classes=10)
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam")
+    >>> history = gan.fit(data.take(10), epochs=1, verbose=0)
+    >>> gan.classify(images[:5]).shape   # predicted digits
+    (5,)
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, num_classes: int,

@@ -134,6 +134,20 @@ class SRGAN(ImageToImageGAN):
       feature_extractor: φ of the perceptual loss (a name, a `.keras` path, a `keras.Model` or None).
       pixel_weight, perceptual_weight, adversarial_weight: weights of the three generator terms.
       (other arguments as `AdversarialModel`)
+
+    Raises:
+      UsageError: for a negative loss weight, a bad option of `AdversarialModel`, or an unknown
+        `feature_extractor`.
+      MissingResourceError: for a `feature_extractor` file (or shipped classifier) that does not exist.
+
+    Example:
+    >>> info = load_paired("mnist_lowres", batch_size=16)
+    >>> gan = SRGAN(srgan_generator((14, 14, 1), scale=2, filters=8, num_blocks=1),
+    ...             dcgan_discriminator((28, 28, 1), base_filters=8))
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam", loss="non_saturating")
+    >>> history = gan.fit(info.dataset.take(10), epochs=1, verbose=0)
+    >>> gan.translate(np.zeros((2, 14, 14, 1), np.float32)).shape   # 2x super-resolution
+    (2, 28, 28, 1)
     """
 
     extra_metric_names = ("content",)

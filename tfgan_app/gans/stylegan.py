@@ -50,6 +50,18 @@ class StyleGAN(GAN):
       r1_gamma: γ of the R1 penalty (an option of every GAN; 10 in the paper at high resolution; 0 disables).
       w_avg_decay: decay of the running mean of w used by the truncation trick.
       (other arguments as `GAN`)
+
+    Raises:
+      UsageError: for a generator without `mapping`, `truncation` and `synthesis` parts, a `style_mixing_prob`
+        outside [0, 1], a `w_avg_decay` outside [0, 1), or a bad option of `GAN`.
+
+    Example:
+    >>> g = stylegan_generator(32, (28, 28, 1), filters=8, max_filters=16)
+    >>> gan = StyleGAN(g, stylegan_discriminator((28, 28, 1), filters=8, max_filters=16), r1_gamma=1.0)
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam", loss="non_saturating")
+    >>> history = gan.fit(load_dataset("mnist", batch_size=32).dataset.take(10), epochs=1, verbose=0)
+    >>> gan.generate(4, seed=0, truncation_psi=0.7).shape
+    (4, 28, 28, 1)
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, style_mixing_prob: float = 0.9,

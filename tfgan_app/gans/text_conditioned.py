@@ -45,6 +45,20 @@ class TextConditionedGAN(GAN):
         so the preset uses 0.05.
       sample_captions: captions `generate` uses when given none (e.g. one per class).
       (other arguments as `GAN`)
+
+    Raises:
+      UsageError: unless the generator takes `[z, tokens]` and the discriminator `[images, tokens]`, for a
+        negative `kl_weight`, or a bad option of `GAN`.
+
+    Example:
+    >>> info, vocabulary = load_captioned("mnist", batch_size=64)
+    >>> gan = TextConditionedGAN(text_generator(32, (28, 28, 1), len(vocabulary) + 2, 8, base_filters=8),
+    ...                          text_discriminator((28, 28, 1), len(vocabulary) + 2, 8, base_filters=8),
+    ...                          vocabulary, kl_weight=0.05)
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam", loss="non_saturating")
+    >>> history = gan.fit(info.dataset.take(10), epochs=1, verbose=0)
+    >>> gan.generate(2, labels=["a handwritten seven"]).shape
+    (2, 28, 28, 1)
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, vocabulary: Sequence[str],

@@ -35,6 +35,18 @@ class UnrolledGAN(GAN):
       unroll_steps: k (5–10 in the paper).
       unroll_learning_rate: η of the simulated gradient-descent steps.
       (other arguments as `GAN`)
+
+    Raises:
+      UsageError: for an `unroll_steps` that is not a positive integer, a non-positive
+        `unroll_learning_rate`, or a bad option of `GAN`.
+
+    Example:
+    >>> gan = UnrolledGAN(mlp_generator(16, (2,), hidden_units=(32, 32), output_activation="linear"),
+    ...                   mlp_discriminator((2,), hidden_units=(32, 32)), unroll_steps=5)
+    >>> gan.compile(d_optimizer="adam", g_optimizer="adam")
+    >>> history = gan.fit(load_toy("ring8", batch_size=64).dataset.take(10), epochs=1, verbose=0)
+    >>> gan.generate(100).shape   # 2-D points
+    (100, 2)
     """
 
     unsupported_techniques = {

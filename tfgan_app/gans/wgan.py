@@ -37,6 +37,17 @@ class WGAN(GAN):
       clip_value: c in the paper (0.01).
       d_steps: critic updates per generator update (n_critic, 5 in the paper).
       (other arguments as `GAN`; compile with loss="wasserstein" and RMSProp)
+
+    Raises:
+      UsageError: for a non-positive `clip_value`, or a bad option of `GAN` (e.g. `d_steps` < 1).
+
+    Example:
+    >>> gan = WGAN(dcgan_generator(64, (28, 28, 1), base_filters=16), dcgan_discriminator((28, 28, 1), base_filters=16))
+    >>> gan.compile(d_optimizer=keras.optimizers.RMSprop(5e-5), g_optimizer=keras.optimizers.RMSprop(5e-5),
+    ...             loss="wasserstein")
+    >>> history = gan.fit(load_dataset("mnist", batch_size=64).dataset.take(10), epochs=1, verbose=0)
+    >>> max(float(keras.ops.max(keras.ops.abs(w))) for w in gan.discriminator.trainable_weights) <= 0.01
+    True
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, clip_value: float = 0.01,
@@ -62,6 +73,18 @@ class WGANGP(GAN):
       gp_weight: λ (10 in the paper).
       d_steps: critic updates per generator update (5 in the paper).
       (other arguments as `GAN`; compile with loss="wasserstein" and Adam(1e-4, β=(0, 0.9)))
+
+    Raises:
+      UsageError: for a negative `gp_weight`, or a bad option of `GAN` (e.g. `d_steps` < 1).
+
+    Example:
+    >>> gan = WGANGP(dcgan_generator(64, (28, 28, 1), base_filters=16),
+    ...              dcgan_discriminator((28, 28, 1), base_filters=16), gp_weight=10.0)
+    >>> gan.compile(d_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9),
+    ...             g_optimizer=keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9), loss="wasserstein")
+    >>> history = gan.fit(load_dataset("mnist", batch_size=64).dataset.take(10), epochs=1, verbose=0)
+    >>> gan.generate(4).shape
+    (4, 28, 28, 1)
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, gp_weight: float = 10.0,
