@@ -73,8 +73,8 @@ def dcgan_generator(latent_dim: int, image_shape: Sequence[int], num_classes: Op
 
     Example:
     >>> g = dcgan_generator(100, (28, 28, 1))
-    >>> g(keras.random.normal((2, 100))).shape
-    (2, 28, 28, 1)
+    >>> g(keras.random.normal((2, 100))).shape.as_list()
+    [2, 28, 28, 1]
     """
     stages, side = _stages(image_shape)
     z = keras.Input(shape=(latent_dim,), name="latents")

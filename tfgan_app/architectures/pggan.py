@@ -298,6 +298,10 @@ def pggan_generator(latent_dim: int, image_shape: Sequence[int], num_classes: Op
 
     Raises:
       UsageError: a conditional preset, or an image side that is not 4·2^k.
+
+    Example:
+    >>> pggan_generator(64, (32, 32, 1)).output_shape
+    (None, 32, 32, 1)
     """
     if num_classes:
         raise UsageError("pggan_generator is unconditional; set conditional=false in the preset.")
@@ -343,6 +347,10 @@ def pggan_discriminator(image_shape: Sequence[int], num_classes: Optional[int] =
 
     Raises:
       UsageError: a conditional preset, or an image side that is not 4·2^k.
+
+    Example:
+    >>> pggan_discriminator((32, 32, 1)).output_shape
+    (None, 1)
     """
     if num_classes:
         raise UsageError("pggan_discriminator is unconditional; set conditional=false in the preset.")

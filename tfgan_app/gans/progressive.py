@@ -110,6 +110,13 @@ class ProgressiveGAN(WGANGP):
 
     Raises:
       UsageError: networks without `level_of_detail` layers, mismatched levels, or a bad option (named).
+
+    Example:
+    >>> gan = ProgressiveGAN(pggan_generator(64, (32, 32, 1)), pggan_discriminator((32, 32, 1)),
+    ...                      stabilise_images=9_600, fade_images=9_600)
+    >>> gan.compile(d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99),
+    ...             g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.0, beta_2=0.99), loss="wasserstein")
+    >>> logs = gan.fit(mnist_batches_32px, epochs=1, steps_per_epoch=300).history   # logs level, resolution, alpha
     """
 
     def __init__(self, generator: keras.Model, discriminator: keras.Model, stabilise_images: int = 800_000,
