@@ -15,6 +15,7 @@ from typing import Callable, Dict
 import keras
 
 from tfgan_app.architectures.autoencoder import autoencoder_discriminator
+from tfgan_app.architectures.biggan import biggan_discriminator, biggan_generator
 from tfgan_app.architectures.dcgan import dcgan_discriminator, dcgan_generator
 from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
 from tfgan_app.architectures.patchgan import patchgan_discriminator
@@ -27,10 +28,12 @@ from tfgan_app.errors import UsageError
 from tfgan_app.presets import check_options, keyword_parameters
 
 GENERATORS: Dict[str, Callable[..., keras.Model]] = {
-    "dcgan": dcgan_generator, "mlp": mlp_generator, "stylegan": stylegan_generator, "infogan": infogan_generator}
+    "dcgan": dcgan_generator, "mlp": mlp_generator, "stylegan": stylegan_generator, "infogan": infogan_generator,
+    "biggan": biggan_generator}
 DISCRIMINATORS: Dict[str, Callable[..., keras.Model]] = {
     "dcgan": dcgan_discriminator, "mlp": mlp_discriminator, "stylegan": stylegan_discriminator,
-    "extended": extended_discriminator, "autoencoder": autoencoder_discriminator}
+    "extended": extended_discriminator, "autoencoder": autoencoder_discriminator,
+    "biggan": biggan_discriminator}
 
 
 # Builders the image-to-image and text GAN classes call in `from_preset`, by preset name (for option checks).
@@ -95,4 +98,4 @@ __all__ = ["GENERATORS", "DISCRIMINATORS", "PRESET_BUILDERS", "build_generator",
            "dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator",
            "stylegan_generator", "stylegan_discriminator", "extended_discriminator", "infogan_generator",
            "unet_generator", "patchgan_discriminator", "srgan_generator", "text_generator", "text_discriminator",
-           "autoencoder_discriminator"]
+           "autoencoder_discriminator", "biggan_generator", "biggan_discriminator"]

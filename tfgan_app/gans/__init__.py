@@ -15,6 +15,7 @@ from tfgan_app.errors import UsageError
 from tfgan_app.gans.acgan import ACGAN
 from tfgan_app.gans.adversarial import AdversarialModel
 from tfgan_app.gans.base import GAN
+from tfgan_app.gans.biggan import BigGAN
 from tfgan_app.gans.conditional import ConditionalGAN
 from tfgan_app.gans.cyclegan import CycleGAN
 from tfgan_app.gans.energy import BEGAN, EBGAN
@@ -50,6 +51,7 @@ GAN_CLASSES: Dict[str, Type[AdversarialModel]] = {
     "began": BEGAN,
     "ebgan": EBGAN,
     "context_encoder": ContextEncoder,
+    "biggan": BigGAN,
 }
 
 # Files saved before the Improved-GAN techniques were constructor options name the class
