@@ -248,6 +248,45 @@ def latent_reconstruction_loss(latents: tf.Tensor, encoded: tf.Tensor) -> tf.Ten
     return tf.reduce_mean(tf.square(tf.cast(latents, tf.float32) - tf.cast(encoded, tf.float32)), axis=-1)
 
 
+# --- BigGAN orthogonal regularisation (Brock et al. 2019) ---------------------------------------
+
+def orthogonal_penalty(weights, beta: float = 1e-4) -> tf.Tensor:
+    """BigGAN's orthogonal regularisation β·Σ_W ‖WᵀW ⊙ (1 − I)‖²_F over a list of weights (a scalar).
+
+    Each weight is flattened to a matrix W `[fan_in, units]` (a Dense kernel as it is, a conv kernel
+    `[kh, kw, in, out]` as `[kh·kw·in, out]`), so WᵀW `[units, units]` holds the dot products of its
+    filters. Only the off-diagonal products count: filters are pushed towards orthogonality without
+    constraining their norms (which spectral normalisation handles), unlike ‖WᵀW − I‖²_F.
+
+    Args:
+      weights: a list of kernels (tensors or variables) of rank ≥ 2.
+      beta: β, the penalty's weight (1e-4 in the paper).
+
+    Returns:
+      The float32 penalty, summed over the weights (0 for an empty list).
+
+    Raises:
+      UsageError: for a weight of rank < 2, or a negative beta.
+
+    Example:
+    >>> float(orthogonal_penalty([tf.constant([[1.0, 1.0], [0.0, 1.0]])], beta=1.0))  # 2·(1·1)²
+    2.0
+    """
+    if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta >= 0:
+        raise UsageError(f"beta must be a number >= 0. Received: beta={beta!r}")
+    total = tf.constant(0.0)
+    for weight in weights:
+        weight = tf.cast(tf.convert_to_tensor(weight), tf.float32)
+        if weight.shape.rank is None or weight.shape.rank < 2:
+            raise UsageError(f"orthogonal_penalty takes kernels of rank >= 2. Received: a weight of shape "
+                             f"{tuple(weight.shape)}")
+        matrix = tf.reshape(weight, [-1, weight.shape[-1]])
+        gram = tf.matmul(matrix, matrix, transpose_a=True)
+        off_diagonal = gram * (1.0 - tf.eye(tf.shape(gram)[0]))
+        total += tf.reduce_sum(tf.square(off_diagonal))
+    return float(beta) * total
+
+
 # --- registry ----------------------------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

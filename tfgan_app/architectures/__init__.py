@@ -15,6 +15,7 @@ from typing import Callable, Dict
 import keras
 
 from tfgan_app.architectures.autoencoder import autoencoder_discriminator
+from tfgan_app.architectures.biggan import biggan_discriminator, biggan_generator
 from tfgan_app.architectures.dcgan import dcgan_discriminator, dcgan_generator
 from tfgan_app.architectures.mlp import mlp_discriminator, mlp_generator
 from tfgan_app.architectures.patchgan import patchgan_discriminator
@@ -30,11 +31,11 @@ from tfgan_app.presets import check_options, keyword_parameters
 
 GENERATORS: Dict[str, Callable[..., keras.Model]] = {
     "dcgan": dcgan_generator, "mlp": mlp_generator, "stylegan": stylegan_generator, "infogan": infogan_generator,
-    "pggan": pggan_generator}
+    "pggan": pggan_generator, "biggan": biggan_generator}
 DISCRIMINATORS: Dict[str, Callable[..., keras.Model]] = {
     "dcgan": dcgan_discriminator, "mlp": mlp_discriminator, "stylegan": stylegan_discriminator,
     "extended": extended_discriminator, "autoencoder": autoencoder_discriminator,
-    "pggan": pggan_discriminator}
+    "pggan": pggan_discriminator, "biggan": biggan_discriminator}
 
 
 # Builders the image-to-image and text GAN classes call in `from_preset`, by preset name (for option checks).
@@ -146,4 +147,5 @@ __all__ = ["GENERATORS", "DISCRIMINATORS", "PRESET_BUILDERS", "build_generator",
            "stylegan_generator", "stylegan_discriminator", "extended_discriminator", "infogan_generator",
            "unet_generator", "patchgan_discriminator", "srgan_generator", "text_generator", "text_discriminator",
            "stackgan_generator",
-           "autoencoder_discriminator", "pggan_generator", "pggan_discriminator"]
+           "autoencoder_discriminator", "pggan_generator", "pggan_discriminator", "biggan_generator",
+           "biggan_discriminator"]

@@ -16,6 +16,7 @@ from tfgan_app.gans.acgan import ACGAN
 from tfgan_app.gans.agecgan import AgeCGAN
 from tfgan_app.gans.adversarial import AdversarialModel
 from tfgan_app.gans.base import GAN
+from tfgan_app.gans.biggan import BigGAN
 from tfgan_app.gans.conditional import ConditionalGAN
 from tfgan_app.gans.cyclegan import CycleGAN
 from tfgan_app.gans.energy import BEGAN, EBGAN
@@ -56,6 +57,7 @@ GAN_CLASSES: Dict[str, Type[AdversarialModel]] = {
     "context_encoder": ContextEncoder,
     "agecgan": AgeCGAN,
     "progressive": ProgressiveGAN,
+    "biggan": BigGAN,
 }
 
 # Files saved before the Improved-GAN techniques were constructor options name the class
