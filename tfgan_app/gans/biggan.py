@@ -50,6 +50,14 @@ class BigGAN(ConditionalGAN):
 
     Raises:
       UsageError: for a negative or non-numeric orthogonal_weight.
+
+    Example:
+    >>> gan = BigGAN(biggan_generator(60, (28, 28, 1), num_classes=10),
+    ...              biggan_discriminator((28, 28, 1), num_classes=10), num_classes=10, d_steps=2)
+    >>> gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.999),
+    ...             g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.0, beta_2=0.999), loss="hinge")
+    >>> gan.fit(mnist_batches, epochs=1, steps_per_epoch=100).history["orthogonal"][-1] > 0
+    True
     """
 
     extra_metric_names = ("orthogonal",)
