@@ -38,6 +38,28 @@ def _usage() -> str:
 HELP_WIDTH = 100
 
 
+def _wrap_doc(doc: str) -> str:
+    """`doc` with every line wrapped to `HELP_WIDTH` columns: prose keeps its indent; an indented example command
+    continues on the next line after a shell continuation (` \\`), so it still pastes into a shell."""
+    lines = []
+    for line in doc.splitlines():
+        if len(line) <= HELP_WIDTH:
+            lines.append(line)
+            continue
+        indent = line[:len(line) - len(line.lstrip())]
+        if indent:  # an example command, perhaps with a trailing comment: the comment goes above it
+            command, _, comment = line.strip().partition("  # ")
+            if comment:
+                lines.extend(textwrap.wrap(comment, HELP_WIDTH, initial_indent=indent + "# ",
+                                           subsequent_indent=indent + "# "))
+            parts = textwrap.wrap(command, HELP_WIDTH - len(indent) - 6, break_long_words=False,
+                                  break_on_hyphens=False)
+            lines.append(" \\\n".join([indent + parts[0]] + [indent + "    " + part for part in parts[1:]]))
+        else:
+            lines.extend(textwrap.wrap(line, HELP_WIDTH, break_long_words=False, break_on_hyphens=False))
+    return "\n".join(lines)
+
+
 def _command_help(module, fv: flags.FlagValues) -> str:
     """The command's docstring, then its flags wrapped to `HELP_WIDTH` columns, grouped by the module's optional
     `FLAG_GROUPS` (title -> flag names, in order; flags in no group follow under "Other flags")."""
@@ -47,7 +69,7 @@ def _command_help(module, fv: flags.FlagValues) -> str:
     grouped = {name for _, names in groups for name in names}
     rest = sorted(name for name in shown if name not in grouped)
     groups.append(("Other flags" if groups else "Flags", rest))
-    text = [module.__doc__.strip()]
+    text = [_wrap_doc(module.__doc__.strip())]
     for title, names in groups:
         if not names:
             continue
