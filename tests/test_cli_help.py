@@ -23,3 +23,8 @@ def test_a_long_example_wraps_as_a_shell_continuation_with_its_comment_above():
     assert all(len(line) <= cli_main.HELP_WIDTH for line in wrapped)
     joined = " ".join(line.rstrip(" \\").strip() for line in wrapped[2:])
     assert joined == doc.splitlines()[1].split("  # ")[0].strip()  # the same command once unwrapped
+
+
+def test_the_command_list_fits_the_width(capsys):
+    assert cli_main.main(["tfgan", "--help"]) == 0
+    assert max(len(line) for line in capsys.readouterr().out.splitlines()) <= cli_main.HELP_WIDTH
