@@ -19,7 +19,7 @@ from tfgan_app.errors import TfganError
 
 COMMANDS = {
     "train": "Train a GAN from a preset in models/ (or a preset file).",
-    "prepare": "Pack an image folder once into TFRecord shards to stream from (tfrecord:DIR, also gs://).",
+    "prepare": "Pack an image folder once into TFRecord shards to stream (tfrecord:DIR, also gs://).",
     "export": "Export a trained generator as a TF Serving SavedModel and TFLite files.",
     "generate": "Write images from a .keras generator, SavedModel, .tflite file or a served model.",
     "evaluate": "Score a generator or image folder with FID, KID, IS, precision/recall.",
