@@ -95,6 +95,20 @@ def dcgan_generator(latent_dim: int, image_shape: Sequence[int], num_classes: Op
     return keras.Model(inputs if num_classes else z, images, name=name)
 
 
+def _down_stages(x, stages: int, base_filters: int, dropout: float = 0.0):
+    """The DCGAN discriminator's stride-2 stages (conv 4x4, batch norm after the first, LeakyReLU 0.2, optional
+    dropout), shared with `dcgan_encoder`."""
+    for i in range(stages):
+        x = layers.Conv2D(base_filters * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0,
+                          kernel_initializer=normal_init())(x)
+        if i > 0:
+            x = layers.BatchNormalization()(x)
+        x = OutputGradLeakyReLU(0.2)(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    return x
+
+
 def dcgan_discriminator(image_shape: Sequence[int], num_classes: Optional[int] = None,
                         base_filters: int = 64, dropout: float = 0.0,
                         name: str = "discriminator") -> keras.Model:
@@ -127,14 +141,7 @@ def dcgan_discriminator(image_shape: Sequence[int], num_classes: Optional[int] =
         inputs.append(labels)
         label_map = layers.Reshape((height, width, 1))(layers.Embedding(num_classes, height * width)(labels))
         x = layers.Concatenate()([images, label_map])
-    for i in range(stages):
-        x = layers.Conv2D(base_filters * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0,
-                          kernel_initializer=normal_init())(x)
-        if i > 0:
-            x = layers.BatchNormalization()(x)
-        x = OutputGradLeakyReLU(0.2)(x)
-        if dropout:
-            x = layers.Dropout(dropout)(x)
+    x = _down_stages(x, stages, base_filters, dropout)
     logits = layers.Dense(1, kernel_initializer=normal_init(), dtype="float32", name="logits")(layers.Flatten()(x))
     return keras.Model(inputs if num_classes else images, logits, name=name)
 
@@ -159,12 +166,6 @@ def dcgan_encoder(image_shape: Sequence[int], latent_dim: int, base_filters: int
     """
     stages, _ = _stages(image_shape)
     images = keras.Input(shape=tuple(image_shape), name="images")
-    x = images
-    for i in range(stages):
-        x = layers.Conv2D(base_filters * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0,
-                          kernel_initializer=normal_init())(x)
-        if i > 0:
-            x = layers.BatchNormalization()(x)
-        x = OutputGradLeakyReLU(0.2)(x)
+    x = _down_stages(images, stages, base_filters)
     latents = layers.Dense(int(latent_dim), dtype="float32", name="latents")(layers.Flatten()(x))
     return keras.Model(images, latents, name=name)

@@ -17,8 +17,7 @@ import numpy as np
 
 from tfgan_app.artifacts.run_dir import load_keras_generator
 from tfgan_app.errors import MissingResourceError, UsageError
-from tfgan_app.generation.translation import check_unique_names, output_name, read_input_image
-from tfgan_app.images import save_png
+from tfgan_app.generation.translation import check_unique_names, read_input_image, write_batches
 
 DEFAULT_EDIT_STEPS = 100
 
@@ -79,14 +78,8 @@ def edit_files(spec: str, paths: Sequence[str], output_dir: str, condition: int,
     check_unique_names(paths)
     shape = [int(d) for d in model.generator.outputs[0].shape[1:]]
     images = np.stack([read_input_image(path, shape, resize) for path in paths])
-    written = []
-    for start in range(0, len(paths), batch_size):
-        batch = images[start:start + batch_size]
+
+    def edit(batch, _):
         source = None if source_condition is None else [int(source_condition)] * len(batch)
-        edited = model.edit(batch, [int(condition)] * len(batch), source, steps=steps)
-        for path, image in zip(paths[start:start + batch_size], edited):
-            out = save_png(os.path.join(output_dir, output_name(path)), image)
-            written.append(out)
-            if on_file:
-                on_file(path, out)
-    return written
+        return model.edit(batch, [int(condition)] * len(batch), source, steps=steps)
+    return write_batches(paths, images, output_dir, batch_size, edit, on_file)

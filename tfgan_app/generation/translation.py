@@ -117,15 +117,23 @@ def translate_files(generator: Generator, paths: Sequence[str], output_dir: str,
     check_unique_names(paths)
     images = np.stack([read_input_image(path, generator.input_shape, resize) for path in paths])
     holes = None if mask is None else hole_masks(mask, len(images), images.shape[1], images.shape[2], seed)
+
+    def fill(batch, start):
+        if holes is None:
+            return generator.translate(batch)
+        hole = holes[start:start + len(batch)]
+        return batch * (1.0 - hole) + np.asarray(generator.translate(batch * (1.0 - hole))) * hole
+    return write_batches(paths, images, output_dir, batch_size, fill, on_file)
+
+
+def write_batches(paths: Sequence[str], images: np.ndarray, output_dir: str, batch_size: int,
+                  transform: Callable[[np.ndarray, int], np.ndarray],
+                  on_file: Optional[Callable[[str, str], None]] = None) -> List[str]:
+    """Runs `transform(batch, start)` over `images` (read from `paths`) in batches and writes each result as
+    `output_dir/<input name>.png`, calling `on_file(input, output)` per file; returns the written paths in order."""
     written = []
     for start in range(0, len(paths), batch_size):
-        batch = images[start:start + batch_size]
-        if holes is None:
-            translated = generator.translate(batch)
-        else:
-            hole = holes[start:start + batch_size]
-            translated = batch * (1.0 - hole) + np.asarray(generator.translate(batch * (1.0 - hole))) * hole
-        for path, image in zip(paths[start:start + batch_size], translated):
+        for path, image in zip(paths[start:start + batch_size], transform(images[start:start + batch_size], start)):
             out = save_png(os.path.join(output_dir, output_name(path)), image)
             written.append(out)
             if on_file:
