@@ -16,6 +16,7 @@ import pytest
 import tensorflow as tf
 
 from test_distribute import write_images
+from test_resume import _Crash, _CrashAt
 from tfgan_app import presets, training
 from tfgan_app.architectures.pggan import (EqualizedConv2D, EqualizedDense, GroupedMinibatchStdDev, LEVEL_LAYER,
                                            blend_levels, pggan_discriminator, pggan_generator)
@@ -180,19 +181,6 @@ class _Levels(keras.callbacks.Callback):
         self.levels.append((float(logs["level"]), float(logs["alpha"]), float(logs["resolution"])))
 
 
-class _Crash(Exception):
-    pass
-
-
-class _CrashAt(keras.callbacks.Callback):
-    def __init__(self, step):
-        super().__init__()
-        self.step, self.seen = step, 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.seen += 1
-        if self.seen == self.step:
-            raise _Crash(f"killed after step {self.step}")
 
 
 def _preset(folder):
