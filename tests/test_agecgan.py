@@ -170,6 +170,8 @@ def test_the_preset_trains_exports_and_edits_files_from_the_cli(tmp_path, capsys
         ([f"--model={run}", f"--inputs={inputs}", "--condition=10", f"--output_dir={out}"], r"class in \[0, 10\)"),
         ([f"--model={run}", f"--inputs={inputs}", "--condition=1", "--labels=3", f"--output_dir={out}"],
          "--labels do not apply"),
+        ([f"--model={run}", f"--inputs={inputs}", "--condition=1", "--timeout=5", f"--output_dir={out}"],
+         "--timeout do not apply"),  # a run directory is read locally: no served model to wait for
         ([f"--model={export}/agecgan_mnist", f"--inputs={inputs}", "--condition=1", f"--output_dir={out}"],
          "gan.keras holds the encoder"),
     ]:

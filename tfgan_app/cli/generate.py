@@ -205,7 +205,7 @@ def _edit(fv: flags.FlagValues) -> int:
     from tfgan_app.generation.editing import edit_files
     from tfgan_app.generation.translation import resolve_inputs
     # pylint: enable=import-outside-toplevel
-    given = [f"--{name}" for name in LATENT_ONLY_FLAGS + ("mask", "tflite_threads") if fv[name].present]
+    given = [f"--{name}" for name in LATENT_ONLY_FLAGS + ("mask", "tflite_threads", "timeout") if fv[name].present]
     if given:
         raise UsageError(f"--condition edits --inputs images; {', '.join(given)} do not apply to it: drop them.")
     if not fv.output_dir:
